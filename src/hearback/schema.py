@@ -1,0 +1,125 @@
+"""The job input contract, validated with pydantic (strict types, unknown fields refused).
+
+Shared by the RunPod handler, the HTTP API and the CLI, so the same input gets
+the same error code everywhere. runpod's own ``rp_validator`` is not used: it
+skips constraints whose value has the default's type.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .asr import LANGUAGE_CODES
+from .errors import ErrorCode, HearbackError
+from .types import Options
+
+MAX_SPEAKERS = 50
+OUTPUT_FORMATS = ("json", "srt", "vtt")
+
+
+class JobOptions(BaseModel):
+    """Options every entry point accepts."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    language: Optional[str] = Field("auto", description="'auto' to detect, or an ISO 639-1 code")
+    min_speakers: Optional[int] = Field(None, description="at least this many speakers")
+    max_speakers: Optional[int] = Field(None, description="at most this many speakers")
+    num_speakers: Optional[int] = Field(None, description="exactly this many speakers")
+    diarize: bool = True
+    word_timestamps: bool = True
+    initial_prompt: Optional[str] = Field(None, max_length=2000)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: Optional[str]) -> Optional[str]:
+        if value is None or value.strip().lower() in ("", "auto"):
+            return "auto"
+        code = value.strip().lower()
+        if code not in LANGUAGE_CODES:
+            raise PydanticCustomError(
+                ErrorCode.UNSUPPORTED_LANGUAGE,
+                "unknown language {value}: use 'auto' or an ISO 639-1 code such as en or fr",
+                {"value": repr(value)},
+            )
+        return code
+
+    @model_validator(mode="after")
+    def _speaker_bounds(self) -> "JobOptions":
+        for name in ("min_speakers", "max_speakers", "num_speakers"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= MAX_SPEAKERS:
+                raise PydanticCustomError(
+                    ErrorCode.INVALID_SPEAKER_BOUNDS,
+                    "{name} must be between 1 and {max}, got {value}",
+                    {"name": name, "max": MAX_SPEAKERS, "value": value},
+                )
+        lo, hi, n = self.min_speakers, self.max_speakers, self.num_speakers
+        if lo is not None and hi is not None and lo > hi:
+            raise PydanticCustomError(
+                ErrorCode.INVALID_SPEAKER_BOUNDS,
+                "min_speakers ({lo}) is greater than max_speakers ({hi})", {"lo": lo, "hi": hi},
+            )
+        if n is not None and ((lo is not None and n < lo) or (hi is not None and n > hi)):
+            raise PydanticCustomError(
+                ErrorCode.INVALID_SPEAKER_BOUNDS,
+                "num_speakers ({n}) is outside min_speakers..max_speakers", {"n": n},
+            )
+        return self
+
+    def to_options(self) -> Options:
+        return Options(
+            language=None if self.language == "auto" else self.language,
+            diarize=self.diarize,
+            word_timestamps=self.word_timestamps,
+            initial_prompt=self.initial_prompt,
+            num_speakers=self.num_speakers,
+            min_speakers=self.min_speakers,
+            max_speakers=self.max_speakers,
+        )
+
+
+class HandlerInput(JobOptions):
+    """The RunPod job input."""
+
+    audio_url: Optional[str] = Field(None, max_length=8192)
+    audio_base64: Optional[str] = None
+    output_format: str = "json"
+
+    @field_validator("output_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        fmt = value.strip().lower()
+        if fmt not in OUTPUT_FORMATS:
+            raise PydanticCustomError(
+                ErrorCode.UNSUPPORTED_FORMAT,
+                "unknown output_format {value}: use json, srt or vtt", {"value": repr(value)},
+            )
+        return fmt
+
+
+_CODES = {v for k, v in vars(ErrorCode).items() if k.isupper()}
+
+
+def parse(model: type[BaseModel], data: object) -> BaseModel:
+    """Validate ``data`` into ``model`` or raise one :class:`HearbackError` with a stable code."""
+    if not isinstance(data, dict):
+        raise HearbackError(ErrorCode.INVALID_INPUT, "the input must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _to_error(exc) from None
+
+
+def _to_error(exc: ValidationError) -> HearbackError:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(p) for p in first["loc"]) or "input"
+    kind = first["type"]
+    if kind in _CODES:
+        return HearbackError(kind, first["msg"])
+    if kind == "extra_forbidden":
+        return HearbackError(ErrorCode.UNKNOWN_FIELD, f"unknown field {field!r}")
+    return HearbackError(ErrorCode.INVALID_INPUT, f"{field}: {first['msg']}")

@@ -1,0 +1,100 @@
+"""Settings, read from environment variables (and a ``.env`` file if present).
+
+Every setting has an environment variable of the same name in upper case,
+e.g. ``WHISPER_MODEL=tiny.en``. SPECS.md lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hearback"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # --- models -----------------------------------------------------------
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    whisper_model: Optional[str] = Field(
+        None, description="Model name or local path; default large-v3 on CUDA, base on CPU."
+    )
+    compute_type: Optional[str] = Field(None, description="Default float16 on CUDA, int8 on CPU.")
+    batch_size: int = Field(8, ge=1, description="ASR batch size (VAD chunks decoded at once).")
+    beam_size: int = Field(5, ge=1)
+    cpu_threads: int = Field(0, ge=0, description="0 = number of cores.")
+    model_cache_dir: Path = Field(default_factory=_default_cache_dir)
+    alignment_model_dir: Optional[Path] = Field(
+        None,
+        description="Directory holding wav2vec2 alignment models, one sub-directory per language "
+        "code (en, fr, ...). When a language has one, words are aligned with it.",
+    )
+
+    # --- diarization --------------------------------------------------------
+    diarization_backend: Literal["auto", "embedded", "pyannote"] = "auto"
+    hf_token: Optional[str] = None
+    pyannote_pipeline: str = Field(
+        "pyannote/speaker-diarization-3.1",
+        description="Hub name (needs HF_TOKEN) or a local directory holding config.yaml.",
+    )
+
+    # --- inputs -------------------------------------------------------------
+    allow_local_files: bool = Field(
+        False, description="Let audio_url be a local path or file:// URL (development only)."
+    )
+    max_download_bytes: int = Field(2 * 1024**3, ge=1)
+    download_connect_timeout: float = Field(10.0, gt=0)
+    download_read_timeout: float = Field(60.0, gt=0)
+    download_deadline: float = Field(1800.0, gt=0)
+    max_duration: float = Field(6 * 3600.0, gt=0, description="Longest accepted recording, seconds.")
+
+    # --- derived ------------------------------------------------------------
+    @property
+    def resolved_device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        try:
+            import ctranslate2
+
+            return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        except Exception:  # pragma: no cover - ctranslate2 always importable here
+            return "cpu"
+
+    @property
+    def resolved_whisper_model(self) -> str:
+        if self.whisper_model:
+            return self.whisper_model
+        return "large-v3" if self.resolved_device == "cuda" else "base"
+
+    @property
+    def resolved_compute_type(self) -> str:
+        if self.compute_type:
+            return self.compute_type
+        return "float16" if self.resolved_device == "cuda" else "int8"
+
+    @property
+    def resolved_cpu_threads(self) -> int:
+        return self.cpu_threads or (os.cpu_count() or 1)
+
+    @property
+    def resolved_diarization_backend(self) -> str:
+        """pyannote when a token or a local pipeline directory is configured, else embedded."""
+        if self.diarization_backend != "auto":
+            return self.diarization_backend
+        if self.hf_token or Path(self.pyannote_pipeline).is_dir():
+            return "pyannote"
+        return "embedded"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

