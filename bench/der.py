@@ -35,3 +35,38 @@ def der_against_rttm(turns: Iterable[Turn], rttm: Path, uri: Optional[str] = Non
                      uem: Optional[Timeline] = None) -> float:
     metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     return metric(read_rttm(rttm, uri), to_annotation(turns), uem=uem)
+
+
+def read_uem(path: Path) -> dict[str, Timeline]:
+    """Scored regions per recording."""
+    regions: dict[str, list[Segment]] = {}
+    for line in Path(path).read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 4:
+            regions.setdefault(parts[0], []).append(Segment(float(parts[2]), float(parts[3])))
+    return {uri: Timeline(segments) for uri, segments in regions.items()}
+
+
+def public_set(testdata: Path) -> list[tuple[str, Path, Path, Optional[Timeline]]]:
+    """(uri, audio, rttm, uem) for the public diarization set: the pyannote sample and the 13 AMI clips."""
+    folder = testdata / "diarization"
+    items = [("sample", folder / "pyannote-sample.wav", folder / "pyannote-sample.rttm", None)]
+    uems = read_uem(folder / "ami" / "ami.uem")
+    for audio in sorted((folder / "ami").glob("*.flac")):
+        items.append((audio.stem, audio, folder / "ami" / "ami.rttm", uems.get(audio.stem)))
+    return items
+
+
+class Scorer:
+    """Accumulates DER over files (pyannote.metrics: total errors over total reference speech)."""
+
+    def __init__(self):
+        self.metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+
+    def add(self, turns: Iterable[Turn], rttm: Path, uri: Optional[str] = None,
+            uem: Optional[Timeline] = None) -> float:
+        return self.metric(read_rttm(rttm, uri), to_annotation(turns), uem=uem)
+
+    @property
+    def total(self) -> float:
+        return abs(self.metric)

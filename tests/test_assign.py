@@ -73,3 +73,21 @@ def test_no_turns_at_all_still_gives_every_word_a_speaker():
     t = transcript(("hm", 0.0, 0.2))
     (out,) = assign_speakers(t, Diarization((), ()))
     assert out.speaker == "SPEAKER_00" and out.words[0].speaker_inferred
+
+
+def test_sentence_edges_follow_the_sentence_majority():
+    # "Neither did I." — Whisper's "I." drifted past the turn change into the next speaker's turn.
+    t = transcript(("Neither", 9.96, 10.2), ("did", 10.2, 10.42), ("I.", 10.42, 10.64),
+                   ("Okay.", 10.64, 10.98), ("I", 11.1, 11.3), ("thought", 11.3, 11.5), ("so.", 11.5, 11.9))
+    d = diar((9.9, 10.51, "SPEAKER_01"), (10.51, 12.0, "SPEAKER_00"))
+    segments = assign_speakers(t, d)
+    assert [(s.speaker, s.text) for s in segments] == [
+        ("SPEAKER_01", "Neither did I."), ("SPEAKER_00", "Okay. I thought so.")]
+
+
+def test_long_runs_inside_one_sentence_are_kept():
+    words = [(f"w{i}", i * 0.3, i * 0.3 + 0.25) for i in range(8)]
+    words[-1] = ("end.", 2.1, 2.35)
+    t = transcript(*words)
+    d = diar((0.0, 1.15, "SPEAKER_00"), (1.15, 3.0, "SPEAKER_01"))
+    assert [s.speaker for s in assign_speakers(t, d)] == ["SPEAKER_00", "SPEAKER_01"]

