@@ -142,6 +142,7 @@ def export_checkpoint(target: Path) -> Path:
     pipeline directory can name it (``embedding: $model/embedding``) and load it offline."""
     import lightning
     from pyannote.audio import __version__ as pyannote_version
+    from pyannote.audio.core.task import Problem, Resolution, Specifications
 
     model = CAMPPlusEmbedding()
     checkpoint = {
@@ -151,7 +152,9 @@ def export_checkpoint(target: Path) -> Path:
         "pyannote.audio": {
             "versions": {"pyannote.audio": pyannote_version},
             "architecture": {"module": CAMPPlusEmbedding.__module__, "class": CAMPPlusEmbedding.__name__},
-            "specifications": None,
+            # A speaker embedding: one vector per chunk (pyannote requires specifications).
+            "specifications": Specifications(problem=Problem.REPRESENTATION,
+                                             resolution=Resolution.CHUNK, duration=10.0),
         },
     }
     target.mkdir(parents=True, exist_ok=True)

@@ -48,17 +48,19 @@ def job_tempdir() -> Iterator[Path]:
 def fetched_audio(settings: Settings, *, url: Optional[str] = None,
                   data_base64: Optional[str] = None) -> Iterator[Path]:
     """Yield a local path holding the job's audio; every temporary file goes afterwards."""
-    if not url and not data_base64:
+    if url is None and data_base64 is None:
         raise HearbackError(ErrorCode.MISSING_AUDIO, "give audio_url or audio_base64")
-    if url and data_base64:
+    if url is not None and data_base64 is not None:
         raise HearbackError(ErrorCode.INVALID_INPUT, "give audio_url or audio_base64, not both")
-    local = _local_path(url, settings) if url else None
+    if url is not None and not url.strip():
+        raise HearbackError(ErrorCode.INVALID_URL, "audio_url is empty")
+    local = _local_path(url, settings) if url is not None else None
     if local is not None:
         yield local  # a user's own file: never deleted
         return
     with job_tempdir() as tmp:
         target = tmp / "audio"
-        if url:
+        if url is not None:
             _download(url, target, settings)
         else:
             _write_base64(data_base64, target, settings)
