@@ -155,3 +155,17 @@ def test_unreachable_hub_pipeline_gives_model_unavailable():
                                pyannote_pipeline="pyannote/speaker-diarization-community-1"))
     assert info.value.code == ErrorCode.MODEL_UNAVAILABLE
     assert "speaker-diarization-community-1" in info.value.message and "HF_TOKEN" in info.value.message
+
+
+def test_pyannote_telemetry_is_off(monkeypatch):
+    """pyannote.audio sends usage metrics by default; Hearback forces them off, even when the
+    environment asks for them."""
+    import importlib
+
+    monkeypatch.setenv("PYANNOTE_METRICS_ENABLED", "1")
+    import hearback
+
+    importlib.reload(hearback)
+    from pyannote.audio.telemetry.metrics import is_metrics_enabled
+
+    assert is_metrics_enabled() is False

@@ -4,7 +4,7 @@ import logging
 import os
 
 # pyannote.audio sends usage metrics unless told not to. Hearback never phones home.
-os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 
 __version__ = "0.1.0"
 

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")  # before pyannote is imported
+os.environ["PYANNOTE_METRICS_ENABLED"] = "0"  # before pyannote is imported
 
 import torch  # noqa: E402
 from pyannote.audio import Model, Pipeline  # noqa: E402
