@@ -63,3 +63,25 @@ def sample_result(pipeline_base, testdata):
 
     return pipeline_base.transcribe_file(testdata / "diarization" / "pyannote-sample.wav",
                                          Options(language="en"))
+
+
+@pytest.fixture(scope="module")
+def tiny_worker(pipeline_tiny):
+    """The RunPod handler, running on the shared tiny.en pipeline."""
+    from hearback import worker
+
+    worker.set_pipeline(pipeline_tiny)
+    yield worker
+    worker.set_pipeline(None)
+
+
+@pytest.fixture
+def no_temp_left(tmp_path, monkeypatch):
+    """Every job's temporary files land in a folder of the test's own, which must be empty after."""
+    import tempfile
+
+    folder = tmp_path / "jobtmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    assert list(folder.iterdir()) == [], "a job left temporary files behind"

@@ -16,7 +16,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,21 +31,7 @@ from hearback.errors import ErrorCode
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tiny_worker(pipeline_tiny):
-    worker.set_pipeline(pipeline_tiny)
-    yield
-    worker.set_pipeline(None)
-
-
-@pytest.fixture(autouse=True)
-def private_tmp(tmp_path, monkeypatch):
-    """Every job's temporary files land here, so the test can see none is left behind."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    yield folder
-    assert list(folder.iterdir()) == [], "a job left temporary files behind"
+pytestmark = pytest.mark.usefixtures("tiny_worker", "no_temp_left")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import base64
 import shutil
 import struct
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,24 +17,10 @@ import pytest
 from hearback import worker
 from hearback.errors import ErrorCode
 
-FFMPEG = shutil.which("ffmpeg")
-pytestmark = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is needed to build the corpus (.ci/run installs it)")
+FFMPEG = shutil.which("ffmpeg") or "ffmpeg"  # a README prerequisite; .ci/run installs it
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tiny_worker(pipeline_tiny):
-    worker.set_pipeline(pipeline_tiny)
-    yield
-    worker.set_pipeline(None)
-
-
-@pytest.fixture(autouse=True)
-def private_tmp(tmp_path, monkeypatch):
-    folder = tmp_path / "jobtmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    yield
-    assert list(folder.iterdir()) == [], "a job left temporary files behind"
+pytestmark = pytest.mark.usefixtures("tiny_worker", "no_temp_left")
 
 
 def ffmpeg(*args: str) -> None:

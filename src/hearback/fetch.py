@@ -121,7 +121,7 @@ def _ssrf_error(exc: rp_ssrf.SSRFError, url: str) -> HearbackError:
     if "size cap" in text:
         return HearbackError(ErrorCode.AUDIO_TOO_LARGE, f"audio_url is larger than the cap ({text})")
     if text.startswith("could not resolve"):
-        return HearbackError(ErrorCode.DOWNLOAD_FAILED, f"could not resolve the host of audio_url")
+        return HearbackError(ErrorCode.DOWNLOAD_FAILED, "could not resolve the host of audio_url")
     return HearbackError(ErrorCode.INVALID_URL, f"audio_url refused: {text}")
 
 
