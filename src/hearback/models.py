@@ -101,6 +101,7 @@ def _base_dir(cache_dir: Path) -> Optional[Path]:
             )
         for name in ("config.json", "tokenizer.json", "vocabulary.json"):
             shutil.copy2(data2 / name, staging / name)
+        staging.chmod(0o755)  # mkdtemp made it private; the cache is shared like any model dir
         try:
             os.replace(staging, target)  # atomic: another process may have won the race
         except OSError:
