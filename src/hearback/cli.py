@@ -1,0 +1,166 @@
+"""``hearback``: transcribe files on your own machine.
+
+    hearback transcribe FILE... [--language fr|en|auto] [--min-speakers N] [--max-speakers N]
+                        [--num-speakers N] [--format json|srt|vtt|txt|all] [--output-dir DIR]
+                        [--model NAME] [--no-diarize]
+    hearback models
+
+Same pipeline, settings and writers as the RunPod worker. One output file per input and
+format (``<stem>.<ext>``). A file that fails is reported with its error code and the others
+still run; the exit code is 0 when all succeeded, 1 when some failed, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence, TextIO
+
+from .errors import ErrorCode, HearbackError
+from .types import ProgressHook
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("decode", "transcribe", "align", "diarize", "assign")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearback", description="Transcripts that say who spoke when.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("transcribe", help="transcribe audio or video files")
+    run.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    run.add_argument("--language", default="auto", help="auto (default), or a code such as fr, en")
+    run.add_argument("--min-speakers", type=int)
+    run.add_argument("--max-speakers", type=int)
+    run.add_argument("--num-speakers", type=int)
+    run.add_argument("--format", default="json", choices=("json", "srt", "vtt", "txt", "all"))
+    run.add_argument("--output-dir", type=Path, default=Path("."))
+    run.add_argument("--model", help="Whisper model (default: WHISPER_MODEL, else base on CPU)")
+    run.add_argument("--no-diarize", action="store_true", help="do not find speakers")
+    run.add_argument("--initial-prompt", help="names or jargon to help Whisper")
+
+    commands.add_parser("models", help="list the models Hearback knows and whether each is here")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
+    if args.command == "models":
+        return list_models(sys.stdout)
+    return transcribe(args, sys.stdout, sys.stderr)
+
+
+def list_models(out: TextIO) -> int:
+    from .models import known_models
+    from .settings import get_settings
+
+    settings = get_settings()
+    out.write(f"{'model':<16}{'available':<11}source\n")
+    for info in known_models(settings.model_cache_dir):
+        where = str(info.path) if info.available else "not here (downloaded from the hub when online)"
+        out.write(f"{info.name:<16}{'yes' if info.available else 'no':<11}{info.source}: {where}\n")
+    backend = settings.resolved_diarization_backend
+    out.write(f"\ndiarization: {backend} "
+              f"({'token-free, bundled weights' if backend == 'embedded' else settings.pyannote_pipeline})\n")
+    return 0
+
+
+def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .schema import JobOptions, parse
+    from .settings import Settings
+
+    try:
+        request = parse(JobOptions, {
+            "language": args.language, "min_speakers": args.min_speakers,
+            "max_speakers": args.max_speakers, "num_speakers": args.num_speakers,
+            "diarize": not args.no_diarize, "initial_prompt": args.initial_prompt,
+        })
+    except HearbackError as exc:
+        err.write(f"hearback: {exc}\n")
+        return 2
+    options = request.to_options()
+    formats = ("json", "srt", "vtt", "txt") if args.format == "all" else (args.format,)
+    settings = Settings(**({"whisper_model": args.model} if args.model else {}))
+
+    from .pipeline import Pipeline
+    from .writers import get_writer
+
+    try:
+        pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
+        pipeline.check(options)
+    except HearbackError as exc:
+        err.write(f"hearback: {exc}\n")
+        return 2
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+
+    failures = 0
+    for path in args.files:
+        try:
+            if not path.is_file():
+                raise HearbackError(ErrorCode.INVALID_INPUT, f"no such file: {path}")
+            with _progress(path.name, err) as hook:
+                result = pipeline.transcribe_file(path, options, hook)
+            for fmt in formats:
+                writer = get_writer(fmt)
+                target = args.output_dir / f"{path.stem}.{writer.extension}"
+                with target.open("w", encoding="utf-8") as fh:
+                    writer.write(result, fh)
+                out.write(f"{target}\n")
+            err.write(f"{path.name}: {result.duration:.1f} s, {len(result.speakers)} speakers, "
+                      f"language {result.language}\n")
+        except HearbackError as exc:
+            failures += 1
+            err.write(f"{path}: error {exc}\n")
+        except Exception as exc:  # keep going with the other files
+            failures += 1
+            logger.exception("unexpected failure on %s", path)
+            err.write(f"{path}: error {ErrorCode.INTERNAL_ERROR}: {type(exc).__name__}: {exc}\n")
+    if failures:
+        err.write(f"{failures} of {len(args.files)} files failed\n")
+    return 1 if failures else 0
+
+
+class _progress:
+    """A progress bar per file by stage on a terminal; plain lines (one per stage) otherwise."""
+
+    def __init__(self, name: str, stream: TextIO):
+        self.name, self.stream = name, stream
+        self.bar = None
+        self.stage: Optional[str] = None
+
+    def __enter__(self) -> ProgressHook:
+        if self.stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=100, desc=self.name, file=self.stream, leave=True,
+                            bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}")
+        return self.hook
+
+    def hook(self, stage: str, fraction: float) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(f"{self.name} [{stage}]", refresh=False)
+            self.bar.n = int(100 * (STAGES.index(stage) + fraction) / len(STAGES)) if stage in STAGES else self.bar.n
+            self.bar.refresh()
+        elif stage != self.stage:
+            self.stream.write(f"{self.name}: {stage}\n")
+            self.stream.flush()
+        self.stage = stage
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            if exc[0] is None:
+                self.bar.n = 100
+                self.bar.set_description_str(f"{self.name} [done]", refresh=False)
+            self.bar.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
