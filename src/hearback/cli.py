@@ -4,6 +4,7 @@
                         [--num-speakers N] [--format json|srt|vtt|txt|all] [--output-dir DIR]
                         [--model NAME] [--no-diarize]
     hearback models
+    hearback serve [--host H] [--port P]
 
 Same pipeline, settings and writers as the RunPod worker. One output file per input and
 format (``<stem>.<ext>``). A file that fails is reported with its error code and the others
@@ -45,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--initial-prompt", help="names or jargon to help Whisper")
 
     commands.add_parser("models", help="list the models Hearback knows and whether each is here")
+
+    serve = commands.add_parser("serve", help="run the OpenAI-compatible HTTP API")
+    serve.add_argument("--host", help="default 127.0.0.1, or 0.0.0.0 when HEARBACK_API_KEY is set")
+    serve.add_argument("--port", type=int, help="default 8080 (HEARBACK_PORT)")
     return parser
 
 
@@ -55,6 +60,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
     if args.command == "models":
         return list_models(sys.stdout)
+    if args.command == "serve":
+        from .api import serve
+
+        logging.getLogger().setLevel(logging.INFO)
+        serve(args.host, args.port)
+        return 0
     return transcribe(args, sys.stdout, sys.stderr)
 
 

@@ -1,0 +1,127 @@
+"""The HTTP API over real HTTP on 127.0.0.1, driven by the official ``openai`` SDK (unchanged
+but for ``base_url``). The server runs in a thread with uvicorn and shares the session's
+tiny.en pipeline; real models, real audio."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import openai
+import pytest
+import srt
+import uvicorn
+
+from hearback.api import ServerSettings, create_app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(app):
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def server(pipeline_tiny):
+    srv, thread, url = _serve(create_app(ServerSettings(), pipeline=pipeline_tiny))
+    yield url
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return openai.OpenAI(base_url=f"{server}/v1", api_key="unused")
+
+
+@pytest.fixture(scope="module")
+def sample(testdata):
+    return testdata / "diarization" / "pyannote-sample.wav"
+
+
+def test_json_and_text(client, sample):
+    with sample.open("rb") as fh:
+        result = client.audio.transcriptions.create(model="whisper-1", file=fh)
+    assert "Chicago" in result.text
+    with sample.open("rb") as fh:
+        text = client.audio.transcriptions.create(model="whisper-1", file=fh, response_format="text")
+    assert isinstance(text, str) and "New Jersey" in text
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_subtitles(client, sample, fmt):
+    with sample.open("rb") as fh:
+        subtitles = client.audio.transcriptions.create(model="whisper-1", file=fh, response_format=fmt)
+    assert "SPEAKER_00" in subtitles and "SPEAKER_01" in subtitles
+    if fmt == "srt":
+        assert len(list(srt.parse(subtitles))) >= 8
+    else:
+        assert subtitles.startswith("WEBVTT")
+
+
+def test_verbose_json_with_words(client, sample):
+    with sample.open("rb") as fh:
+        result = client.audio.transcriptions.create(
+            model="whisper-1", file=fh, response_format="verbose_json",
+            timestamp_granularities=["word", "segment"])
+    assert result.language == "english" and result.duration == pytest.approx(30.0, abs=0.01)
+    assert len(result.words) > 50 and len(result.segments) >= 8
+    assert all(w.start <= w.end for w in result.words)
+
+
+def test_diarized_json_two_speakers(client, sample):
+    with sample.open("rb") as fh:
+        result = client.audio.transcriptions.create(model="whisper-1", file=fh,
+                                                    response_format="diarized_json")
+    speakers = {s.speaker for s in result.segments}
+    assert speakers == {"SPEAKER_00", "SPEAKER_01"}
+    assert result.segments[0].type == "transcript.text.segment"
+
+
+def test_errors_have_openai_shape(server, sample, client):
+    with sample.open("rb") as fh:
+        answer = httpx.post(f"{server}/v1/audio/transcriptions", files={"file": fh},
+                            data={"model": "whisper-1", "response_format": "docx"}, timeout=60)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert set(error) == {"message", "type", "code"} and error["code"] == "unsupported_format"
+    with pytest.raises(openai.BadRequestError) as info:
+        client.audio.transcriptions.create(model="whisper-1", file=("notes.mp3", b"not audio" * 100))
+    assert info.value.code == "invalid_audio"
+
+
+def test_models_and_health(client, server):
+    assert "whisper-1" in [m.id for m in client.models.list()]
+    assert httpx.get(f"{server}/health").json() == {"status": "ok"}
+
+
+def test_api_key(pipeline_tiny, sample):
+    settings = ServerSettings(hearback_api_key="s3cret")
+    assert settings.bind_host == "0.0.0.0" and ServerSettings().bind_host == "127.0.0.1"
+    srv, thread, url = _serve(create_app(settings, pipeline=pipeline_tiny))
+    try:
+        assert httpx.get(f"{url}/v1/models").status_code == 401
+        wrong = openai.OpenAI(base_url=f"{url}/v1", api_key="wrong")
+        with pytest.raises(openai.AuthenticationError):
+            wrong.models.list()
+        right = openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret")
+        with sample.open("rb") as fh:
+            assert "Chicago" in right.audio.transcriptions.create(model="whisper-1", file=fh).text
+        assert httpx.get(f"{url}/health").status_code == 200  # health needs no key
+    finally:
+        srv.should_exit = True
+        thread.join(10)
