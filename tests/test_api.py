@@ -4,40 +4,18 @@ tiny.en pipeline; real models, real audio."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import httpx
 import openai
 import pytest
 import srt
-import uvicorn
 
 from hearback.api import ServerSettings, create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(app):
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
+from tests.httpserver import serve_in_thread
 
 
 @pytest.fixture(scope="module")
 def server(pipeline_tiny):
-    srv, thread, url = _serve(create_app(ServerSettings(), pipeline=pipeline_tiny))
+    srv, thread, url = serve_in_thread(create_app(ServerSettings(), pipeline=pipeline_tiny))
     yield url
     srv.should_exit = True
     thread.join(10)
@@ -112,7 +90,7 @@ def test_models_and_health(client, server):
 def test_api_key(pipeline_tiny, sample):
     settings = ServerSettings(hearback_api_key="s3cret")
     assert settings.bind_host == "0.0.0.0" and ServerSettings().bind_host == "127.0.0.1"
-    srv, thread, url = _serve(create_app(settings, pipeline=pipeline_tiny))
+    srv, thread, url = serve_in_thread(create_app(settings, pipeline=pipeline_tiny))
     try:
         assert httpx.get(f"{url}/v1/models").status_code == 401
         wrong = openai.OpenAI(base_url=f"{url}/v1", api_key="wrong")

@@ -13,7 +13,6 @@ import functools
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ import webvtt
 
 from hearback import worker
 from hearback.errors import ErrorCode
+from tests.httpserver import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -141,15 +141,9 @@ def test_worker_survives_bad_job_then_runs_good_one(sample_b64):
     assert "error" not in out and out["transcription"]["text"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_local_api_server_runsync(file_server, tmp_path):
     """`python src/handler.py --rp_serve_api` answers the README's /runsync request."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, WHISPER_MODEL="tiny.en", RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS="1",
                HF_HUB_OFFLINE="1", PYANNOTE_METRICS_ENABLED="0")
     log = (tmp_path / "server.log").open("w")

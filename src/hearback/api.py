@@ -4,7 +4,8 @@
 
 ``create_app(settings)`` builds the FastAPI app; models load once at start-up and are shared.
 Routes: ``POST /v1/audio/transcriptions`` (OpenAI's shapes; extensions ``min_speakers``,
-``max_speakers``, ``num_speakers``, ``diarize``), ``GET /v1/models``, ``GET /health``.
+``max_speakers``, ``num_speakers``, ``diarize``), ``GET /v1/models``, ``GET /health``, and
+durable async jobs (``/v1/jobs``, see jobs.py).
 Errors use OpenAI's shape ``{"error": {"message", "type", "code"}}``. With ``HEARBACK_API_KEY``
 set, every route but /health needs ``Authorization: Bearer <key>`` (compared in constant time).
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
+import uuid
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,12 +30,17 @@ from .errors import HTTP_STATUS, ErrorCode, HearbackError
 from .fetch import job_tempdir
 from .schema import JobOptions, parse
 from .settings import Settings
+from .jobs import JobRunner, JobStore, public_view, remove_upload
 from .types import Result
 from .writers import render
 
 logger = logging.getLogger(__name__)
 
 RESPONSE_FORMATS = ("json", "text", "srt", "vtt", "verbose_json", "diarized_json")
+
+
+def _default_cache() -> Path:
+    return Settings().model_cache_dir
 
 
 class ServerSettings(Settings):
@@ -42,6 +50,9 @@ class ServerSettings(Settings):
     hearback_host: Optional[str] = Field(
         None, description="Bind address; default 127.0.0.1 without an API key, 0.0.0.0 with one")
     hearback_port: int = 8080
+    hearback_workers: int = Field(1, ge=1, description="jobs run at once; the rest queue")
+    hearback_db: Path = Field(default_factory=lambda: _default_cache() / "jobs.sqlite3")
+    hearback_data_dir: Path = Field(default_factory=lambda: _default_cache() / "job-audio")
 
     @property
     def bind_host(self) -> str:
@@ -61,7 +72,11 @@ def create_app(settings: Optional[ServerSettings] = None, *, pipeline=None) -> F
             from .pipeline import Pipeline
 
             state["pipeline"] = await asyncio.to_thread(Pipeline.load, settings)
+        store = JobStore(settings.hearback_db)
+        state["jobs"] = JobRunner(store, state["pipeline"], settings, settings.hearback_workers)
+        state["jobs"].recover()
         yield
+        state["jobs"].shutdown()
 
     app = FastAPI(title="Hearback", version="0.1.0", lifespan=lifespan)
 
@@ -131,7 +146,78 @@ def create_app(settings: Optional[ServerSettings] = None, *, pipeline=None) -> F
             result = await asyncio.to_thread(pipeline.transcribe_file, path, options)
         return _openai_response(result, response_format, set(timestamp_granularities) or {"segment"})
 
+    @app.post("/v1/jobs", status_code=202)
+    async def create_job(
+        file: Optional[UploadFile] = File(None),
+        audio_url: Optional[str] = Form(None),
+        language: Optional[str] = Form(None),
+        prompt: Optional[str] = Form(None),
+        min_speakers: Optional[int] = Form(None),
+        max_speakers: Optional[int] = Form(None),
+        num_speakers: Optional[int] = Form(None),
+        diarize: bool = Form(True),
+    ):
+        if (file is None) == (audio_url is None):
+            raise HearbackError(ErrorCode.MISSING_AUDIO if file is None else ErrorCode.INVALID_INPUT,
+                                "give one of file or audio_url")
+        options = parse(JobOptions, {
+            "language": language or "auto", "initial_prompt": prompt, "diarize": diarize,
+            "min_speakers": min_speakers, "max_speakers": max_speakers, "num_speakers": num_speakers,
+        }).to_options()
+        state["pipeline"].check(options)
+        upload = None
+        if file is not None:
+            settings.hearback_data_dir.mkdir(parents=True, exist_ok=True)
+            upload = settings.hearback_data_dir / uuid.uuid4().hex
+            try:
+                await asyncio.to_thread(_save_upload, file, upload, settings.max_download_bytes)
+            except BaseException:
+                upload.unlink(missing_ok=True)
+                raise
+        runner: JobRunner = state["jobs"]
+        job_id = runner.store.add(options, audio_path=upload, audio_url=audio_url)
+        runner.submit(job_id)
+        return public_view(runner.store.get(job_id))
+
+    @app.get("/v1/jobs/{job_id}")
+    async def get_job(job_id: str):
+        return public_view(_job(job_id))
+
+    @app.get("/v1/jobs/{job_id}/result")
+    async def job_result(job_id: str, format: str = "json"):
+        job = _job(job_id)
+        if job["status"] != "succeeded":
+            return _error(409, "job_not_done", f"the job is {job['status']}")
+        results = json.loads(job["results"])
+        if format not in results:
+            raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(results)}")
+        if format == "json":
+            return JSONResponse(json.loads(results["json"]))
+        return PlainTextResponse(results[format])
+
+    @app.delete("/v1/jobs/{job_id}")
+    async def delete_job(job_id: str):
+        job = _job(job_id)
+        state["jobs"].store.delete(job_id)
+        if job["status"] != "running":  # a running job removes its own upload when it ends
+            remove_upload(job)
+        return {"id": job_id, "deleted": True}
+
+    def _job(job_id: str) -> dict[str, Any]:
+        job = state["jobs"].store.get(job_id)
+        if job is None:
+            raise _NotFound(job_id)
+        return job
+
+    @app.exception_handler(_NotFound)
+    async def not_found(_request: Request, exc: "_NotFound"):
+        return _error(404, "not_found", f"no job {exc.args[0]}")
+
     return app
+
+
+class _NotFound(Exception):
+    pass
 
 
 def _save_upload(upload: UploadFile, target: Path, cap: int) -> None:

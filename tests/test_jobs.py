@@ -1,0 +1,111 @@
+"""Async jobs over real HTTP: submit, poll, fetch, delete; and a server killed mid-queue
+loses no job. Real models (tiny.en + embedded diarization), real audio."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import srt
+
+from hearback.api import ServerSettings, create_app
+from tests.httpserver import free_port, serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def server(pipeline_tiny, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("jobs")
+    settings = ServerSettings(hearback_db=folder / "jobs.sqlite3", hearback_data_dir=folder / "audio")
+    srv, thread, url = serve_in_thread(create_app(settings, pipeline=pipeline_tiny))
+    yield url, folder
+    srv.should_exit = True
+    thread.join(10)
+
+
+def wait_for(url: str, job_id: str, timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {job['status']}")
+
+
+def test_submit_poll_fetch_delete(server, testdata):
+    url, folder = server
+    with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
+        answer = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60)
+    assert answer.status_code == 202, answer.text
+    job_id = answer.json()["id"]
+    job = wait_for(url, job_id)
+    assert job["status"] == "succeeded" and job["progress"] == 1.0, job
+    document = httpx.get(f"{url}/v1/jobs/{job_id}/result", timeout=10).json()
+    assert len(document["speakers"]) == 2 and document["transcription"]["segments"]
+    subtitles = httpx.get(f"{url}/v1/jobs/{job_id}/result", params={"format": "srt"}, timeout=10).text
+    assert len(list(srt.parse(subtitles))) >= 8
+    assert list((folder / "audio").iterdir()) == []  # the upload is gone once the job is done
+    assert httpx.delete(f"{url}/v1/jobs/{job_id}", timeout=10).json() == {"id": job_id, "deleted": True}
+    gone = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+
+
+def test_failed_job_reports_its_code(server):
+    url, _ = server
+    answer = httpx.post(f"{url}/v1/jobs", files={"file": ("notes.mp3", b"not audio" * 50)}, timeout=60)
+    job = wait_for(url, answer.json()["id"])
+    assert job["status"] == "failed" and job["error"]["code"] == "invalid_audio"
+    assert httpx.get(f"{url}/v1/jobs/{job['id']}/result", timeout=10).status_code == 409
+
+
+def _start(port: int, env: dict) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "hearback.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "server exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("server did not become ready")
+
+
+def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
+    """One worker, three queued jobs; the server is killed (SIGKILL) while the first runs; a new
+    server on the same database finishes all three."""
+    port = free_port()
+    env = dict(os.environ, WHISPER_MODEL="tiny.en", HEARBACK_DB=str(tmp_path / "jobs.sqlite3"),
+               HEARBACK_DATA_DIR=str(tmp_path / "audio"), HEARBACK_WORKERS="1", HF_HUB_OFFLINE="1")
+    url = f"http://127.0.0.1:{port}"
+    first = _start(port, env)
+    ids = []
+    try:
+        for _ in range(3):
+            with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
+                ids.append(httpx.post(f"{url}/v1/jobs", files={"file": fh}, timeout=60).json()["id"])
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{url}/v1/jobs/{ids[0]}", timeout=10).json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        statuses = [httpx.get(f"{url}/v1/jobs/{i}", timeout=10).json()["status"] for i in ids]
+        assert statuses[1:] == ["queued", "queued"], statuses
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    second = _start(port, env)
+    try:
+        jobs = [wait_for(url, i) for i in ids]
+        assert [j["status"] for j in jobs] == ["succeeded"] * 3, jobs
+        assert list(Path(tmp_path / "audio").iterdir()) == []
+    finally:
+        second.terminate()
+        second.wait(30)
