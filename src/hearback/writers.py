@@ -400,7 +400,7 @@ class ResultWriter:
     extension: str = ""
 
     def write(self, result: Result, file: TextIO) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: every format's writer below implements it
 
 
 class JsonWriter(ResultWriter):
