@@ -113,3 +113,39 @@ def test_base64_over_the_byte_cap(corpus, pipeline_tiny, monkeypatch):
     monkeypatch.setattr(pipeline_tiny.settings, "max_download_bytes", 1000)
     out = run(corpus["six_channels"])
     assert out.get("error_code") == ErrorCode.AUDIO_TOO_LARGE, out
+
+
+@pytest.fixture(scope="module")
+def api(pipeline_tiny):
+    """The HTTP API on loopback, sharing the tiny.en pipeline."""
+    from hearback.api import ServerSettings, create_app
+    from tests.httpserver import serve_in_thread
+
+    server, thread, url = serve_in_thread(create_app(ServerSettings(), pipeline=pipeline_tiny))
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.parametrize("name, status, code", [
+    ("empty", 400, ErrorCode.INVALID_AUDIO),
+    ("text_as_mp3", 400, ErrorCode.INVALID_AUDIO),
+    ("zero_length", 400, ErrorCode.INVALID_AUDIO),
+    ("video_no_audio", 400, ErrorCode.INVALID_AUDIO),
+    ("truncated_mp3", 200, None),
+    ("six_channels", 200, None),
+    ("8khz", 200, None),
+    ("48khz_webm", 200, None),
+    ("silence", 200, None),
+])
+def test_corpus_through_the_http_api(api, corpus, name, status, code):
+    import httpx
+
+    with corpus[name].open("rb") as fh:
+        answer = httpx.post(f"{api}/v1/audio/transcriptions", files={"file": (corpus[name].name, fh)},
+                            data={"response_format": "diarized_json"}, timeout=120)
+    assert answer.status_code == status, answer.text
+    if code:
+        assert answer.json()["error"]["code"] == code
+    else:
+        assert set(answer.json()) >= {"text", "segments", "duration"}
