@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -74,3 +75,73 @@ def clip_audio(path: Path, variant: Optional[str], folder: Path) -> Audio:
     if variant == "noise20":
         return with_noise(decode(path), 20.0)
     return decode(path)
+
+
+def english_clips(testdata: Path) -> list[tuple[str, Path, Optional[Path], Optional[str], Optional[Timeline]]]:
+    """Every English recording in the shared test data: (uri, audio, rttm, transcript, uem).
+
+    The diarization set (pyannote sample, 13 AMI excerpts, falcon) has speaker turns; the
+    sample, the FLEURS-en clips and two misc clips have transcripts. 555 s in all.
+    """
+    folder = testdata / "diarization"
+    stm = folder / "pyannote-sample.stm"
+    items: list = []
+    for uri, path, rttm, uem in public_set(testdata):
+        text = " ".join(line.split(maxsplit=5)[5] for line in stm.read_text().splitlines()
+                        if line.strip() and not line.startswith(";;")) if uri == "sample" else None
+        items.append((uri, path, rttm, text, uem))
+    items.append(("falcon", folder / "falcon-3spk.wav", folder / "falcon-3spk.rttm", None, None))
+    asr = testdata / "asr"
+    for path in sorted((asr / "fleurs").glob("en-*.ogg")) + [asr / "misc" / "jfk-en.flac",
+                                                              asr / "misc" / "librispeech-en.wav"]:
+        items.append((path.stem, path, None, path.with_suffix(".txt").read_text(encoding="utf-8").strip(), None))
+    return items
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A long recording built from the shared clips, with every reference shifted to match."""
+
+    audio: Audio
+    reference: Annotation      # speaker turns; AMI speakers keep their corpus names across clips
+    scored: Timeline           # regions where the reference turns are complete
+    transcripts: tuple         # (start, end, text) of each clip that has a transcript
+
+
+def english_meeting(testdata: Path, minutes: float = 10.0, gap: float = 2.0) -> Meeting:
+    """The English clips end to end, ``gap`` s of silence after each, repeated until the
+    recording is at least ``minutes`` long. 10 minutes = every clip once."""
+    clips = [(uri, decode(path), rttm, text, uem) for uri, path, rttm, text, uem in english_clips(testdata)]
+    silence = np.zeros(int(gap * 16000), dtype=np.float32)
+    pieces, reference, scored, transcripts = [], Annotation(uri="meeting"), [], []
+    offset, rounds = 0.0, 0
+    while offset < minutes * 60:
+        rounds += 1
+        for uri, audio, rttm, text, uem in clips:
+            if rttm is not None:
+                ami = uri not in ("sample", "falcon")
+                for segment, _track, label in read_rttm(rttm, uri if ami else None).itertracks(yield_label=True):
+                    shifted = Segment(segment.start + offset, segment.end + offset)
+                    reference[shifted, reference.new_track(shifted)] = label if ami else f"{uri}:{label}"
+                region = uem if uem is not None else Timeline([Segment(0, audio.duration)])
+                scored.extend(Segment(s.start + offset, min(s.end, audio.duration) + offset) for s in region)
+            if text is not None:
+                transcripts.append((offset, offset + audio.duration, text))
+            pieces += [audio.samples, silence]
+            offset += audio.duration + gap
+            if rounds > 1 and offset >= minutes * 60:
+                break
+    return Meeting(Audio(np.concatenate(pieces)), reference, Timeline(scored), tuple(transcripts))
+
+
+def words_by_clip(meeting: Meeting, timed_texts) -> list[str]:
+    """Hypothesis text per transcribed clip: each (start, end, text) piece goes to the clip
+    holding its midpoint (pieces in the gaps or in clips without a transcript are not scored)."""
+    out = [[] for _ in meeting.transcripts]
+    for start, end, text in timed_texts:
+        middle = (start + end) / 2
+        for i, (lo, hi, _ref) in enumerate(meeting.transcripts):
+            if lo <= middle <= hi:
+                out[i].append(text)
+                break
+    return [" ".join(parts) for parts in out]

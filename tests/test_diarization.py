@@ -169,3 +169,45 @@ def test_pyannote_telemetry_is_off(monkeypatch):
     from pyannote.audio.telemetry.metrics import is_metrics_enabled
 
     assert is_metrics_enabled() is False
+
+
+def test_clustering_memory_is_bounded_and_labels_stay_global(embedded_diarizer, testdata, monkeypatch):
+    """Clustering learns from at most MAX_TRAIN_EMBEDDINGS embeddings (the linkage is quadratic
+    in memory). With the cap forced down to 60 (of ~180) on the 7-minute concatenation, the dendrogram is
+    built from a subset, every chunk is still assigned to a speaker, and DER stays close."""
+    audio, reference, scored = concatenated_meeting(testdata)
+    clustering = embedded_diarizer.pipeline_for(audio.duration).clustering
+    metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+    whole = embedded_diarizer.diarize(audio)
+    full = metric(reference, to_annotation(whole.turns), uem=scored)
+    monkeypatch.setattr(clustering, "max_train", 60)
+    capped = embedded_diarizer.diarize(audio)
+    assert clustering._stride > 2  # the cap was hit: under half the embeddings trained it
+    der = metric(reference, to_annotation(capped.turns), uem=scored)
+    assert der <= full + 0.05, (der, full)
+    speech = to_annotation(capped.turns).get_timeline().support().duration()
+    assert speech > 0.8 * to_annotation(whole.turns).get_timeline().support().duration()
+
+
+def test_streaming_reconstruct_matches_pyannote(embedded_diarizer, testdata, monkeypatch):
+    """The frugal reconstruct gives exactly pyannote's discrete diarization (same inputs)."""
+    import numpy as np
+    from pyannote.audio.pipelines import SpeakerDiarization
+
+    from hearback.diarize import StreamingSpeakerDiarization
+
+    captured = {}
+    frugal = StreamingSpeakerDiarization.reconstruct
+
+    def spy(self, *args):
+        captured["args"] = args
+        return frugal(self, *args)
+
+    monkeypatch.setattr(StreamingSpeakerDiarization, "reconstruct", spy)
+    embedded_diarizer.diarize(decode(testdata / "diarization" / "ami" / "tst00.flac"))
+    pipeline = embedded_diarizer.pipeline
+    ours = frugal(pipeline, *captured["args"])
+    theirs = SpeakerDiarization.reconstruct(pipeline, *captured["args"])
+    assert ours.data.shape == theirs.data.shape and ours.data.sum() > 0
+    np.testing.assert_array_equal(ours.data, theirs.data)
+    assert ours.sliding_window.start == theirs.sliding_window.start

@@ -108,3 +108,68 @@ def test_no_word_timestamps_keeps_speakers(pipeline_tiny, testdata):
     assert all(not s.words for s in result.segments)
     assert all(s.speaker in result.speakers for s in result.segments)
     assert len(result.speakers) == 2
+
+
+def test_long_recordings_are_transcribed_in_windows_cut_in_pauses(pipeline_tiny, testdata, monkeypatch):
+    """Windows of 25 s instead of 10 minutes (so a short file shows it): the clips end to end,
+    cut at the quiet gaps between them; segments come back in order, on the file's time line,
+    with the same WER as one call over the whole file."""
+    import numpy as np
+
+    from bench.variants import english_meeting, words_by_clip
+    from hearback import asr
+
+    meeting = english_meeting(testdata, minutes=1.5, gap=2.0)
+    whole = pipeline_tiny.transcribe(meeting.audio, Options(language="en", diarize=False))
+    monkeypatch.setattr(asr, "WINDOW_SECONDS", 25.0)
+    monkeypatch.setattr(asr, "CUT_SEARCH_SECONDS", 5.0)
+    cuts = asr.windows(meeting.audio.samples, 16000, 25.0, 5.0)
+    assert len(cuts) >= 3
+    for start, _end in cuts[1:]:  # each cut falls in a quiet stretch
+        assert np.abs(meeting.audio.samples[start - 800:start + 800]).max() < 0.05
+    windowed = pipeline_tiny.transcribe(meeting.audio, Options(language="en", diarize=False))
+    starts = [s.start for s in windowed.segments]
+    assert starts == sorted(starts)
+    for seg in windowed.segments:
+        assert all(a.start <= b.start for a, b in zip(seg.words, seg.words[1:]))
+    assert windowed.segments[-1].end > meeting.audio.duration - 60
+    refs = [text for _s, _e, text in meeting.transcripts]
+
+    def score(result):
+        return wer(refs, words_by_clip(meeting, [(w.start, w.end, w.word) for s in result.segments
+                                                 for w in s.words]), "en")
+
+    assert score(windowed) <= score(whole) + 0.02, (score(windowed), score(whole))
+
+
+def test_speech_the_batched_pass_drops_is_decoded_again(pipeline_tiny, testdata, monkeypatch):
+    """Ten FLEURS-en sentences, different speakers, 2 s apart: Whisper, given several in one
+    30 s chunk, tends to stop after the first. The second pass decodes the VAD regions left
+    without a word; with it switched off (MIN_UNHEARD_SECONDS huge) WER is higher."""
+    import numpy as np
+
+    from hearback import asr
+    from hearback.decode import decode
+    from hearback.types import Audio
+
+    clips = fleurs_clips(testdata, "en")
+    gap = np.zeros(32000, dtype=np.float32)
+    spans, pieces, offset = [], [], 0.0
+    for path, ref in clips:
+        audio = decode(path)
+        spans.append((offset, offset + audio.duration, ref))
+        pieces += [audio.samples, gap]
+        offset += audio.duration + 2.0
+    audio = Audio(np.concatenate(pieces))
+
+    def score():
+        result = pipeline_tiny.transcribe(audio, Options(language="en", diarize=False))
+        hyps = [" ".join(w.word for s in result.segments for w in s.words if lo <= (w.start + w.end) / 2 <= hi)
+                for lo, hi, _ref in spans]
+        return wer([ref for _lo, _hi, ref in spans], hyps, "en")
+
+    with_second_pass = score()
+    monkeypatch.setattr(asr, "MIN_UNHEARD_SECONDS", 1e9)
+    without = score()
+    assert with_second_pass <= 0.25, with_second_pass
+    assert with_second_pass < without - 0.05, (with_second_pass, without)

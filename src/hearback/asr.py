@@ -1,20 +1,27 @@
-"""Speech recognition: faster-whisper's batched pipeline over Silero VAD chunks.
+"""Speech recognition: faster-whisper's batched pipeline over Silero VAD speech.
 
 The only module that imports faster-whisper. Why faster-whisper's own
 ``BatchedInferencePipeline`` rather than WhisperX's: it gives word timestamps
 itself (WhisperX's batched pipeline needs a wav2vec2 alignment model for them,
 which cannot be had offline), it takes an in-memory array, and it measured as
 fast on CPU (bench/RESULTS.md).
+
+After the batched pass, any VAD speech region it left without a word is decoded
+again, one region per clip: on a meeting built from the shared clips, Whisper base
+dropped whole sentences after a change of speaker (bench/RESULTS.md). Long files go through in ~10-minute
+windows so that memory stays bounded.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
+import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.tokenizer import _LANGUAGE_CODES
+from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from .errors import ErrorCode, HearbackError
 from .types import Audio, ProgressHook, Segment, Transcript, Word, no_progress
@@ -22,6 +29,17 @@ from .types import Audio, ProgressHook, Segment, Transcript, Word, no_progress
 logger = logging.getLogger(__name__)
 
 LANGUAGE_CODES = frozenset(_LANGUAGE_CODES)
+
+#: Long recordings are transcribed in windows of about this many seconds, cut at the quietest
+#: moment near each boundary. faster-whisper computes a call's log-mel features all at once
+#: (about 1 MB per 30 s of speech) and copies the speech it keeps; windows keep that bounded.
+WINDOW_SECONDS = 600.0
+#: How far (s) either side of a window boundary to look for the quietest 0.2 s.
+CUT_SEARCH_SECONDS = 10.0
+#: Whisper's input length: no VAD region is longer.
+CLIP_SECONDS = 30.0
+#: Speech regions at least this long left without a word get a second decoding pass.
+MIN_UNHEARD_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,41 +85,110 @@ class Recognizer:
     def transcribe(
         self, audio: Audio, options: AsrOptions, progress: ProgressHook = no_progress
     ) -> Transcript:
+        """Per window: pass 1 is faster-whisper's batched pipeline over its VAD chunks (speech
+        concatenated into ≤ 30 s); pass 2 decodes again, one region per clip, the VAD speech
+        regions pass 1 left without a word (Whisper tends to stop after the first speaker of a
+        chunk). Language: the caller's, or detected on the first window with speech and kept."""
         self.check_language(options.language)
         language = options.language if self.multilingual else "en"
+        probability = 1.0 if language else 0.0
+        out: list[Segment] = []
+        duration = max(audio.duration, 1e-6)
+        for start, end in windows(audio.samples, audio.sample_rate, WINDOW_SECONDS, CUT_SEARCH_SECONDS):
+            offset = start / audio.sample_rate
+            samples = audio.samples[start:end]  # a view, not a copy
+            first, info = self._decode(samples, None, language, options)
+            if info.duration_after_vad == 0:
+                continue
+            if language is None:  # the first window with speech sets the language
+                language, probability = info.language, info.language_probability
+            missed = _unheard(self._speech(samples, audio.sample_rate), first)
+            second = self._decode(samples, missed, language, options)[0] if missed else []
+            if missed:
+                logger.info("second pass over %d speech regions (%.1f s) the first pass left empty",
+                            len(missed), sum(e - s for s, e in missed))
+            for seg in sorted(first + second, key=lambda seg: seg.start):
+                out.append(_segment(seg, duration, offset))
+            progress("transcribe", min(end / len(audio.samples), 1.0))
+        language = language or "en"
+        logger.info("transcribed %d segments, language %s (p=%.2f)", len(out), language, probability)
+        return Transcript(tuple(out), language, probability)
+
+    def _speech(self, samples: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
+        """Speech regions (s), with the VAD settings of faster-whisper's batched pipeline."""
+        stamps = get_speech_timestamps(samples, VadOptions(max_speech_duration_s=CLIP_SECONDS,
+                                                           min_silence_duration_ms=160))
+        return [(s["start"] / sample_rate, s["end"] / sample_rate) for s in stamps]
+
+    def _decode(self, samples: np.ndarray, clips: Optional[list[tuple[float, float]]],
+                language: Optional[str], options: AsrOptions) -> tuple[list, Any]:
+        """Batched decoding of ``clips`` (s), or of faster-whisper's own VAD chunks when None."""
         segments, info = self.batched.transcribe(
-            audio.samples,
+            samples,
             language=language,
+            vad_filter=clips is None,
+            clip_timestamps=[{"start": s, "end": e} for s, e in clips] if clips else None,
             word_timestamps=options.word_timestamps,
+            # Text tokens only (the batched default): with timestamp tokens the meeting lost fewer
+            # sentences in pass 1, but the pyannote sample's WER rose from 12.6 % to 17.2 %.
+            without_timestamps=True,
             initial_prompt=options.initial_prompt,
             beam_size=options.beam_size,
             batch_size=options.batch_size,
-            vad_filter=True,
         )
-        out: list[Segment] = []
-        duration = max(audio.duration, 1e-6)
-        for seg in segments:  # a generator: decoding happens as we iterate
-            out.append(_segment(seg, duration))
-            progress("transcribe", min(seg.end / duration, 1.0))
-        logger.info(
-            "transcribed %d segments, language %s (p=%.2f)",
-            len(out), info.language, info.language_probability,
-        )
-        return Transcript(tuple(out), info.language, info.language_probability)
+        return list(segments), info
 
 
-def _segment(seg, duration: float) -> Segment:
+def _unheard(speech: list[tuple[float, float]], segments,
+             max_covered: float = 0.2) -> list[tuple[float, float]]:
+    """Speech regions at least MIN_UNHEARD_SECONDS long that decoded words (or segments,
+    without word timestamps) cover for less than ``max_covered`` of their length."""
+    spans = [(w.start, w.end) for seg in segments for w in (seg.words or ())] or \
+            [(seg.start, seg.end) for seg in segments]
+    missed = []
+    for start, end in speech:
+        if end - start < MIN_UNHEARD_SECONDS:
+            continue
+        covered = sum(max(0.0, min(end, b) - max(start, a)) for a, b in spans)
+        if covered < max_covered * (end - start):
+            missed.append((start, end))
+    return missed
+
+
+def windows(samples: np.ndarray, sample_rate: int, window: float = WINDOW_SECONDS,
+            search: float = CUT_SEARCH_SECONDS) -> list[tuple[int, int]]:
+    """(start, end) sample ranges covering ``samples``: one range up to 1.5 windows long,
+    otherwise about ``window`` seconds each, cut at the quietest 0.2 s within ``search``
+    seconds of each boundary."""
+    total, size, reach = len(samples), int(window * sample_rate), int(search * sample_rate)
+    bounds = [0]
+    while total - bounds[-1] > 1.5 * size:
+        target = bounds[-1] + size
+        bounds.append(target - reach + _quietest(samples[target - reach:target + reach], sample_rate))
+    bounds.append(total)
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _quietest(samples: np.ndarray, sample_rate: int, frame: float = 0.2) -> int:
+    """Offset of the middle of the quietest ``frame``-second stretch of ``samples``."""
+    size = int(frame * sample_rate)
+    count = len(samples) // size
+    energy = np.square(samples[:count * size].reshape(count, size), dtype=np.float64).mean(axis=1)
+    return int(np.argmin(energy)) * size + size // 2
+
+
+def _segment(seg, duration: float, offset: float = 0.0) -> Segment:
     words = tuple(
         Word(
             word=w.word.strip(),
-            start=round(min(w.start, duration), 3),
-            end=round(min(max(w.end, w.start), duration), 3),
+            start=round(min(w.start + offset, duration), 3),
+            end=round(min(max(w.end, w.start) + offset, duration), 3),
             probability=round(w.probability, 4),
         )
         for w in (seg.words or ())
         if w.word.strip()
     )
-    start, end = seg.start, seg.end
+    start, end = seg.start + offset, seg.end + offset
     if words:  # keep every word inside its segment
         start, end = min(start, words[0].start), max(end, words[-1].end)
     return Segment(

