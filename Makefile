@@ -31,6 +31,9 @@ test: setup
 bench: setup
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_diarization.py
+	$(PY) bench/bench_long.py
+	$(PY) bench/bench_jobs.py
+	$(PY) bench/profile_pipeline.py
 
 ## RunPod's local API server on http://localhost:8000 (/run, /runsync, /status).
 serve: setup

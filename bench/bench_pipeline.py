@@ -1,14 +1,20 @@
-"""ASR baseline vs Hearback's full pipeline, in one process, on the same files and model.
+"""ASR baselines vs Hearback's full pipeline, in one run, on the same files and model.
 
-    python bench/bench_pipeline.py [--model base] [--threads 2] [--skip-whisperx]
+    python bench/bench_pipeline.py [--model base] [--threads 2] [--skip-whisperx] [--meeting-minutes 10]
 
-Runs, on the FLEURS en/fr clips and the pyannote sample (../shared/testdata):
+Runs, on the FLEURS en/fr clips and the pyannote sample (../shared/testdata), and on a
+≥ 10-minute meeting built from the shared English clips (bench/variants.py):
   1. plain faster-whisper: ``WhisperModel.transcribe`` (beam 5, no VAD, sequential; ASR only);
-  2. WhisperX's batched pipeline (its pyannote VAD, same CTranslate2 model; ASR only, no align);
-  3. Hearback's full pipeline: decode, batched ASR with word timestamps, diarization,
+  2. WhisperX's batched pipeline in this process (its pyannote VAD, same CTranslate2 model,
+     beam 5, batch 8; ASR only, no align);
+  3. the WhisperX CLI (``whisperx … --no_align``, same local model, same settings) in a child
+     process, once for the clips and once for the meeting (its times include its start-up);
+  4. Hearback's full pipeline: decode, batched ASR with word timestamps, diarization,
      word-to-speaker assignment and JSON, from the encoded file.
-Prints real-time factors, their ratios, peak RSS after each run, WER per language and the
-sample's DER and cpWER, and writes the table to bench/results/pipeline.md.
+Also measures, in fresh processes, start-up to ready (models loaded) and the diarizer's
+first-call warm-up. Prints real-time factors, ratios, WER (per language; on the meeting over
+the clips that have a transcript), the sample's DER and cpWER, and writes
+bench/results/pipeline.md.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ import argparse
 import gc
 import logging
 import os
+import json
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +36,10 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
+import soundfile  # noqa: E402
+
 from bench.der import der_against_rttm  # noqa: E402
+from bench.variants import english_meeting, words_by_clip  # noqa: E402
 from bench.wer import cpwer, fleurs_clips, read_stm, wer  # noqa: E402
 from hearback.decode import decode  # noqa: E402
 from hearback.pipeline import Pipeline
@@ -53,35 +65,94 @@ def files() -> list[tuple[Path, str, str]]:
     return out
 
 
-def run_plain(model, items) -> tuple[float, list[str]]:
-    texts, started = [], time.perf_counter()
-    for path, _lang, _ref in items:
+# Each runner returns (seconds, [timed pieces per file]); a timed piece is (start, end, text).
+
+def run_plain(model, paths) -> tuple[float, list[list]]:
+    out, started = [], time.perf_counter()
+    for path in paths:
         segments, _info = model.transcribe(str(path), beam_size=5, vad_filter=False)
-        texts.append(" ".join(s.text.strip() for s in segments))
-    return time.perf_counter() - started, texts
+        out.append([(s.start, s.end, s.text.strip()) for s in segments])
+    return time.perf_counter() - started, out
 
 
-def run_whisperx(model_path: str, threads: int, items) -> tuple[float, list[str]]:
+def run_whisperx(model_path: str, threads: int, paths) -> tuple[float, list[list]]:
     import whisperx
 
     model = whisperx.load_model(model_path, "cpu", compute_type="int8", threads=threads,
                                 vad_method="pyannote", asr_options={"beam_size": 5})
-    texts, started = [], time.perf_counter()
-    for path, _lang, _ref in items:
+    out, started = [], time.perf_counter()
+    for path in paths:
         audio = whisperx.load_audio(str(path))
         result = model.transcribe(audio, batch_size=8)
-        texts.append(" ".join(s["text"].strip() for s in result["segments"]))
-    return time.perf_counter() - started, texts
+        out.append([(s["start"], s["end"], s["text"].strip()) for s in result["segments"]])
+    return time.perf_counter() - started, out
 
 
-def run_hearback(pipeline: Pipeline, items):
-    texts, results, started = [], [], time.perf_counter()
-    for path, _lang, _ref in items:
+def run_whisperx_cli(model_path: str, threads: int, paths, folder: Path) -> tuple[float, list[list]]:
+    """One ``whisperx`` command for all ``paths``, timed from launch to exit."""
+    cli = Path(sys.executable).with_name("whisperx")
+    command = [str(cli), *map(str, paths), "--model", model_path, "--no_align", "--device", "cpu",
+               "--compute_type", "int8", "--threads", str(threads), "--batch_size", "8",
+               "--beam_size", "5", "--vad_method", "pyannote", "--output_format", "json",
+               "--output_dir", str(folder), "--verbose", "False"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    out = []
+    for path in paths:
+        segments = json.loads((folder / f"{Path(path).stem}.json").read_text())["segments"]
+        out.append([(s["start"], s["end"], s["text"].strip()) for s in segments])
+    return seconds, out
+
+
+def run_hearback(pipeline: Pipeline, paths):
+    out, results, started = [], [], time.perf_counter()
+    for path in paths:
         result = pipeline.transcribe_file(path, Options())
         result_to_dict(result)
-        texts.append(result.text)
+        out.append([(w.start, w.end, w.word) for s in result.segments for w in s.words])
         results.append(result)
-    return time.perf_counter() - started, texts, results
+    return time.perf_counter() - started, out, results
+
+
+def joined(pieces) -> str:
+    return " ".join(text for _s, _e, text in pieces)
+
+
+STARTUP = """
+import sys, time
+sys.path[:0] = {paths!r}
+from hearback.pipeline import Pipeline
+from hearback.settings import Settings
+from hearback.decode import decode
+pipeline = Pipeline.load(Settings(whisper_model={model!r}, compute_type="int8", device="cpu",
+                                  cpu_threads={threads}, diarization_backend="embedded"))
+print("ready", flush=True)
+audio = decode({sample!r})
+times = []
+for _ in range(2):
+    started = time.perf_counter()
+    pipeline.diarizer.diarize(audio)
+    times.append(time.perf_counter() - started)
+print("diarize", *times, flush=True)
+"""
+
+
+def measure_startup(model: str, threads: int) -> tuple[float, float, float]:
+    """A fresh Python process: seconds from launch to "models loaded", then the diarizer's
+    first and second call on the pyannote sample. Run twice; the second (warm disk cache,
+    as on a worker that restarts) is returned."""
+    script = STARTUP.format(paths=[str(REPO), str(REPO / "src")], model=model, threads=threads,
+                            sample=str(TESTDATA / "diarization" / "pyannote-sample.wav"))
+    for _ in range(2):
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                                 stderr=subprocess.DEVNULL)
+        assert child.stdout.readline().strip() == "ready"
+        ready = time.perf_counter() - started
+        first, second = map(float, child.stdout.readline().split()[1:])
+        child.wait()
+    return ready, first, second
 
 
 def wer_by_language(items, texts) -> dict[str, float]:
@@ -98,11 +169,21 @@ def main() -> None:
     parser.add_argument("--model", default="base")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-whisperx", action="store_true")
+    parser.add_argument("--meeting-minutes", type=float, default=10.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
+    startup = measure_startup(args.model, args.threads)
     items = files()
-    audio_seconds = sum(decode(p).duration for p, _l, _r in items)
+    paths = [p for p, _l, _r in items]
+    clips_seconds = sum(decode(p).duration for p in paths)
+    meeting = english_meeting(TESTDATA, args.meeting_minutes)
+    folder = Path(tempfile.mkdtemp(prefix="hearback-bench-"))
+    meeting_path = folder / "meeting.flac"
+    soundfile.write(meeting_path, meeting.audio.samples, 16000)
+    meeting_seconds = meeting.audio.duration
+    meeting_refs = [text for _s, _e, text in meeting.transcripts]
+
     settings = Settings(whisper_model=args.model, compute_type="int8", cpu_threads=args.threads,
                         device="cpu", diarization_backend="embedded")
     load_started = time.perf_counter()
@@ -113,16 +194,27 @@ def main() -> None:
     # Warm-up on one short clip so no run pays first-call costs the others do not.
     pipeline.transcribe_file(items[0][0], Options())
 
-    plain_s, plain_texts = run_plain(pipeline.recognizer.model, items)
-    rss_plain = peak_rss_mb()
-    hb_s, hb_texts, hb_results = run_hearback(pipeline, items)
-    rss_hb = peak_rss_mb()
-    wx = None
+    runs = {}  # name -> (clip seconds, clip pieces, meeting seconds, meeting pieces, rss)
+    s1, p1 = run_plain(pipeline.recognizer.model, paths)
+    s2, p2 = run_plain(pipeline.recognizer.model, [meeting_path])
+    runs["plain"] = (s1, p1, s2, p2[0], peak_rss_mb())
+    s1, p1, hb_results = run_hearback(pipeline, paths)
+    s2, p2, (hb_meeting,) = run_hearback(pipeline, [meeting_path])
+    runs["hearback"] = (s1, p1, s2, p2[0], peak_rss_mb())
     if not args.skip_whisperx:
         from hearback.models import resolve_whisper_model
 
+        model_path = resolve_whisper_model(args.model, settings.model_cache_dir)
         gc.collect()
-        wx = run_whisperx(resolve_whisper_model(args.model, settings.model_cache_dir), args.threads, items)
+        s1, p1 = run_whisperx(model_path, args.threads, paths)
+        s2, p2 = run_whisperx(model_path, args.threads, [meeting_path])
+        runs["whisperx"] = (s1, p1, s2, p2[0], peak_rss_mb())
+        (folder / "cli-clips").mkdir()
+        (folder / "cli-meeting").mkdir()
+        s1, p1 = run_whisperx_cli(model_path, args.threads, paths, folder / "cli-clips")
+        s2, p2 = run_whisperx_cli(model_path, args.threads, [meeting_path], folder / "cli-meeting")
+        runs["whisperx-cli"] = (s1, p1, s2, p2[0], None)
+    meeting_path.unlink()
 
     sample = hb_results[-1]
     der = der_against_rttm(sample.diarization.turns, TESTDATA / "diarization" / "pyannote-sample.rttm")
@@ -139,28 +231,49 @@ def main() -> None:
         for k, v in r.timings.items():
             stage[k] = stage.get(k, 0.0) + v
 
-    rows = [
-        ("plain faster-whisper (beam 5, no VAD, sequential; ASR only)", plain_s, plain_texts, rss_plain),
-        ("Hearback full pipeline (batched ASR + words + diarization + JSON)", hb_s, hb_texts, rss_hb),
-    ]
-    if wx:
-        rows.insert(1, ("WhisperX batched (pyannote VAD, batch 8; ASR only, no align)", wx[0], wx[1], peak_rss_mb()))
+    names = {
+        "plain": "plain faster-whisper (beam 5, no VAD, sequential; ASR only)",
+        "whisperx": "WhisperX batched, in process (pyannote VAD, batch 8; ASR only, no align)",
+        "whisperx-cli": "WhisperX CLI `--no_align` (one command per set; includes its start-up)",
+        "hearback": "**Hearback full pipeline** (batched ASR + words + diarization + JSON)",
+    }
+    plain_clips, plain_meeting = runs["plain"][0], runs["plain"][2]
+    cli = runs.get("whisperx-cli")
     lines = [
-        f"Model {args.model} int8, {args.threads} threads, CPU; {len(items)} files, "
-        f"{audio_seconds:.1f} s of audio (10 FLEURS-en, 10 FLEURS-fr, pyannote sample). "
-        f"Language detected in every run. Pipeline load: {load_seconds:.1f} s.",
+        f"Model {args.model} int8, {args.threads} threads, CPU. Clips: {len(items)} files, "
+        f"{clips_seconds:.1f} s (10 FLEURS-en, 10 FLEURS-fr, pyannote sample). Meeting: "
+        f"{meeting_seconds / 60:.1f} min built from the shared English clips (bench/variants.py). "
+        f"Language detected in every run. Pipeline load in this process: {load_seconds:.1f} s.",
         "",
-        "| run | seconds | RTF | ratio to plain | WER en | WER fr | peak RSS after (MB) |",
-        "|---|---|---|---|---|---|---|",
+        "| run | clips s | meeting s | total s | meeting RTF | ratio to plain: clips / meeting / total "
+        "| ratio to WhisperX CLI: meeting / total | WER en | WER fr | WER meeting | peak RSS after (MB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, seconds, texts, rss in rows:
+    for key in ("plain", "whisperx", "whisperx-cli", "hearback"):
+        if key not in runs:
+            continue
+        clips_s, clip_pieces, meet_s, meet_pieces, rss = runs[key]
+        texts = [joined(p) for p in clip_pieces]
         w = wer_by_language(items, texts)
-        lines.append(f"| {name} | {seconds:.1f} | {seconds / audio_seconds:.3f} | "
-                     f"{seconds / plain_s:.2f} | {w['en']:.3f} | {w['fr']:.3f} | {rss:.0f} |")
+        w_meeting = wer(meeting_refs, words_by_clip(meeting, meet_pieces), "en")
+        total = clips_s + meet_s
+        vs_cli = (f"{meet_s / cli[2]:.2f} / {total / (cli[0] + cli[2]):.2f}" if cli else "–")
+        lines.append(
+            f"| {names[key]} | {clips_s:.1f} | {meet_s:.1f} | {total:.1f} | {meet_s / meeting_seconds:.3f} "
+            f"| {clips_s / plain_clips:.2f} / {meet_s / plain_meeting:.2f} / {total / (plain_clips + plain_meeting):.2f} "
+            f"| {vs_cli} | {w['en']:.3f} | {w['fr']:.3f} | {w_meeting:.3f} | {f'{rss:.0f}' if rss else '–'} |")
+    ready, first, second = startup
+    mt = hb_meeting.timings
     lines += [
         "",
+        f"Meeting, Hearback stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in mt.items())
+        + f"; diarization RTF **{mt['diarize'] / meeting_seconds:.3f}**, "
+        f"speakers found {len(hb_meeting.speakers)}.",
+        f"Start-up, fresh process to models loaded (Whisper {args.model} + embedded diarizer, "
+        f"warm disk cache): **{ready:.1f} s**. Diarizer on the 30 s sample in that process: "
+        f"first call {first:.1f} s, second {second:.1f} s (warm-up {first - second:.1f} s).",
         f"Peak RSS after loading models: {rss_loaded:.0f} MB.",
-        "Hearback stage seconds (summed over files): "
+        "Clips, Hearback stage seconds (summed over files): "
         + ", ".join(f"{k} {v:.1f}" for k, v in stage.items()),
         f"pyannote sample: DER {der:.3f} (collar 0, overlap scored), cpWER {cp:.3f}, "
         f"speakers found {len(sample.speakers)}.",
@@ -170,6 +283,9 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text("# bench_pipeline.py\n\n" + text + "\n")
     sys.stdout.write(text + "\n")
+    for leftover in sorted(folder.rglob("*"), reverse=True):
+        leftover.rmdir() if leftover.is_dir() else leftover.unlink()
+    folder.rmdir()
 
 
 if __name__ == "__main__":

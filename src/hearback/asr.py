@@ -24,6 +24,7 @@ from faster_whisper.tokenizer import _LANGUAGE_CODES
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from .errors import ErrorCode, HearbackError
+from .memory import trim
 from .types import Audio, ProgressHook, Segment, Transcript, Word, no_progress
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Recognizer:
                             len(missed), sum(e - s for s, e in missed))
             for seg in sorted(first + second, key=lambda seg: seg.start):
                 out.append(_segment(seg, duration, offset))
+            trim()  # give this window's buffers back before the next
             progress("transcribe", min(end / len(audio.samples), 1.0))
         language = language or "en"
         logger.info("transcribed %d segments, language %s (p=%.2f)", len(out), language, probability)

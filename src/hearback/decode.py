@@ -18,9 +18,11 @@ from .types import SAMPLE_RATE, Audio
 
 logger = logging.getLogger(__name__)
 
-# Frames are gathered as int16 (half the memory of float32) and converted at the end into one
-# float32 array, freeing each int16 chunk as it is copied: the peak stays at 1.5× the result.
-_RESAMPLE_FORMAT = "s16"
+# Frames are resampled to float32 and written straight into one array, sized from the
+# container's duration when it has one (grown by half when it is missing or wrong), so the
+# peak is the result itself rather than a list of frames plus their concatenation.
+_RESAMPLE_FORMAT = "flt"
+_INITIAL_SECONDS = 600.0
 
 
 def decode(path: str | Path, *, max_duration: Optional[float] = None) -> Audio:
@@ -39,62 +41,71 @@ def decode(path: str | Path, *, max_duration: Optional[float] = None) -> Audio:
     with container:
         if not container.streams.audio:
             raise HearbackError(ErrorCode.INVALID_AUDIO, "the file has no audio track")
-        chunks = _decode_stream(container, max_duration)
-    if not chunks:
+        samples = _decode_stream(container, max_duration)
+    if samples.size == 0:
         raise HearbackError(ErrorCode.INVALID_AUDIO, "the file holds no audio samples")
-    audio = Audio(_to_float(chunks))
+    audio = Audio(samples)
     logger.info("decoded %s: %.2f s", Path(path).name, audio.duration)
     return audio
 
 
-def _decode_stream(container: av.container.InputContainer, max_duration: Optional[float]) -> list[np.ndarray]:
+def _decode_stream(container: av.container.InputContainer, max_duration: Optional[float]) -> np.ndarray:
     stream = container.streams.audio[0]
     stream.thread_type = "AUTO"
     resampler = av.AudioResampler(format=_RESAMPLE_FORMAT, layout="mono", rate=SAMPLE_RATE)
     max_samples = int(max_duration * SAMPLE_RATE) if max_duration else None
-    chunks: list[np.ndarray] = []
-    total = 0
+    buffer = _Buffer(_expected_samples(container, max_samples))
     try:
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                total += _append(chunks, out)
-            if max_samples is not None and total > max_samples:
+                buffer.append(out.to_ndarray().reshape(-1))
+            if max_samples is not None and buffer.size > max_samples:
                 raise HearbackError(
                     ErrorCode.AUDIO_TOO_LONG,
                     f"the recording is longer than the maximum of {max_duration:.0f} s",
                 )
         for out in resampler.resample(None):  # flush
-            total += _append(chunks, out)
+            buffer.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as exc:
-        if total == 0:
+        if buffer.size == 0:
             raise HearbackError(
                 ErrorCode.INVALID_AUDIO, f"the audio could not be decoded ({_reason(exc)})"
             ) from exc
         # A damaged tail (truncated upload): keep what decoded, and say so.
         logger.warning(
             "decoding stopped at %.2f s on a damaged stream (%s); transcribing what was decoded",
-            total / SAMPLE_RATE, _reason(exc),
+            buffer.size / SAMPLE_RATE, _reason(exc),
         )
-    return chunks
+    return buffer.result()
 
 
-def _append(chunks: list[np.ndarray], frame: av.AudioFrame) -> int:
-    array = frame.to_ndarray().reshape(-1)
-    if array.size:
-        chunks.append(array)
-    return array.size
+def _expected_samples(container: av.container.InputContainer, cap: Optional[int]) -> int:
+    """Samples the header promises (+1 s), never more than ``cap`` (+1 s): headers can lie."""
+    seconds = container.duration / av.time_base if container.duration else _INITIAL_SECONDS
+    expected = int((seconds + 1.0) * SAMPLE_RATE)
+    return min(expected, cap + SAMPLE_RATE) if cap is not None else expected
 
 
-def _to_float(chunks: list[np.ndarray]) -> np.ndarray:
-    """int16 chunks → one float32 array in [-1, 1); empties ``chunks`` as it goes."""
-    out = np.empty(sum(c.size for c in chunks), dtype=np.float32)
-    chunks.reverse()
-    position = 0
-    while chunks:
-        chunk = chunks.pop()
-        np.multiply(chunk, 1 / 32768.0, out=out[position:position + chunk.size], casting="unsafe")
-        position += chunk.size
-    return out
+class _Buffer:
+    """A float32 array filled in place, grown by half when full."""
+
+    def __init__(self, capacity: int):
+        self.data = np.empty(max(capacity, SAMPLE_RATE), dtype=np.float32)
+        self.size = 0
+
+    def append(self, samples: np.ndarray) -> None:
+        end = self.size + samples.size
+        if end > self.data.size:
+            grown = np.empty(max(end, int(self.data.size * 1.5)), dtype=np.float32)
+            grown[:self.size] = self.data[:self.size]
+            self.data = grown
+        self.data[self.size:end] = samples
+        self.size = end
+
+    def result(self) -> np.ndarray:
+        if self.data.size - self.size > SAMPLE_RATE * 60:  # much slack: copy to the exact size
+            return self.data[:self.size].copy()
+        return self.data[:self.size]
 
 
 def _reason(exc: BaseException) -> str:

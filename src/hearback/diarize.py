@@ -128,9 +128,10 @@ class StreamingSpeakerDiarization(SpeakerDiarization):
         return _top_speakers(SlidingWindowFeature(activations, frames), count)
 
 
-def _top_speakers(activations, count):
+def _top_speakers(activations, count, block: int = 65536):
     """pyannote's ``to_diarization`` after its aggregation step: at each frame, the ``count``
-    most active speakers."""
+    most active speakers. Same result, computed ``block`` frames at a time (each frame's
+    ranking is independent of the others) instead of sorting every frame at once."""
     from pyannote.core import SlidingWindowFeature
 
     _, num_speakers = activations.data.shape
@@ -140,10 +141,13 @@ def _top_speakers(activations, count):
     extent = activations.extent & count.extent
     activations = activations.crop(extent, return_data=False)
     count = count.crop(extent, return_data=False)
-    sorted_speakers = np.argsort(-activations, axis=-1)
-    binary = np.zeros_like(activations.data)
-    for t, ((_, c), speakers) in enumerate(zip(count, sorted_speakers)):
-        binary[t, speakers[:c.item()]] = 1.0
+    data, counts = activations.data, count.data.reshape(len(count.data), -1)[:, 0]
+    binary = np.zeros_like(data)
+    for lo in range(0, min(len(data), len(counts)), block):
+        hi = min(lo + block, len(data), len(counts))
+        order = np.argsort(-data[lo:hi], axis=-1)      # speakers, most active first
+        rank = np.argsort(order, axis=-1)               # each speaker's place in that order
+        binary[lo:hi] = rank < counts[lo:hi, None]
     return SlidingWindowFeature(binary, activations.sliding_window)
 
 

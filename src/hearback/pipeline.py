@@ -21,6 +21,7 @@ from .assign import assign_speakers
 from .decode import decode
 from .diarize import Diarizer, load_diarizer
 from .errors import ErrorCode, HearbackError
+from .memory import trim
 from .models import resolve_whisper_model
 from .settings import Settings
 from .types import Audio, Diarization, Options, ProgressHook, Result, no_progress
@@ -67,6 +68,7 @@ class Pipeline:
         started = time.perf_counter()
         progress("decode", 0.0)
         audio = decode(path, max_duration=self.settings.max_duration)
+        trim()
         progress("decode", 1.0)
         return self.transcribe(audio, options, progress, decode_seconds=time.perf_counter() - started)
 
@@ -80,6 +82,7 @@ class Pipeline:
         with self._lock:
             with _timed(timings, "transcribe"):
                 transcript = self.recognizer.transcribe(audio, self._asr_options(options), progress)
+            trim()
 
             with _timed(timings, "align"):
                 if options.word_timestamps:

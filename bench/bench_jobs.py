@@ -1,0 +1,124 @@
+"""Many jobs in one worker: 100 sequential jobs through the RunPod handler.
+
+    python bench/bench_jobs.py [--jobs 100] [--model tiny.en] [--warmup 10]
+
+One process loads the pipeline once (via the handler's own ``get_pipeline``) and runs
+``--jobs`` jobs on the shared clips in turn (every fifth job a bad input, which must fail with
+its code and leave the worker ready). The clips are served over HTTP from 127.0.0.1, the way
+a worker fetches ``audio_url``, so download, temp files and cleanup are exercised too (runpod-python's
+private-address switch is set for this bench only). Reports RSS after warm-up and at the end
+(drift), that the models were loaded once, and that the temp folder is empty.
+Writes bench/results/jobs.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "src")]
+
+import psutil  # noqa: E402
+
+TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
+CLIPS = ["diarization/pyannote-sample.wav", "asr/misc/jfk-en.flac", "diarization/ami/dev00.flac",
+         "asr/fleurs/en-001.ogg"]
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--model", default="tiny.en")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    temp = Path(tempfile.mkdtemp(prefix="hearback-bench-"))
+    tempfile.tempdir = str(temp)  # every job's temp files land here, to be checked at the end
+    os.environ.update(WHISPER_MODEL=args.model, DIARIZATION_BACKEND="embedded", DEVICE="cpu")
+
+    # Loopback is refused to real callers; this bench serves its clips from 127.0.0.1, so it
+    # sets runpod-python's own switch for private download URLs (never set it in production).
+    os.environ["RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS"] = "1"
+
+    from hearback import pipeline as pipeline_module, worker
+    loads = []
+    original_load = pipeline_module.Pipeline.load.__func__
+
+    def counting_load(cls, *a, **kw):
+        loads.append(time.time())
+        return original_load(cls, *a, **kw)
+
+    pipeline_module.Pipeline.load = classmethod(counting_load)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # no access log on stderr
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(TESTDATA)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    rss, failures, wrong, before = [], 0, 0, set()
+    started = time.perf_counter()
+    for i in range(args.jobs):
+        if i % 5 == 4:  # a bad input: must fail with its code, worker stays up
+            out = worker.handler({"id": f"bad-{i}", "input": {"audio_url": f"{base}/README.md"}})
+            wrong += not str(out.get("error", "")).startswith("invalid_audio:")
+        else:
+            clip = CLIPS[i % len(CLIPS)]
+            out = worker.handler({"id": f"job-{i}", "input": {"audio_url": f"{base}/{clip}",
+                                                              "language": "en"}})
+            failures += "error" in out
+        rss.append(rss_mb())
+        if i == 0:
+            # torch makes one TemporaryDirectory of its own when imported (on the first job,
+            # with the models), removed at exit: not a job's. Count what jobs leave.
+            before = set(temp.iterdir())
+    seconds = time.perf_counter() - started
+    httpd.shutdown()
+    left = sorted(set(temp.iterdir()) - before)
+    warm = rss[args.warmup - 1]
+    drift = (rss[-1] - warm) / warm
+    lines = [
+        f"{args.jobs} jobs through `worker.handler` in one process (Whisper {args.model}, embedded "
+        "diarization, CPU); clips fetched over HTTP from 127.0.0.1; every fifth job a text file "
+        f"(must fail with `invalid_audio`). {seconds:.0f} s in all.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| RSS after job {args.warmup} (warm-up) | {warm:.0f} MB |",
+        f"| RSS after job {args.jobs} | {rss[-1]:.0f} MB |",
+        f"| drift after warm-up | **{drift * 100:+.2f} %** |",
+        f"| highest RSS after warm-up | {max(rss[args.warmup - 1:]):.0f} MB |",
+        f"| pipeline loads | {len(loads)} |",
+        f"| good jobs that failed | {failures} |",
+        f"| bad inputs without `invalid_audio` | {wrong} |",
+        f"| files or folders left in the temp folder by jobs 2–{args.jobs} | {len(left)} |",
+        "",
+        "RSS after each job (MB): " + ", ".join(f"{r:.0f}" for r in rss),
+    ]
+    text = "\n".join(lines)
+    (REPO / "bench" / "results" / "jobs.md").write_text("# bench/bench_jobs.py\n\n" + text + "\n")
+    sys.stdout.write(text + "\n")
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
