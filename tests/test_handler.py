@@ -141,6 +141,31 @@ def test_worker_survives_bad_job_then_runs_good_one(sample_b64):
     assert "error" not in out and out["transcription"]["text"]
 
 
+@pytest.mark.parametrize("fault, refresh", [
+    (RuntimeError("CUDA error: an illegal memory access was encountered"), True),
+    (RuntimeError("cuDNN error: CUDNN_STATUS_EXECUTION_FAILED"), True),
+    (ValueError("some bug"), False),
+])
+def test_device_fault_asks_for_a_fresh_worker(sample_b64, monkeypatch, fault, refresh):
+    """There is no GPU here, so the fault is injected (the one mock in this file): a CUDA error
+    inside the pipeline must come back as internal_error with refresh_worker (RunPod then
+    replaces the worker); any other unexpected error keeps the worker; either way the next job
+    runs."""
+    pipeline = worker.get_pipeline()
+
+    def broken(*_args, **_kwargs):
+        raise fault
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "transcribe_file", broken)
+        out = run({"audio_base64": sample_b64, "diarize": False})
+    assert out["error_code"] == ErrorCode.INTERNAL_ERROR
+    assert out["error"].startswith("internal_error:")
+    assert out.get("refresh_worker", False) is refresh
+    out = run({"audio_base64": sample_b64, "diarize": False})
+    assert "error" not in out and out["transcription"]["text"]
+
+
 def test_local_api_server_runsync(file_server, tmp_path):
     """`python src/handler.py --rp_serve_api` answers the README's /runsync request."""
     port = free_port()
