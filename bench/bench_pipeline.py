@@ -119,6 +119,7 @@ def joined(pieces) -> str:
     return " ".join(text for _s, _e, text in pieces)
 
 
+# Run in a child process; it reports to the parent on stdout, one line per milestone.
 STARTUP = """
 import sys, time
 sys.path[:0] = {paths!r}

