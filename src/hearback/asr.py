@@ -7,15 +7,17 @@ which cannot be had offline), it takes an in-memory array, and it measured as
 fast on CPU (bench/RESULTS.md).
 
 After the batched pass, any VAD speech region it left without a word is decoded
-again, one region per clip: on a meeting built from the shared clips, Whisper base
-dropped whole sentences after a change of speaker (bench/RESULTS.md). Long files go
-through in ~10-minute windows so that memory stays bounded.
+again: on a meeting built from the shared clips, Whisper base dropped whole sentences
+after a change of speaker (bench/RESULTS.md). Those regions are packed, 0.5 s of
+silence apart, into as few 30 s clips as they fill, and the few still left without a
+word are decoded one per clip. Long files go through in ~10-minute windows so that
+memory stays bounded.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -41,6 +43,8 @@ CUT_SEARCH_SECONDS = 10.0
 CLIP_SECONDS = 30.0
 #: Speech regions at least this long left without a word get a second decoding pass.
 MIN_UNHEARD_SECONDS = 1.0
+#: Silence (s) between the regions packed into one clip in the second pass.
+PACK_GAP_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,7 @@ class Recognizer:
             # faster-whisper keeps its VAD result to itself, so the speech regions are found a
             # second time here (0.7 s per 10 minutes on 2 cores, bench/RESULTS.md profile).
             missed = _unheard(self._speech(samples, audio.sample_rate), first)
-            second = self._decode(samples, missed, language, options)[0] if missed else []
-            if missed:
-                logger.info("second pass over %d speech regions (%.1f s) the first pass left empty",
-                            len(missed), sum(e - s for s, e in missed))
+            second = self._second_pass(samples, audio.sample_rate, missed, language, options)
             for seg in sorted(first + second, key=lambda seg: seg.start):
                 out.append(_segment(seg, duration, offset))
             trim()  # give this window's buffers back before the next
@@ -117,6 +118,25 @@ class Recognizer:
         language = language or "en"
         logger.info("transcribed %d segments, language %s (p=%.2f)", len(out), language, probability)
         return Transcript(tuple(out), language, probability)
+
+    def _second_pass(self, samples: np.ndarray, sample_rate: int, missed: list[tuple[float, float]],
+                     language: str, options: AsrOptions) -> list:
+        """Decode the ``missed`` regions (s) again: packed into shared clips, then one per clip
+        for those still without a word. Packing needs word timestamps to put each word back
+        in its region; without them every region gets its own clip."""
+        if not missed:
+            return []
+        logger.info("second pass over %d speech regions (%.1f s) the first pass left empty",
+                    len(missed), sum(e - s for s, e in missed))
+        if not options.word_timestamps or len(missed) == 1:
+            return self._decode(samples, missed, language, options)[0]
+        packed = _Packed(samples, sample_rate, missed)
+        segments = packed.unpack(self._decode(packed.samples, packed.clips, language, options)[0])
+        still = _unheard(missed, segments)
+        if still:
+            logger.info("%d of %d regions still empty once packed: one clip each", len(still), len(missed))
+            segments += self._decode(samples, still, language, options)[0]
+        return segments
 
     def _speech(self, samples: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
         """Speech regions (s), with the VAD settings of faster-whisper's batched pipeline."""
@@ -157,6 +177,48 @@ def _unheard(speech: list[tuple[float, float]], segments,
         if covered < max_covered * (end - start):
             missed.append((start, end))
     return missed
+
+
+class _Packed:
+    """Speech regions copied end to end, PACK_GAP_SECONDS of silence apart, into clips of at
+    most CLIP_SECONDS; :meth:`unpack` puts decoded words back at their regions' times."""
+
+    def __init__(self, samples: np.ndarray, sample_rate: int, regions: list[tuple[float, float]]):
+        gap = np.zeros(int(PACK_GAP_SECONDS * sample_rate), dtype=np.float32)
+        pieces, self.places, self.clips = [], [], []  # places: (packed start, packed end, shift)
+        position, clip_start, limit = 0, 0, int(CLIP_SECONDS * sample_rate)
+        for start, end in regions:
+            piece = samples[int(start * sample_rate):int(end * sample_rate)]
+            if position > clip_start and position + len(piece) - clip_start > limit:
+                self.clips.append((clip_start / sample_rate, (position - len(gap)) / sample_rate))
+                clip_start = position
+            at = position / sample_rate
+            self.places.append((at, at + len(piece) / sample_rate, start - at))
+            pieces += [piece, gap]
+            position += len(piece) + len(gap)
+        self.clips.append((clip_start / sample_rate, (position - len(gap)) / sample_rate))
+        self.samples = np.concatenate(pieces)
+
+    def _place(self, time: float) -> int:
+        """The region holding ``time`` (packed), or the nearest one."""
+        return min(range(len(self.places)),
+                   key=lambda i: max(self.places[i][0] - time, time - self.places[i][1], 0.0))
+
+    def unpack(self, segments) -> list:
+        """Segments (with words) in packed time → one segment per region they touch, in the
+        recording's time."""
+        out = []
+        for seg in segments:
+            by_region: dict[int, list] = {}
+            for w in seg.words or ():
+                region = self._place((w.start + w.end) / 2)
+                lo, hi, shift = self.places[region]
+                by_region.setdefault(region, []).append(replace(
+                    w, start=min(max(w.start, lo), hi) + shift, end=min(max(w.end, lo), hi) + shift))
+            for words in by_region.values():
+                out.append(replace(seg, start=words[0].start, end=words[-1].end,
+                                   text="".join(w.word for w in words).strip(), words=words))
+        return out
 
 
 def windows(samples: np.ndarray, sample_rate: int, window: float = WINDOW_SECONDS,
