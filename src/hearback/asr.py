@@ -91,9 +91,9 @@ class Recognizer:
         self, audio: Audio, options: AsrOptions, progress: ProgressHook = no_progress
     ) -> Transcript:
         """Per window: pass 1 is faster-whisper's batched pipeline over its VAD chunks (speech
-        concatenated into ≤ 30 s); pass 2 decodes again, one region per clip, the VAD speech
-        regions pass 1 left without a word (Whisper tends to stop after the first speaker of a
-        chunk). Language: the caller's, or detected on the first window with speech and kept."""
+        concatenated into ≤ 30 s); pass 2 decodes again the VAD speech regions pass 1 left
+        without a word (Whisper tends to stop after the first speaker of a chunk), packed into
+        shared clips (:meth:`_second_pass`). Language: the caller's, or detected on the first window with speech and kept."""
         self.check_language(options.language)
         language = options.language if self.multilingual else "en"
         probability = 1.0 if language else 0.0
