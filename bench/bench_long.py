@@ -29,7 +29,7 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
-TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
+from bench import TESTDATA  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -36,6 +36,8 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
+from bench import TESTDATA  # noqa: E402
+
 import soundfile  # noqa: E402
 
 from bench.der import der_against_rttm  # noqa: E402
@@ -48,7 +50,6 @@ from hearback.settings import Settings  # noqa: E402
 from hearback.writers import result_to_dict  # noqa: E402
 
 logger = logging.getLogger("bench")
-TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
 
 
 def peak_rss_mb() -> float:

@@ -22,6 +22,8 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
+from bench import TESTDATA  # noqa: E402
+
 import soundfile  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 
@@ -29,8 +31,6 @@ from bench.variants import english_meeting  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
 from hearback.settings import Settings  # noqa: E402
 from hearback.types import Options  # noqa: E402
-
-TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
 
 
 def main() -> None:
