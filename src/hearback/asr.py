@@ -93,7 +93,8 @@ class Recognizer:
         """Per window: pass 1 is faster-whisper's batched pipeline over its VAD chunks (speech
         concatenated into ≤ 30 s); pass 2 decodes again the VAD speech regions pass 1 left
         without a word (Whisper tends to stop after the first speaker of a chunk), packed into
-        shared clips (:meth:`_second_pass`). Language: the caller's, or detected on the first window with speech and kept."""
+        shared clips (:meth:`_second_pass`). Language: the caller's, or detected on the first
+        window with speech and kept."""
         self.check_language(options.language)
         language = options.language if self.multilingual else "en"
         probability = 1.0 if language else 0.0
@@ -121,18 +122,20 @@ class Recognizer:
 
     def _second_pass(self, samples: np.ndarray, sample_rate: int, missed: list[tuple[float, float]],
                      language: str, options: AsrOptions) -> list:
-        """Decode the ``missed`` regions (s) again: packed into shared clips, then one per clip
-        for those still without a word. Packing needs word timestamps to put each word back
-        in its region; without them every region gets its own clip."""
+        """Decode the ``missed`` regions (s) again: packed into shared clips, then one clip each
+        for those that shared a clip and are still without a word. Packing needs word
+        timestamps to put each word back in its region; without them every region gets its
+        own clip."""
         if not missed:
             return []
         logger.info("second pass over %d speech regions (%.1f s) the first pass left empty",
                     len(missed), sum(e - s for s, e in missed))
-        if not options.word_timestamps or len(missed) == 1:
+        if not options.word_timestamps:
             return self._decode(samples, missed, language, options)[0]
         packed = _Packed(samples, sample_rate, missed)
         segments = packed.unpack(self._decode(packed.samples, packed.clips, language, options)[0])
-        still = _unheard(missed, segments)
+        # A region that had a clip to itself was decoded alone already: not again.
+        still = [r for r in _unheard(missed, segments) if not packed.alone(r)]
         if still:
             logger.info("%d of %d regions still empty once packed: one clip each", len(still), len(missed))
             segments += self._decode(samples, still, language, options)[0]
@@ -186,6 +189,7 @@ class _Packed:
     def __init__(self, samples: np.ndarray, sample_rate: int, regions: list[tuple[float, float]]):
         gap = np.zeros(int(PACK_GAP_SECONDS * sample_rate), dtype=np.float32)
         pieces, self.places, self.clips = [], [], []  # places: (packed start, packed end, shift)
+        clip_of: list[int] = []  # each region's clip
         position, clip_start, limit = 0, 0, int(CLIP_SECONDS * sample_rate)
         for start, end in regions:
             piece = samples[int(start * sample_rate):int(end * sample_rate)]
@@ -194,10 +198,16 @@ class _Packed:
                 clip_start = position
             at = position / sample_rate
             self.places.append((at, at + len(piece) / sample_rate, start - at))
+            clip_of.append(len(self.clips))
             pieces += [piece, gap]
             position += len(piece) + len(gap)
         self.clips.append((clip_start / sample_rate, (position - len(gap)) / sample_rate))
         self.samples = np.concatenate(pieces)
+        self._alone = {region for region, clip in zip(regions, clip_of) if clip_of.count(clip) == 1}
+
+    def alone(self, region: tuple[float, float]) -> bool:
+        """Whether ``region`` had a clip to itself."""
+        return region in self._alone
 
     def _place(self, time: float) -> int:
         """The region holding ``time`` (packed), or the nearest one."""
