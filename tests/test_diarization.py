@@ -58,11 +58,11 @@ def test_falcon(embedded_diarizer, falcon, testdata):
 
 
 def test_public_set_total(clean_total):
-    """Measured 31.4 % (sample 5.2 %); issue 3's goal is 30 %, not met yet, so this bar guards
-    the measured level. Most of the error is speech segmentation-3.0 misses (21 points)."""
+    """Issue 3's goal: 30 %. Measured 29.9 % (sample 5.5 %) with the overlap prior and count
+    offset (31.4 % without); most of what is left is speech segmentation-3.0 misses (20 points)."""
     total, per_file = clean_total
     assert len(per_file) == 14
-    assert total <= 0.32, f"total DER {total:.3f}: {per_file}"
+    assert total <= 0.30, f"total DER {total:.3f}: {per_file}"
 
 
 @pytest.mark.parametrize("variant", ["mp3", "noise20"])
@@ -75,18 +75,19 @@ def test_concatenated_meeting_keeps_labels_consistent(embedded_diarizer, testdat
     """All clips in one ~7-minute file: one speaker mapping for the whole file, so a speaker
     relabelled between clips would count as confusion.
 
-    Past 5 minutes the 3 s segmentation step applies (min_cluster_size 3). Measured 44.0 %
-    (14 speakers found) against 31.4 % on the separate clips: the concatenation holds 29
+    Past 5 minutes the 3 s segmentation step applies (min_cluster_size 3). Measured 40.0 %
+    (15 speakers found) against 29.9 % on the separate clips: the concatenation holds 29
     speakers in 7 minutes, many with a few seconds of speech, which clustering folds into
-    others. Issue 3's goal (within 3 points) is not met; this bar guards the measured level
-    (with the previous 2 s step and min_cluster_size 6: 47.0 %, 9 speakers)."""
+    others (17 points of confusion against 8 on the clips). Issue 3's goal (within 3 points)
+    is not met; this bar guards the measured level (44.0 % without the overlap prior; 47.0 %
+    with the earlier 2 s step and min_cluster_size 6)."""
     audio, reference, scored = concatenated_meeting(testdata)
     assert audio.duration > 400
     result = embedded_diarizer.diarize(audio)
     der = DiarizationErrorRate(collar=0.0, skip_overlap=False)(
         reference, to_annotation(result.turns), uem=scored)
-    assert der <= 0.46, f"meeting DER {der:.3f} vs clips {clean_total[0]:.3f}"
-    assert len(result.speakers) >= 10
+    assert der <= 0.42, f"meeting DER {der:.3f} vs clips {clean_total[0]:.3f}"
+    assert len(result.speakers) >= 12
 
 
 def test_num_speakers_is_honoured(embedded_diarizer, sample, falcon):
@@ -174,18 +175,18 @@ def test_pyannote_telemetry_is_off(monkeypatch):
 
 def test_clustering_memory_is_bounded_and_labels_stay_global(embedded_diarizer, testdata, monkeypatch):
     """Clustering learns from at most MAX_TRAIN_EMBEDDINGS embeddings (the linkage is quadratic
-    in memory). With the cap forced down to 60 (of ~180) on the 7-minute concatenation, the dendrogram is
+    in memory). With the cap forced down to 50 (of ~120) on the 7-minute concatenation, the dendrogram is
     built from a subset, every chunk is still assigned to a speaker, and DER stays close."""
     audio, reference, scored = concatenated_meeting(testdata)
     clustering = embedded_diarizer.pipeline_for(audio.duration).clustering
     metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     whole = embedded_diarizer.diarize(audio)
     full = metric(reference, to_annotation(whole.turns), uem=scored)
-    monkeypatch.setattr(clustering, "max_train", 60)
+    monkeypatch.setattr(clustering, "max_train", 50)
     capped = embedded_diarizer.diarize(audio)
     assert clustering._stride > 2  # the cap was hit: under half the embeddings trained it
     der = metric(reference, to_annotation(capped.turns), uem=scored)
-    assert der <= full + 0.05, (der, full)
+    assert der <= full + 0.05, (der, full, clustering._stride)
     speech = to_annotation(capped.turns).get_timeline().support().duration()
     assert speech > 0.8 * to_annotation(whole.turns).get_timeline().support().duration()
 
@@ -212,3 +213,40 @@ def test_streaming_reconstruct_matches_pyannote(embedded_diarizer, testdata, mon
     assert ours.data.shape == theirs.data.shape and ours.data.sum() > 0
     np.testing.assert_array_equal(ours.data, theirs.data)
     assert ours.sliding_window.start == theirs.sliding_window.start
+
+
+def test_overlap_prior_and_count_offset_only_add_overlap(embedded_diarizer, testdata):
+    """At 0 the overlap prior and the count offset give pyannote's own powerset conversion and
+    speaker count exactly; at the values in use they only ever add a speaker to a frame, and
+    on tst00 (a four-person meeting) they do."""
+    import numpy as np
+    import torch
+    from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin
+    from pyannote.audio.utils.powerset import Powerset
+
+    from hearback.diarize import COUNT_OFFSET, OVERLAP_PRIOR, OverlapPriorPowerset
+
+    pipeline = embedded_diarizer.pipeline
+    assert OVERLAP_PRIOR > 0 and COUNT_OFFSET > 0
+    audio = decode(testdata / "diarization" / "ami" / "tst00.flac")
+    with torch.inference_mode():
+        log_posteriors = pipeline._segmentation.model(
+            torch.from_numpy(audio.samples[:160000])[None, None])
+    published = Powerset(3, 2)(log_posteriors)
+    assert torch.equal(OverlapPriorPowerset(3, 2, 0.0)(log_posteriors), published)
+    ours = pipeline._segmentation.conversion(log_posteriors)
+    assert (ours.sum(-1) >= published.sum(-1)).all()
+    assert (ours.sum(-1) == 2).sum() > (published.sum(-1) == 2).sum()
+
+    file = {"waveform": torch.from_numpy(audio.samples)[None], "sample_rate": 16000}
+    segmentations = pipeline.get_segmentations(file)
+    frames = pipeline._segmentation.model.receptive_field
+    theirs = SpeakerDiarizationMixin.speaker_count(segmentations, frames, warm_up=(0.0, 0.0))
+    offset, pipeline.count_offset = pipeline.count_offset, 0.0
+    try:
+        np.testing.assert_array_equal(
+            pipeline.speaker_count(segmentations, frames, warm_up=(0.0, 0.0)).data, theirs.data)
+    finally:
+        pipeline.count_offset = offset
+    counted = pipeline.speaker_count(segmentations, frames, warm_up=(0.0, 0.0)).data
+    assert (counted >= theirs.data).all() and (counted > theirs.data).any()
