@@ -17,6 +17,7 @@ memory stays bounded.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
@@ -203,7 +204,8 @@ class _Packed:
             position += len(piece) + len(gap)
         self.clips.append((clip_start / sample_rate, (position - len(gap)) / sample_rate))
         self.samples = np.concatenate(pieces)
-        self._alone = {region for region, clip in zip(regions, clip_of) if clip_of.count(clip) == 1}
+        per_clip = Counter(clip_of)
+        self._alone = {region for region, clip in zip(regions, clip_of) if per_clip[clip] == 1}
 
     def alone(self, region: tuple[float, float]) -> bool:
         """Whether ``region`` had a clip to itself."""

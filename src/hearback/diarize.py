@@ -124,8 +124,7 @@ class OverlapPriorPowerset(Powerset):
 
     def __init__(self, num_classes: int, max_set_size: int, prior: float):
         super().__init__(num_classes, max_set_size)
-        self.register_buffer("prior", prior * (self.mapping.sum(dim=1) == 2).float(),
-                             persistent=False)
+        self.register_buffer("prior", prior * (self.cardinality == 2).float(), persistent=False)
 
     def to_multilabel(self, powerset: torch.Tensor, soft: bool = False) -> torch.Tensor:
         return super().to_multilabel(powerset if soft else powerset + self.prior, soft=soft)
