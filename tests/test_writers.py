@@ -20,7 +20,7 @@ import pytest
 import srt
 import webvtt
 
-from hearback.types import Result, Segment, Word
+from hearback.types import Notice, Result, Segment, Word
 from hearback.writers import (
     FORMATS,
     JsonWriter,
@@ -414,7 +414,7 @@ def test_empty_result_gives_valid_empty_files():
     assert render(EMPTY, "txt") == ""
     assert json.loads(render(EMPTY, "json")) == {
         "transcription": {"text": "", "segments": []}, "speakers": [], "language": "en",
-        "language_probability": None, "duration": 5.0}
+        "language_probability": None, "duration": 5.0, "warnings": []}
     assert build_cues(EMPTY) == []
 
 
@@ -432,6 +432,7 @@ def test_json_document_matches_the_result():
         ),
         language="en", duration=30.0004, speakers=("SPEAKER_00", "SPEAKER_01"), language_probability=0.99,
         timings={"asr": 1.0},
+        warnings=(Notice("audio_damaged", "skipped", 4.00049, 5.5), Notice("alignment_skipped", "no model")),
     )
     doc = json.loads(render(result, "json"))
     assert doc == {
@@ -450,6 +451,8 @@ def test_json_document_matches_the_result():
         "language": "en",
         "language_probability": 0.99,
         "duration": 30.0,
+        "warnings": [{"code": "audio_damaged", "message": "skipped", "start": 4.0, "end": 5.5},
+                     {"code": "alignment_skipped", "message": "no model"}],
     }
     # the subtitles use the very same milliseconds as the JSON document
     assert render(result, "srt").startswith("1\n00:00:00,123 --> 00:00:01,235\n[SPEAKER_00] Hello there.\n")

@@ -110,6 +110,7 @@ class Pipeline:
             speakers=_speakers(diarization, segments),
             diarization=diarization,
             timings=timings,
+            warnings=audio.notices + transcript.notices,
         )
 
     def _asr_options(self, options: Options) -> AsrOptions:

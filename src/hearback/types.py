@@ -15,11 +15,27 @@ SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something a caller should know about a result that is still usable (a warning).
+
+    ``code`` is stable and listed in SPECS.md ("Warnings"); ``start``/``end`` (seconds) say
+    which part of the recording it concerns, when it concerns one.
+    """
+
+    code: str
+    message: str
+    start: Optional[float] = None
+    end: Optional[float] = None
+
+
+@dataclass(frozen=True)
 class Audio:
     """Decoded audio: 16 kHz mono float32 in [-1, 1]."""
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
+    #: what decoding had to work around (e.g. damaged stretches skipped)
+    notices: tuple[Notice, ...] = ()
 
     @property
     def duration(self) -> float:
@@ -56,6 +72,8 @@ class Transcript:
     segments: tuple[Segment, ...]
     language: str
     language_probability: Optional[float] = None
+    #: what recognition or alignment had to work around
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,8 @@ class Result:
     language_probability: Optional[float] = None
     diarization: Optional[Diarization] = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: every stage's notices, in stage order
+    warnings: tuple[Notice, ...] = ()
 
     @property
     def text(self) -> str:

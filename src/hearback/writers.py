@@ -113,7 +113,17 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "language": result.language,
         "language_probability": _round_probability(result.language_probability),
         "duration": _seconds(result.duration),
+        "warnings": [_notice(n) for n in result.warnings],
     }
+
+
+def _notice(notice) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": notice.code, "message": notice.message}
+    if notice.start is not None:
+        out["start"] = _seconds(notice.start)
+    if notice.end is not None:
+        out["end"] = _seconds(notice.end)
+    return out
 
 
 # --------------------------------------------------------------------------- cues
