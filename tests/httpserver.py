@@ -1,10 +1,13 @@
-"""Run an ASGI app with uvicorn in a thread on a free loopback port (real HTTP)."""
+"""Real HTTP for the tests: an ASGI app served by uvicorn in a thread on a free loopback port."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import uvicorn
 
@@ -15,7 +18,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_in_thread(app):
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """Serve ``app`` until the block ends; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -24,4 +29,20 @@ def serve_in_thread(app):
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
+def hearback_server(pipeline, folder: Path, **settings) -> Iterator[str]:
+    """``hearback serve`` on the tests' shared ``pipeline``, its job database and uploads in
+    ``folder`` (never the user's own); ``settings`` are ServerSettings fields."""
+    from hearback.api import ServerSettings, create_app
+
+    config = ServerSettings(hearback_db=folder / "jobs.sqlite3", hearback_data_dir=folder / "audio",
+                            **settings)
+    with serving(create_app(config, pipeline=pipeline)) as url:
+        yield url

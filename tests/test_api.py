@@ -9,16 +9,14 @@ import openai
 import pytest
 import srt
 
-from hearback.api import ServerSettings, create_app
-from tests.httpserver import serve_in_thread
+from hearback.api import ServerSettings
+from tests.httpserver import hearback_server
 
 
 @pytest.fixture(scope="module")
-def server(pipeline_tiny):
-    srv, thread, url = serve_in_thread(create_app(ServerSettings(), pipeline=pipeline_tiny))
-    yield url
-    srv.should_exit = True
-    thread.join(10)
+def server(pipeline_tiny, tmp_path_factory):
+    with hearback_server(pipeline_tiny, tmp_path_factory.mktemp("api")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +85,10 @@ def test_models_and_health(client, server):
     assert httpx.get(f"{server}/health").json() == {"status": "ok"}
 
 
-def test_api_key(pipeline_tiny, sample):
-    settings = ServerSettings(hearback_api_key="s3cret")
-    assert settings.bind_host == "0.0.0.0" and ServerSettings().bind_host == "127.0.0.1"
-    srv, thread, url = serve_in_thread(create_app(settings, pipeline=pipeline_tiny))
-    try:
+def test_api_key(pipeline_tiny, sample, tmp_path):
+    assert ServerSettings(hearback_api_key="s3cret").bind_host == "0.0.0.0"
+    assert ServerSettings().bind_host == "127.0.0.1"
+    with hearback_server(pipeline_tiny, tmp_path, hearback_api_key="s3cret") as url:
         assert httpx.get(f"{url}/v1/models").status_code == 401
         wrong = openai.OpenAI(base_url=f"{url}/v1", api_key="wrong")
         with pytest.raises(openai.AuthenticationError):
@@ -100,6 +97,3 @@ def test_api_key(pipeline_tiny, sample):
         with sample.open("rb") as fh:
             assert "Chicago" in right.audio.transcriptions.create(model="whisper-1", file=fh).text
         assert httpx.get(f"{url}/health").status_code == 200  # health needs no key
-    finally:
-        srv.should_exit = True
-        thread.join(10)

@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from hearback.api import ServerSettings, create_app
-from tests.httpserver import serve_in_thread
+from tests.httpserver import hearback_server
 
 # Four different recordings, each twice: a mixed-up answer would show the wrong words.
 CLIPS = {
@@ -26,12 +25,8 @@ CLIPS = {
 @pytest.fixture(scope="module")
 def server(pipeline_tiny, tmp_path_factory):
     folder = tmp_path_factory.mktemp("concurrency")
-    settings = ServerSettings(hearback_db=folder / "jobs.sqlite3", hearback_data_dir=folder / "audio",
-                              hearback_workers=2)
-    srv, thread, url = serve_in_thread(create_app(settings, pipeline=pipeline_tiny))
-    yield url, folder
-    srv.should_exit = True
-    thread.join(10)
+    with hearback_server(pipeline_tiny, folder, hearback_workers=2) as url:
+        yield url, folder
 
 
 def requests(testdata):

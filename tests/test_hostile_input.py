@@ -116,15 +116,12 @@ def test_base64_over_the_byte_cap(corpus, pipeline_tiny, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def api(pipeline_tiny):
+def api(pipeline_tiny, tmp_path_factory):
     """The HTTP API on loopback, sharing the tiny.en pipeline."""
-    from hearback.api import ServerSettings, create_app
-    from tests.httpserver import serve_in_thread
+    from tests.httpserver import hearback_server
 
-    server, thread, url = serve_in_thread(create_app(ServerSettings(), pipeline=pipeline_tiny))
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with hearback_server(pipeline_tiny, tmp_path_factory.mktemp("hostile")) as url:
+        yield url
 
 
 @pytest.mark.parametrize("name, status, code", [

@@ -14,18 +14,14 @@ import httpx
 import pytest
 import srt
 
-from hearback.api import ServerSettings, create_app
-from tests.httpserver import free_port, serve_in_thread
+from tests.httpserver import free_port, hearback_server
 
 
 @pytest.fixture(scope="module")
 def server(pipeline_tiny, tmp_path_factory):
     folder = tmp_path_factory.mktemp("jobs")
-    settings = ServerSettings(hearback_db=folder / "jobs.sqlite3", hearback_data_dir=folder / "audio")
-    srv, thread, url = serve_in_thread(create_app(settings, pipeline=pipeline_tiny))
-    yield url, folder
-    srv.should_exit = True
-    thread.join(10)
+    with hearback_server(pipeline_tiny, folder) as url:
+        yield url, folder
 
 
 def wait_for(url: str, job_id: str, timeout: float = 240) -> dict:

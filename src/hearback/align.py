@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from .types import Audio, ProgressHook, Segment, Transcript, Word, no_progress
+from .types import Audio, ProgressHook, Segment, Stage, Transcript, Word, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def _whisperx_align(transcript, audio, model, metadata, device, progress) -> tup
     result = align(
         [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments],
         model, metadata, audio.samples, device,
-        progress_callback=lambda pct: progress("align", pct / 100.0),
+        progress_callback=lambda pct: progress(Stage.ALIGN, pct / 100.0),
     )
     segments = []
     for seg in result["segments"]:

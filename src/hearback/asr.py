@@ -23,16 +23,13 @@ from typing import Any, Optional
 
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
-from faster_whisper.tokenizer import _LANGUAGE_CODES
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from .errors import ErrorCode, HearbackError
 from .memory import trim
-from .types import Audio, ProgressHook, Segment, Transcript, Word, no_progress
+from .types import Audio, ProgressHook, Segment, Stage, Transcript, Word, no_progress
 
 logger = logging.getLogger(__name__)
-
-LANGUAGE_CODES = frozenset(_LANGUAGE_CODES)
 
 #: Long recordings are transcribed in windows of about this many seconds, cut at the quietest
 #: moment near each boundary. faster-whisper computes a call's log-mel features all at once
@@ -72,16 +69,10 @@ class Recognizer:
         return self.model.model.is_multilingual
 
     def check_language(self, language: Optional[str]) -> None:
-        """Raise ``unsupported_language`` for a code Whisper (or this model) does not know."""
-        if language is None:
-            return
-        if language not in LANGUAGE_CODES:
-            raise HearbackError(
-                ErrorCode.UNSUPPORTED_LANGUAGE,
-                f"unknown language {language!r}: use 'auto' or an ISO 639-1 code Whisper knows "
-                "(en, fr, de, es, ...)",
-            )
-        if not self.multilingual and language != "en":
+        """Raise ``unsupported_language`` for a language this model cannot transcribe. Whether
+        Whisper knows the code at all is checked once, when the request is validated
+        (``hearback.schema``, from ``hearback.languages``)."""
+        if language is not None and language != "en" and not self.multilingual:
             raise HearbackError(
                 ErrorCode.UNSUPPORTED_LANGUAGE,
                 f"the loaded Whisper model is English-only; language {language!r} needs a "
@@ -116,7 +107,7 @@ class Recognizer:
             for seg in sorted(first + second, key=lambda seg: seg.start):
                 out.append(_segment(seg, duration, offset))
             trim()  # give this window's buffers back before the next
-            progress("transcribe", min(end / len(audio.samples), 1.0))
+            progress(Stage.TRANSCRIBE, min(end / len(audio.samples), 1.0))
         language = language or "en"
         logger.info("transcribed %d segments, language %s (p=%.2f)", len(out), language, probability)
         return Transcript(tuple(out), language, probability)

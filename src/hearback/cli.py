@@ -20,12 +20,10 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
-from .errors import ErrorCode, HearbackError
-from .types import ProgressHook
+from .errors import ErrorCode, HearbackError, as_error
+from .types import ProgressHook, Stage
 
 logger = logging.getLogger(__name__)
-
-STAGES = ("decode", "transcribe", "align", "diarize", "assign")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +100,6 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = Settings(**({"whisper_model": args.model} if args.model else {}))
 
     from .pipeline import Pipeline
-    from .writers import get_writer
 
     try:
         pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
@@ -115,28 +112,32 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failures = 0
     for path in args.files:
         try:
-            if not path.is_file():
-                raise HearbackError(ErrorCode.INVALID_INPUT, f"no such file: {path}")
-            with _progress(path.name, err) as hook:
-                result = pipeline.transcribe_file(path, options, hook)
-            for fmt in formats:
-                writer = get_writer(fmt)
-                target = args.output_dir / f"{path.stem}.{writer.extension}"
-                with target.open("w", encoding="utf-8") as fh:
-                    writer.write(result, fh)
-                out.write(f"{target}\n")
-            err.write(f"{path.name}: {result.duration:.1f} s, {len(result.speakers)} speakers, "
-                      f"language {result.language}\n")
-        except HearbackError as exc:
+            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err)
+        except Exception as exc:  # report it with its code and keep going with the other files
             failures += 1
-            err.write(f"{path}: error {exc}\n")
-        except Exception as exc:  # keep going with the other files
-            failures += 1
-            logger.exception("unexpected failure on %s", path)
-            err.write(f"{path}: error {ErrorCode.INTERNAL_ERROR}: {type(exc).__name__}: {exc}\n")
+            err.write(f"{path}: error {as_error(exc, str(path))}\n")
     if failures:
         err.write(f"{failures} of {len(args.files)} files failed\n")
     return 1 if failures else 0
+
+
+def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], output_dir: Path,
+                    out: TextIO, err: TextIO) -> None:
+    """One file through the pipeline, written in each format as ``<stem>.<ext>``."""
+    from .writers import get_writer
+
+    if not path.is_file():
+        raise HearbackError(ErrorCode.INVALID_INPUT, f"no such file: {path}")
+    with _progress(path.name, err) as hook:
+        result = pipeline.transcribe_file(path, options, hook)
+    for fmt in formats:
+        writer = get_writer(fmt)
+        target = output_dir / f"{path.stem}.{writer.extension}"
+        with target.open("w", encoding="utf-8") as fh:
+            writer.write(result, fh)
+        out.write(f"{target}\n")
+    err.write(f"{path.name}: {result.duration:.1f} s, {len(result.speakers)} speakers, "
+              f"language {result.language}\n")
 
 
 class _progress:
@@ -158,7 +159,8 @@ class _progress:
     def hook(self, stage: str, fraction: float) -> None:
         if self.bar is not None:
             self.bar.set_description_str(f"{self.name} [{stage}]", refresh=False)
-            self.bar.n = int(100 * (STAGES.index(stage) + fraction) / len(STAGES)) if stage in STAGES else self.bar.n
+            stages = list(Stage)
+            self.bar.n = int(100 * (stages.index(stage) + fraction) / len(stages))
             self.bar.refresh()
         elif stage != self.stage:
             self.stream.write(f"{self.name}: {stage}\n")

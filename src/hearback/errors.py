@@ -1,4 +1,4 @@
-"""Errors with stable codes.
+"""Errors with stable codes: the one list, with each code's HTTP status.
 
 Every failure a user can cause or meet raises :class:`HearbackError` with one of
 the codes below. ``str(error)`` is ``"<code>: <message>"`` so the code survives
@@ -8,50 +8,60 @@ SPECS.md lists the codes; keep the two in step.
 
 from __future__ import annotations
 
+import logging
+from enum import StrEnum
 
-class ErrorCode:
-    MISSING_AUDIO = "missing_audio"  # neither audio_url nor audio_base64 given
-    INVALID_INPUT = "invalid_input"  # wrong type, out of range, both audio sources, ...
-    UNKNOWN_FIELD = "unknown_field"  # an input field the contract does not define
-    INVALID_SPEAKER_BOUNDS = "invalid_speaker_bounds"  # min > max, negative, num outside bounds
-    UNSUPPORTED_LANGUAGE = "unsupported_language"
-    UNSUPPORTED_FORMAT = "unsupported_format"  # output_format not json/srt/vtt
-    INVALID_URL = "invalid_url"  # not http(s), malformed, or refused host
-    DOWNLOAD_FAILED = "download_failed"  # network error, HTTP status >= 400, timeout
-    AUDIO_TOO_LARGE = "audio_too_large"  # byte cap exceeded
-    AUDIO_TOO_LONG = "audio_too_long"  # duration over the configured maximum
-    INVALID_BASE64 = "invalid_base64"
-    INVALID_AUDIO = "invalid_audio"  # not decodable, empty, or no audio stream
-    MODEL_UNAVAILABLE = "model_unavailable"  # weights cannot be found or downloaded
-    INTERNAL_ERROR = "internal_error"  # a bug: logged with its traceback
+logger = logging.getLogger(__name__)
 
 
-#: HTTP status for each code, used by the HTTP API.
-HTTP_STATUS = {
-    ErrorCode.MISSING_AUDIO: 400,
-    ErrorCode.INVALID_INPUT: 400,
-    ErrorCode.UNKNOWN_FIELD: 400,
-    ErrorCode.INVALID_SPEAKER_BOUNDS: 400,
-    ErrorCode.UNSUPPORTED_LANGUAGE: 400,
-    ErrorCode.UNSUPPORTED_FORMAT: 400,
-    ErrorCode.INVALID_URL: 400,
-    ErrorCode.DOWNLOAD_FAILED: 400,
-    ErrorCode.AUDIO_TOO_LARGE: 413,
-    ErrorCode.AUDIO_TOO_LONG: 413,
-    ErrorCode.INVALID_BASE64: 400,
-    ErrorCode.INVALID_AUDIO: 400,
-    ErrorCode.MODEL_UNAVAILABLE: 503,
-    ErrorCode.INTERNAL_ERROR: 500,
-}
+class ErrorCode(StrEnum):
+    """A stable error code and the HTTP status the API answers it with."""
+
+    http_status: int
+
+    def __new__(cls, value: str, http_status: int) -> "ErrorCode":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.http_status = http_status
+        return member
+
+    MISSING_AUDIO = "missing_audio", 400  # neither audio_url nor audio_base64 given
+    INVALID_INPUT = "invalid_input", 400  # wrong type, out of range, both audio sources, ...
+    UNKNOWN_FIELD = "unknown_field", 400  # an input field the contract does not define
+    INVALID_SPEAKER_BOUNDS = "invalid_speaker_bounds", 400  # min > max, out of 1..50, num outside
+    UNSUPPORTED_LANGUAGE = "unsupported_language", 400
+    UNSUPPORTED_FORMAT = "unsupported_format", 400  # an output format no writer has
+    INVALID_URL = "invalid_url", 400  # not http(s), malformed, or refused host
+    DOWNLOAD_FAILED = "download_failed", 400  # network error, HTTP status >= 400, timeout
+    AUDIO_TOO_LARGE = "audio_too_large", 413  # byte cap exceeded
+    AUDIO_TOO_LONG = "audio_too_long", 413  # duration over the configured maximum
+    INVALID_BASE64 = "invalid_base64", 400
+    INVALID_AUDIO = "invalid_audio", 400  # not decodable, empty, or no audio stream
+    INVALID_API_KEY = "invalid_api_key", 401  # HTTP API: missing or wrong bearer key
+    NOT_FOUND = "not_found", 404  # HTTP API: no such job
+    JOB_NOT_DONE = "job_not_done", 409  # HTTP API: a job's result asked for before it succeeded
+    MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
+    INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
 
 
 class HearbackError(Exception):
     """A failure with a stable, documented code."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: ErrorCode, message: str):
         super().__init__(f"{code}: {message}")
-        self.code = code
+        self.code = ErrorCode(code)
         self.message = message
 
     def to_dict(self) -> dict[str, str]:
-        return {"error": str(self), "error_code": self.code}
+        return {"error": str(self), "error_code": str(self.code)}
+
+
+def as_error(exc: BaseException, what: str) -> HearbackError:
+    """The one way a failed job ends: a :class:`HearbackError` is kept as it is (logged in
+    one line); anything else is a bug or a device fault, logged with its traceback and
+    reported as ``internal_error`` without internals. ``what`` names the job in the log."""
+    if isinstance(exc, HearbackError):
+        logger.warning("%s failed: %s", what, exc)
+        return exc
+    logger.error("%s failed with an unexpected error", what, exc_info=exc)
+    return HearbackError(ErrorCode.INTERNAL_ERROR, f"unexpected {type(exc).__name__}; see the server log")

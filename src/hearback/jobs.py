@@ -17,20 +17,34 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import ErrorCode, HearbackError
+from .errors import ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
-from .types import Options
+from .progress import throttled
+from .types import Options, Stage
 from .writers import FORMATS, render
 
 logger = logging.getLogger(__name__)
 
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"  # waiting for a worker thread
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # results stored in every format
+    FAILED = "failed"  # error_code and error say why
+
+
+#: ``stage`` of a job that succeeded.
+DONE = "done"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
-    status TEXT NOT NULL,            -- queued, running, succeeded, failed
+    status TEXT NOT NULL,            -- a JobStatus
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     options TEXT NOT NULL,           -- JSON of hearback.types.Options
@@ -44,8 +58,51 @@ CREATE TABLE IF NOT EXISTS jobs (
 )
 """
 
+#: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
+_COLUMNS = ("id", "status", "created_at", "updated_at", "options", "audio_path", "audio_url",
+            "stage", "progress", "error_code", "error")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the job store, without its (possibly large) results."""
+
+    id: str  # 32 hex characters
+    status: JobStatus
+    created_at: float  # seconds since the epoch
+    updated_at: float
+    options: Options  # what the job asked for
+    audio_path: Optional[Path]  # an upload under the data directory, deleted when the job ends
+    audio_url: Optional[str]  # or a URL fetched when the job runs
+    stage: Optional[str]  # a Stage while running, "done" once succeeded
+    progress: float  # 0..1 within ``stage``
+    error_code: Optional[str]  # an ErrorCode when failed
+    error: Optional[str]  # its message
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Job":
+        values = dict(zip(_COLUMNS, row))
+        values["status"] = JobStatus(values["status"])
+        values["options"] = Options(**json.loads(values["options"]))
+        values["audio_path"] = Path(values["audio_path"]) if values["audio_path"] else None
+        return cls(**values)
+
+    def public_view(self) -> dict[str, Any]:
+        """What the API shows of a job."""
+        return {
+            "id": self.id, "status": self.status.value, "stage": self.stage, "progress": self.progress,
+            "created_at": self.created_at, "updated_at": self.updated_at,
+            "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
+        }
+
+    def remove_upload(self) -> None:
+        if self.audio_path is not None:
+            self.audio_path.unlink(missing_ok=True)
+
 
 class JobStore:
+    """The jobs table. Every method is one statement, safe from any thread."""
+
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -53,34 +110,56 @@ class JobStore:
         self._db.execute(_SCHEMA)
         self._lock = threading.Lock()
 
-    def _run(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
-            self._db.row_factory = sqlite3.Row
             return self._db.execute(sql, args).fetchall()
 
-    def add(self, options: Options, *, audio_path: Optional[Path], audio_url: Optional[str]) -> str:
-        job_id = uuid.uuid4().hex
-        now = time.time()
-        self._run("INSERT INTO jobs (id, status, created_at, updated_at, options, audio_path, audio_url) "
-                  "VALUES (?, 'queued', ?, ?, ?, ?, ?)",
-                  (job_id, now, now, json.dumps(options.__dict__), str(audio_path) if audio_path else None,
-                   audio_url))
-        return job_id
-
-    def get(self, job_id: str) -> Optional[dict[str, Any]]:
-        rows = self._run("SELECT * FROM jobs WHERE id = ?", (job_id,))
-        return dict(rows[0]) if rows else None
-
-    def update(self, job_id: str, **fields: Any) -> None:
+    def _set(self, job_id: str, **fields: Any) -> None:
         fields["updated_at"] = time.time()
         columns = ", ".join(f"{name} = ?" for name in fields)
         self._run(f"UPDATE jobs SET {columns} WHERE id = ?", (*fields.values(), job_id))
 
+    def add(self, options: Options, *, audio_path: Optional[Path], audio_url: Optional[str]) -> Job:
+        job_id = uuid.uuid4().hex
+        now = time.time()
+        self._run("INSERT INTO jobs (id, status, created_at, updated_at, options, audio_path, audio_url) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (job_id, JobStatus.QUEUED.value, now, now, json.dumps(asdict(options)),
+                   str(audio_path) if audio_path else None, audio_url))
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Optional[Job]:
+        rows = self._run(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", (job_id,))
+        return Job.from_row(rows[0]) if rows else None
+
+    def with_status(self, status: JobStatus) -> list[Job]:
+        rows = self._run(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE status = ? ORDER BY created_at",
+                         (status.value,))
+        return [Job.from_row(r) for r in rows]
+
+    def results(self, job_id: str) -> Optional[dict[str, str]]:
+        """The rendered results of a job that succeeded: ``{format: text}``."""
+        rows = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
+
+    def queue(self, job_id: str) -> None:
+        self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
+
+    def start(self, job_id: str) -> None:
+        self._set(job_id, status=JobStatus.RUNNING.value, stage=Stage.DECODE.value, progress=0.0)
+
+    def progress(self, job_id: str, stage: Stage, fraction: float) -> None:
+        self._set(job_id, stage=stage.value, progress=round(fraction, 3))
+
+    def succeed(self, job_id: str, results: dict[str, str]) -> None:
+        self._set(job_id, status=JobStatus.SUCCEEDED.value, stage=DONE, progress=1.0,
+                  results=json.dumps(results))
+
+    def fail(self, job_id: str, error: HearbackError) -> None:
+        self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message)
+
     def delete(self, job_id: str) -> None:
         self._run("DELETE FROM jobs WHERE id = ?", (job_id,))
-
-    def with_status(self, status: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._run("SELECT * FROM jobs WHERE status = ? ORDER BY created_at", (status,))]
 
 
 class JobRunner:
@@ -92,15 +171,15 @@ class JobRunner:
 
     def recover(self) -> None:
         """After a restart: resume what can be resumed, fail the rest with a reason."""
-        for job in self.store.with_status("running"):
-            if job["audio_url"] or (job["audio_path"] and Path(job["audio_path"]).is_file()):
-                logger.info("job %s was running when the server stopped: queued again", job["id"])
-                self.store.update(job["id"], status="queued", stage=None, progress=0.0)
+        for job in self.store.with_status(JobStatus.RUNNING):
+            if job.audio_url or (job.audio_path and job.audio_path.is_file()):
+                logger.info("job %s was running when the server stopped: queued again", job.id)
+                self.store.queue(job.id)
             else:
-                self.store.update(job["id"], status="failed", error_code=ErrorCode.INTERNAL_ERROR,
-                                  error="the server stopped while the job ran and its audio is gone")
-        for job in self.store.with_status("queued"):
-            self.submit(job["id"])
+                self.store.fail(job.id, HearbackError(
+                    ErrorCode.INTERNAL_ERROR, "the server stopped while the job ran and its audio is gone"))
+        for job in self.store.with_status(JobStatus.QUEUED):
+            self.submit(job.id)
 
     def submit(self, job_id: str) -> None:
         self.pool.submit(self._run, job_id)
@@ -110,43 +189,18 @@ class JobRunner:
 
     def _run(self, job_id: str) -> None:
         job = self.store.get(job_id)
-        if job is None or job["status"] != "queued":
+        if job is None or job.status != JobStatus.QUEUED:
             return  # deleted meanwhile
-        self.store.update(job_id, status="running", stage="decode", progress=0.0)
-        options = Options(**json.loads(job["options"]))
-        last = [0.0]
-
-        def progress(stage: str, fraction: float) -> None:
-            if fraction >= 1.0 or time.monotonic() - last[0] > 0.5:
-                last[0] = time.monotonic()
-                self.store.update(job_id, stage=stage, progress=round(fraction, 3))
-
+        self.store.start(job_id)
+        progress = throttled(lambda stage, fraction: self.store.progress(job_id, stage, fraction),
+                             min_seconds=0.5)
         try:
-            source = (nullcontext(Path(job["audio_path"])) if job["audio_path"]
-                      else fetched_audio(self.settings, url=job["audio_url"]))
+            source = (nullcontext(job.audio_path) if job.audio_path
+                      else fetched_audio(self.settings, url=job.audio_url))
             with source as path:
-                result = self.pipeline.transcribe_file(path, options, progress)
-            results = {fmt: render(result, fmt) for fmt in FORMATS}
-            self.store.update(job_id, status="succeeded", stage="done", progress=1.0,
-                              results=json.dumps(results))
-        except HearbackError as exc:
-            self.store.update(job_id, status="failed", error_code=exc.code, error=exc.message)
+                result = self.pipeline.transcribe_file(path, job.options, progress)
+            self.store.succeed(job_id, {fmt: render(result, fmt) for fmt in FORMATS})
         except Exception as exc:
-            logger.exception("job %s failed", job_id)
-            self.store.update(job_id, status="failed", error_code=ErrorCode.INTERNAL_ERROR,
-                              error=f"unexpected {type(exc).__name__}")
+            self.store.fail(job_id, as_error(exc, f"job {job_id}"))
         finally:
-            remove_upload(job)
-
-
-def remove_upload(job: dict[str, Any]) -> None:
-    if job.get("audio_path"):
-        Path(job["audio_path"]).unlink(missing_ok=True)
-
-
-def public_view(job: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": job["id"], "status": job["status"], "stage": job["stage"], "progress": job["progress"],
-        "created_at": job["created_at"], "updated_at": job["updated_at"],
-        "error": ({"code": job["error_code"], "message": job["error"]} if job["error_code"] else None),
-    }
+            job.remove_upload()

@@ -24,7 +24,7 @@ from .errors import ErrorCode, HearbackError
 from .memory import trim
 from .models import resolve_whisper_model
 from .settings import Settings
-from .types import Audio, Diarization, Options, ProgressHook, Result, no_progress
+from .types import Audio, Diarization, Options, ProgressHook, Result, Stage, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,10 @@ class Pipeline:
                         progress: ProgressHook = no_progress) -> Result:
         self.check(options)
         started = time.perf_counter()
-        progress("decode", 0.0)
+        progress(Stage.DECODE, 0.0)
         audio = decode(path, max_duration=self.settings.max_duration)
         trim()
-        progress("decode", 1.0)
+        progress(Stage.DECODE, 1.0)
         return self.transcribe(audio, options, progress, decode_seconds=time.perf_counter() - started)
 
     def transcribe(self, audio: Audio, options: Options, progress: ProgressHook = no_progress,
@@ -78,27 +78,27 @@ class Pipeline:
         if audio.duration > self.settings.max_duration:
             raise HearbackError(ErrorCode.AUDIO_TOO_LONG,
                                 f"the recording is longer than the maximum of {self.settings.max_duration:.0f} s")
-        timings = {"decode": round(decode_seconds, 3)}
+        timings = {Stage.DECODE.value: round(decode_seconds, 3)}
         with self._lock:
-            with _timed(timings, "transcribe"):
+            with _timed(timings, Stage.TRANSCRIBE):
                 transcript = self.recognizer.transcribe(audio, self._asr_options(options), progress)
             trim()
 
-            with _timed(timings, "align"):
+            with _timed(timings, Stage.ALIGN):
                 if options.word_timestamps:
                     transcript = self.aligner.align(transcript, audio, progress)
 
             diarization: Optional[Diarization] = None
             segments = transcript.segments
             if options.diarize:
-                with _timed(timings, "diarize"):
+                with _timed(timings, Stage.DIARIZE):
                     diarization = self.diarizer.diarize(
                         audio, num_speakers=options.num_speakers, min_speakers=options.min_speakers,
                         max_speakers=options.max_speakers, progress=progress,
                     )
-                with _timed(timings, "assign"):
+                with _timed(timings, Stage.ASSIGN):
                     segments = assign_speakers(transcript, diarization)
-                    progress("assign", 1.0)
+                    progress(Stage.ASSIGN, 1.0)
 
         if not options.word_timestamps:
             segments = tuple(replace(s, words=()) for s in segments)
@@ -126,10 +126,10 @@ class Pipeline:
 
 
 @contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+def _timed(timings: dict[str, float], stage: Stage) -> Iterator[None]:
     started = time.perf_counter()
     yield
-    timings[stage] = round(time.perf_counter() - started, 3)
+    timings[stage.value] = round(time.perf_counter() - started, 3)
 
 
 def _speakers(diarization: Optional[Diarization], segments) -> tuple[str, ...]:

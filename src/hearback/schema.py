@@ -12,8 +12,8 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .asr import LANGUAGE_CODES
 from .errors import ErrorCode, HearbackError
+from .languages import CODES as LANGUAGE_CODES
 from .types import Options
 
 MAX_SPEAKERS = 50
@@ -101,9 +101,6 @@ class HandlerInput(JobOptions):
         return fmt
 
 
-_CODES = {v for k, v in vars(ErrorCode).items() if k.isupper()}
-
-
 def parse(model: type[BaseModel], data: object) -> BaseModel:
     """Validate ``data`` into ``model`` or raise one :class:`HearbackError` with a stable code."""
     if not isinstance(data, dict):
@@ -118,8 +115,8 @@ def _to_error(exc: ValidationError) -> HearbackError:
     first = exc.errors(include_url=False)[0]
     field = ".".join(str(p) for p in first["loc"]) or "input"
     kind = first["type"]
-    if kind in _CODES:
-        return HearbackError(kind, first["msg"])
+    if kind in ErrorCode.__members__.values():
+        return HearbackError(ErrorCode(kind), first["msg"])
     if kind == "extra_forbidden":
         return HearbackError(ErrorCode.UNKNOWN_FIELD, f"unknown field {field!r}")
     return HearbackError(ErrorCode.INVALID_INPUT, f"{field}: {first['msg']}")

@@ -7,6 +7,7 @@ Times are seconds from the start of the recording.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Callable, Optional
 
 import numpy as np
@@ -135,11 +136,20 @@ class Options:
     max_speakers: Optional[int] = None
 
 
-#: One progress-hook signature for every stage: ``hook(stage, fraction)`` where
-#: ``stage`` is "decode", "transcribe", "align", "diarize" or "assign" and
-#: ``fraction`` goes from 0.0 to 1.0 within that stage.
-ProgressHook = Callable[[str, float], None]
+class Stage(StrEnum):
+    """The pipeline's stages, in the order they run (progress is reported per stage)."""
+
+    DECODE = "decode"
+    TRANSCRIBE = "transcribe"
+    ALIGN = "align"
+    DIARIZE = "diarize"
+    ASSIGN = "assign"
 
 
-def no_progress(stage: str, fraction: float) -> None:
+#: One progress-hook signature for every stage: ``hook(stage, fraction)`` where ``stage`` is a
+#: :class:`Stage` and ``fraction`` goes from 0.0 to 1.0 within that stage.
+ProgressHook = Callable[[Stage, float], None]
+
+
+def no_progress(stage: Stage, fraction: float) -> None:
     """The default progress hook: does nothing."""

@@ -13,12 +13,13 @@ import threading
 import time
 from typing import Any, Optional
 
-from .errors import ErrorCode, HearbackError
+from .errors import as_error
 from .fetch import fetched_audio
 from .pipeline import Pipeline
+from .progress import throttled
 from .schema import HandlerInput, parse
 from .settings import Settings, get_settings
-from .types import ProgressHook, Result
+from .types import ProgressHook, Result, Stage
 from .writers import render, result_to_dict
 
 logger = logging.getLogger(__name__)
@@ -59,14 +60,10 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
         logger.info("job %s done: %.1f s of audio in %.1f s", job_id, result.duration,
                     output["processing_time"])
         return output
-    except HearbackError as exc:
-        logger.warning("job %s failed: %s", job_id, exc)
-        return exc.to_dict()
-    except Exception as exc:  # a bug or a device fault: report it, keep the worker alive
-        logger.exception("job %s failed with an unexpected error", job_id)
-        error = HearbackError(ErrorCode.INTERNAL_ERROR, f"unexpected {type(exc).__name__}; see the worker log")
+    except Exception as exc:  # a bad input, a bug or a device fault: report it, keep the worker alive
+        error = as_error(exc, f"job {job_id}")
         out: dict[str, Any] = error.to_dict()
-        if _is_cuda_fault(exc):
+        if error is not exc and _is_cuda_fault(exc):
             out["refresh_worker"] = True  # ask RunPod for a fresh worker
         return out
 
@@ -87,19 +84,15 @@ def build_output(result: Result, output_format: str, processing_time: float) -> 
 def _progress_hook(job: dict[str, Any]) -> ProgressHook:
     """Send stage progress to RunPod (only on the platform), at most one update per 5 %."""
     on_platform = bool(os.environ.get("RUNPOD_WEBHOOK_POST_OUTPUT"))
-    last: dict[str, float] = {}
 
-    def hook(stage: str, fraction: float) -> None:
-        if stage in last and fraction < 1.0 and fraction - last[stage] < 0.05:
-            return
-        last[stage] = fraction
+    def report(stage: Stage, fraction: float) -> None:
         logger.debug("job %s: %s %.0f%%", job.get("id", "-"), stage, 100 * fraction)
         if on_platform:
             from runpod.serverless import progress_update
 
-            progress_update(job, {"stage": stage, "progress": round(fraction, 3)})
+            progress_update(job, {"stage": stage.value, "progress": round(fraction, 3)})
 
-    return hook
+    return throttled(report, min_step=0.05)
 
 
 def _is_cuda_fault(exc: BaseException) -> bool:

@@ -1,0 +1,73 @@
+"""The app factory: models load once at start-up and live on ``app.state``; routers add the
+routes; one error shape (``api.errors``); an optional bearer key on every route but /health."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from contextlib import asynccontextmanager
+from typing import Optional
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from ..errors import ErrorCode, HearbackError
+from ..jobs import JobRunner, JobStore
+from ..pipeline import Pipeline
+from . import errors, jobs, transcriptions
+from .settings import ServerSettings
+
+logger = logging.getLogger(__name__)
+
+ROUTERS = (transcriptions.router, jobs.router)
+
+
+def create_app(settings: Optional[ServerSettings] = None, *,
+               pipeline: Optional[Pipeline] = None) -> FastAPI:
+    """The app. ``pipeline`` lets a caller share models it already loaded."""
+    settings = settings or ServerSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.pipeline is None:
+            app.state.pipeline = await asyncio.to_thread(Pipeline.load, settings)
+        app.state.jobs = JobRunner(JobStore(settings.hearback_db), app.state.pipeline, settings,
+                                   settings.hearback_workers)
+        app.state.jobs.recover()
+        yield
+        app.state.jobs.shutdown()
+
+    app = FastAPI(title="Hearback", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.pipeline = pipeline
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next):
+        # A middleware, not a dependency: the key is checked before any request body is read.
+        key = settings.hearback_api_key
+        if key and request.url.path != "/health":
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, f"Bearer {key}".encode()):
+                return errors.error_response(HearbackError(
+                    ErrorCode.INVALID_API_KEY, "missing or wrong API key (Authorization: Bearer …)"))
+        return await call_next(request)
+
+    @app.get("/health")
+    async def health(request: Request):
+        if request.app.state.pipeline is None:
+            return JSONResponse({"status": "loading"}, status_code=503)
+        return {"status": "ok"}
+
+    return app
+
+
+def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
+    import uvicorn
+
+    settings = ServerSettings()
+    uvicorn.run(create_app(settings), host=host or settings.bind_host, port=port or settings.hearback_port)

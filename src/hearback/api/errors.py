@@ -1,0 +1,41 @@
+"""One error shape for the whole API, OpenAI's: ``{"error": {"message", "type", "code"}}``.
+
+Every failure becomes a :class:`~hearback.errors.HearbackError` and goes out through
+:func:`error_response`, with the HTTP status its code carries (``hearback.errors``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from ..errors import ErrorCode, HearbackError
+
+logger = logging.getLogger(__name__)
+
+
+def error_response(error: HearbackError) -> JSONResponse:
+    status = error.code.http_status
+    if status == 401:
+        kind = "authentication_error"
+    else:
+        kind = "invalid_request_error" if status < 500 else "server_error"
+    return JSONResponse({"error": {"message": str(error), "type": kind, "code": error.code.value}},
+                        status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    """Route every error the app can raise through :func:`error_response`."""
+
+    @app.exception_handler(HearbackError)
+    async def hearback_error(_request: Request, exc: HearbackError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return error_response(HearbackError(ErrorCode.INVALID_INPUT, f"{field}: {first.get('msg')}"))

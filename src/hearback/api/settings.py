@@ -1,0 +1,27 @@
+"""Settings of the HTTP server, on top of the pipeline's (environment variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field
+
+from ..settings import Settings
+
+
+class ServerSettings(Settings):
+    hearback_api_key: Optional[str] = Field(None, description="Bearer token; unset = no auth")
+    hearback_host: Optional[str] = Field(
+        None, description="Bind address; default 127.0.0.1 without an API key, 0.0.0.0 with one")
+    hearback_port: int = 8080
+    hearback_workers: int = Field(1, ge=1, description="jobs run at once; the rest queue")
+    # Beside the model cache (MODEL_CACHE_DIR) unless set.
+    hearback_db: Path = Field(default_factory=lambda data: data["model_cache_dir"] / "jobs.sqlite3")
+    hearback_data_dir: Path = Field(default_factory=lambda data: data["model_cache_dir"] / "job-audio")
+
+    @property
+    def bind_host(self) -> str:
+        if self.hearback_host:
+            return self.hearback_host
+        return "0.0.0.0" if self.hearback_api_key else "127.0.0.1"
