@@ -28,6 +28,8 @@ from hearback.writers import (
     SrtWriter,
     TxtWriter,
     VttWriter,
+    WRITERS,
+    expand_formats,
     get_writer,
     render,
     result_to_dict,
@@ -489,3 +491,13 @@ def test_get_writer_and_render():
         with pytest.raises(ValueError):
             render(meeting(), bad)
 
+
+def test_one_registry_of_formats_and_all():
+    assert FORMATS == tuple(WRITERS) == ("json", "srt", "vtt", "txt")
+    assert expand_formats("all") == expand_formats(" ALL ") == FORMATS
+    assert expand_formats("srt") == expand_formats("SRT") == ("srt",)
+    for bad in ("ass", "", "all,srt"):
+        with pytest.raises(ValueError, match="unknown output format"):
+            expand_formats(bad)
+    with pytest.raises(ValueError):
+        get_writer("all")  # one writer per format; "all" is expanded first

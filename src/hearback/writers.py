@@ -1,10 +1,15 @@
 """Turn a :class:`~hearback.types.Result` into JSON, SRT, WebVTT or plain text.
 
 Modelled on openai-whisper's ``whisper/utils.py``: one writer class per format,
-each writing to any text file object. Where subtitles break is decided in
-``cues.py``; this module only formats. Every time is rounded once to a whole millisecond
+each writing to any text file object, and (as whisperX's ``get_writer``) one
+registry of them, :data:`WRITERS`, which is the list of output formats every entry
+point uses. Where subtitles break is decided in ``cues.py``; this module only
+formats. Every time is rounded once to a whole millisecond
 (:func:`~hearback.cues.to_ms`) and then formatted, so the JSON document and the
 subtitles never disagree by a millisecond.
+
+A new format is one :class:`ResultWriter` subclass, one line in :data:`WRITERS`,
+and its description in SPECS.md.
 """
 
 from __future__ import annotations
@@ -19,8 +24,6 @@ from .cues import Cue, CueLimits, build_cues, speaker_runs, to_ms
 from .types import Notice, Result
 
 logger = logging.getLogger(__name__)
-
-FORMATS = ("json", "srt", "vtt", "txt")
 
 
 # --------------------------------------------------------------------------- times
@@ -177,20 +180,47 @@ class TxtWriter(ResultWriter):
             file.write(f"{speaker}: {text}\n" if speaker is not None else f"{text}\n")
 
 
-_WRITERS: dict[str, type[ResultWriter]] = {
+# --------------------------------------------------------------------------- registry
+
+#: every output format and its writer: the one list of formats (CLI, RunPod, jobs)
+WRITERS: dict[str, type[ResultWriter]] = {
     "json": JsonWriter,
     "srt": SrtWriter,
     "vtt": VttWriter,
     "txt": TxtWriter,
 }
 
+#: the output formats, in the order of :data:`WRITERS`
+FORMATS: tuple[str, ...] = tuple(WRITERS)
+
+#: the name that stands for every format at once
+ALL = "all"
+
+#: what a caller may ask for where several formats can be written: a format, or "all"
+FORMAT_CHOICES: tuple[str, ...] = (*FORMATS, ALL)
+
+
+def _format_key(name: str) -> str:
+    """A format's name as the registry spells it (any case and surrounding spaces accepted)."""
+    key = str(name).strip().lower()
+    if key not in WRITERS:
+        raise ValueError(f"unknown output format {name!r}; expected one of {', '.join(FORMATS)}")
+    return key
+
+
+def expand_formats(name: str) -> tuple[str, ...]:
+    """The formats ``name`` stands for: :data:`FORMATS` for ``"all"``, else that one format.
+
+    Raises :class:`ValueError` for a name that is neither (as :func:`get_writer` does).
+    """
+    if str(name).strip().lower() == ALL:
+        return FORMATS
+    return (_format_key(name),)
+
 
 def get_writer(fmt: str) -> ResultWriter:
     """The writer for ``fmt`` (one of :data:`FORMATS`, any case)."""
-    key = str(fmt).strip().lower()
-    if key not in _WRITERS:
-        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return _WRITERS[key]()
+    return WRITERS[_format_key(fmt)]()
 
 
 def render(result: Result, fmt: str) -> str:
