@@ -1,4 +1,4 @@
-"""The output writers (writers.py) on hand-built results, read back by independent parsers.
+"""The output writers (writers.py, cues.py) on hand-built results, read back by independent parsers.
 
 SRT is parsed with the ``srt`` library, WebVTT with ``webvtt-py`` (strict mode), and both
 are converted by ffmpeg when it is installed. Cue times and texts are checked against the
@@ -20,6 +20,7 @@ import pytest
 import srt
 import webvtt
 
+from hearback.cues import CueLimits, build_cues
 from hearback.types import Notice, Result, Segment, Word
 from hearback.writers import (
     FORMATS,
@@ -27,7 +28,8 @@ from hearback.writers import (
     SrtWriter,
     TxtWriter,
     VttWriter,
-    build_cues,
+    WRITERS,
+    expand_formats,
     get_writer,
     render,
     result_to_dict,
@@ -353,19 +355,24 @@ def test_cue_duration_limit_and_pause_break():
     words = spoken("Yes.", 0.0, "SPEAKER_00") + spoken("Then we go.", 2.5, "SPEAKER_00")
     cues = build_cues(Result((segment(words, "SPEAKER_00"),), "en", 5.0))
     assert [c.text for c in cues] == ["Yes.", "Then we go."]
+    # the pause is a limit like the others: a longer one keeps the two in one cue
+    cues = build_cues(Result((segment(words, "SPEAKER_00"),), "en", 5.0), CueLimits(pause_break_seconds=3.0))
+    assert [c.text for c in cues] == ["Yes. Then we go."]
+    with pytest.raises(ValueError):
+        CueLimits(pause_break_seconds=0)
 
 
 def test_limits_are_parameters_and_an_overlong_word_gets_its_own_line():
     url = "https://example.com/a/very/long/path/that/does/not/fit/on/one/line"
-    cues = build_cues(one_segment(f"Please open {url} right now."), max_line_chars=20, max_lines=1)
+    cues = build_cues(one_segment(f"Please open {url} right now."), CueLimits(max_line_chars=20, max_lines=1))
     lines = [line for c in cues for line in c.lines]
     assert url in lines
     assert all(len(line) <= 20 for line in lines if line != url)
     assert all(len(c.lines) == 1 for c in cues)
     with pytest.raises(ValueError):
-        build_cues(EMPTY, max_line_chars=0)
+        CueLimits(max_line_chars=0)
     # a word after a space may start a line, an opening quote included
-    cues = build_cues(one_segment('He said "stop" twice.'), max_line_chars=8, max_lines=4)
+    cues = build_cues(one_segment('He said "stop" twice.'), CueLimits(max_line_chars=8, max_lines=4))
     assert cues[0].lines == ("He said", '"stop"', "twice.")
 
 
@@ -483,3 +490,14 @@ def test_get_writer_and_render():
             get_writer(bad)
         with pytest.raises(ValueError):
             render(meeting(), bad)
+
+
+def test_one_registry_of_formats_and_all():
+    assert FORMATS == tuple(WRITERS) == ("json", "srt", "vtt", "txt")
+    assert expand_formats("all") == expand_formats(" ALL ") == FORMATS
+    assert expand_formats("srt") == expand_formats("SRT") == ("srt",)
+    for bad in ("ass", "", "all,srt"):
+        with pytest.raises(ValueError, match="unknown output format"):
+            expand_formats(bad)
+    with pytest.raises(ValueError):
+        get_writer("all")  # one writer per format; "all" is expanded first
