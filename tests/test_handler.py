@@ -90,6 +90,14 @@ def test_subtitle_outputs(sample_b64, fmt, tmp_path):
     assert "Chicago" in spoken
 
 
+def test_txt_output_is_one_line_per_speaker_turn(sample_b64):
+    out = run({"audio_base64": sample_b64, "language": "en", "output_format": "txt"})
+    assert "error" not in out, out
+    lines = out["subtitles"].splitlines()
+    assert len(lines) >= 4 and all(line.split(":", 1)[0] in out["speakers"] for line in lines)
+    assert "Chicago" in out["subtitles"]
+
+
 def test_audio_url_download(file_server, monkeypatch):
     monkeypatch.setenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS", "1")
     out = run({"audio_url": f"{file_server}/asr/misc/jfk-en.flac", "diarize": False})

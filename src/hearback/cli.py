@@ -22,6 +22,7 @@ from typing import Optional, Sequence, TextIO
 
 from .errors import ErrorCode, HearbackError, as_error
 from .types import ProgressHook, Stage
+from .writers import FORMAT_CHOICES, expand_formats
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--min-speakers", type=int)
     run.add_argument("--max-speakers", type=int)
     run.add_argument("--num-speakers", type=int)
-    run.add_argument("--format", default="json", choices=("json", "srt", "vtt", "txt", "all"))
+    run.add_argument("--format", default="json", choices=FORMAT_CHOICES)
     run.add_argument("--output-dir", type=Path, default=Path("."))
     run.add_argument("--model", help="Whisper model (default: WHISPER_MODEL, else base on CPU)")
     run.add_argument("--no-diarize", action="store_true", help="do not find speakers")
@@ -96,7 +97,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"hearback: {exc}\n")
         return 2
     options = request.to_options()
-    formats = ("json", "srt", "vtt", "txt") if args.format == "all" else (args.format,)
+    formats = expand_formats(args.format)
     settings = Settings(**({"whisper_model": args.model} if args.model else {}))
 
     from .pipeline import Pipeline

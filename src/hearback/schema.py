@@ -15,9 +15,9 @@ from pydantic_core import PydanticCustomError
 from .errors import ErrorCode, HearbackError
 from .languages import CODES as LANGUAGE_CODES
 from .types import Options
+from .writers import FORMATS
 
 MAX_SPEAKERS = 50
-OUTPUT_FORMATS = ("json", "srt", "vtt")
 
 
 class JobOptions(BaseModel):
@@ -93,10 +93,11 @@ class HandlerInput(JobOptions):
     @classmethod
     def _format(cls, value: str) -> str:
         fmt = value.strip().lower()
-        if fmt not in OUTPUT_FORMATS:
+        if fmt not in FORMATS:
             raise PydanticCustomError(
                 ErrorCode.UNSUPPORTED_FORMAT,
-                "unknown output_format {value}: use json, srt or vtt", {"value": repr(value)},
+                "unknown output_format {value}: use one of {formats}",
+                {"value": repr(value), "formats": ", ".join(FORMATS)},
             )
         return fmt
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobStatus
+from ..writers import FORMATS
 from .deps import JobDep, JobsDep, OptionsFormDep, PipelineDep, SettingsDep
 from .uploads import save_upload
 
@@ -57,9 +58,9 @@ async def get_job(job: JobDep):
 async def job_result(job: JobDep, jobs: JobsDep, format: str = "json"):
     if job.status != JobStatus.SUCCEEDED:
         raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+    if format not in FORMATS:
+        raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
     results = jobs.store.results(job.id)
-    if format not in results:
-        raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(results)}")
     if format == "json":
         return JSONResponse(json.loads(results["json"]))
     return PlainTextResponse(results[format])
