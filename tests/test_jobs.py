@@ -3,6 +3,7 @@ loses no job. Real models (tiny.en + embedded diarization), real audio."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -105,3 +106,19 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
     finally:
         second.terminate()
         second.wait(30)
+
+
+def test_results_stored_by_earlier_versions_still_render(tmp_path):
+    """Before 0.2 a job stored every format rendered; such a row still gives its result."""
+    from hearback.jobs import JobStore
+    from hearback.types import Options, Result, Segment, Word
+    from hearback.writers import render
+
+    result = Result((Segment(0.5, 1.2, "Hello there.", (Word("Hello", 0.5, 0.8, 0.9, "SPEAKER_00"),
+                                                          Word("there.", 0.8, 1.2, 0.8, "SPEAKER_00")),
+                             "SPEAKER_00"),), "en", 2.0, ("SPEAKER_00",))
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job = store.add(Options(), audio_path=None, audio_url="https://example.com/a.mp3")
+    old = {fmt: render(result, fmt) for fmt in ("json", "srt", "vtt", "txt")}
+    store._set(job.id, status="succeeded", results=json.dumps(old))
+    assert render(store.result(job.id), "srt") == old["srt"]

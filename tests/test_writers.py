@@ -32,6 +32,7 @@ from hearback.writers import (
     expand_formats,
     get_writer,
     render,
+    result_from_dict,
     result_to_dict,
 )
 
@@ -501,3 +502,12 @@ def test_one_registry_of_formats_and_all():
             expand_formats(bad)
     with pytest.raises(ValueError):
         get_writer("all")  # one writer per format; "all" is expanded first
+
+
+def test_every_format_renders_the_same_from_the_json_document():
+    """Stored jobs keep the JSON document and render exports from it: nothing may differ."""
+    for result in (meeting(), anonymous(), EMPTY):
+        document = json.loads(render(result, "json"))
+        back = result_from_dict(document)
+        for fmt in FORMATS:
+            assert render(back, fmt) == render(result, fmt), fmt

@@ -4,7 +4,8 @@ A job's row is written before the API answers, so a restart loses nothing: at st
 jobs that were ``running`` are queued again when their audio is still there (an upload
 kept under the data directory, or a URL), else marked ``failed`` with the reason; every
 ``queued`` job is handed to the pool again, oldest first. The pool has a fixed number of
-threads; jobs beyond it wait in the queue. Results are stored rendered in every format.
+threads; jobs beyond it wait in the queue. A result is stored once, as the JSON document, and
+every export is rendered from it when asked for (``writers.result_from_dict``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from typing import Any, Optional
 from .errors import ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .progress import throttled
-from .types import Options, Stage
-from .writers import FORMATS, render
+from .types import Options, Result, Stage
+from .writers import result_from_dict, result_to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     progress REAL NOT NULL DEFAULT 0,
     error_code TEXT,
     error TEXT,
-    results TEXT                     -- JSON {format: rendered text}
+    results TEXT                     -- the result's JSON document (writers.result_to_dict)
 )
 """
 
@@ -137,10 +138,15 @@ class JobStore:
                          (status.value,))
         return [Job.from_row(r) for r in rows]
 
-    def results(self, job_id: str) -> Optional[dict[str, str]]:
-        """The rendered results of a job that succeeded: ``{format: text}``."""
+    def result(self, job_id: str) -> Optional[Result]:
+        """The result of a job that succeeded."""
         rows = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
-        return json.loads(rows[0][0]) if rows and rows[0][0] else None
+        if not rows or not rows[0][0]:
+            return None
+        document = json.loads(rows[0][0])
+        if "transcription" not in document:  # stored before 0.2: every format rendered
+            document = json.loads(document["json"])
+        return result_from_dict(document)
 
     def queue(self, job_id: str) -> None:
         self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
@@ -151,9 +157,9 @@ class JobStore:
     def progress(self, job_id: str, stage: Stage, fraction: float) -> None:
         self._set(job_id, stage=stage.value, progress=round(fraction, 3))
 
-    def succeed(self, job_id: str, results: dict[str, str]) -> None:
+    def succeed(self, job_id: str, result: Result) -> None:
         self._set(job_id, status=JobStatus.SUCCEEDED.value, stage=DONE, progress=1.0,
-                  results=json.dumps(results))
+                  results=json.dumps(result_to_dict(result), ensure_ascii=False))
 
     def fail(self, job_id: str, error: HearbackError) -> None:
         self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message)
@@ -199,7 +205,7 @@ class JobRunner:
                       else fetched_audio(self.settings, url=job.audio_url))
             with source as path:
                 result = self.pipeline.transcribe_file(path, job.options, progress)
-            self.store.succeed(job_id, {fmt: render(result, fmt) for fmt in FORMATS})
+            self.store.succeed(job_id, result)
         except Exception as exc:
             self.store.fail(job_id, as_error(exc, f"job {job_id}"))
         finally:

@@ -21,7 +21,7 @@ import math
 from typing import Any, Optional, TextIO
 
 from .cues import Cue, CueLimits, build_cues, speaker_runs, to_ms
-from .types import Notice, Result
+from .types import Notice, Result, Segment, Word
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,24 @@ def _notice(notice: Notice) -> dict[str, Any]:
     if notice.end is not None:
         out["end"] = _seconds(notice.end)
     return out
+
+
+def result_from_dict(document: dict[str, Any]) -> Result:
+    """The :class:`Result` a JSON document (:func:`result_to_dict`) describes: every format
+    renders from it exactly as from the original (times are already whole milliseconds).
+    Stored jobs keep the document and render exports from it on demand."""
+    segments = tuple(
+        Segment(seg["start"], seg["end"], seg["text"], speaker=seg["speaker"], words=tuple(
+            Word(w["word"], w["start"], w["end"], w["probability"], w["speaker"],
+                 w["speaker_inferred"], w["overlap"])
+            for w in seg["words"]))
+        for seg in document["transcription"]["segments"])
+    return Result(
+        segments=segments, language=document["language"], duration=document["duration"],
+        speakers=tuple(document["speakers"]), language_probability=document["language_probability"],
+        warnings=tuple(Notice(n["code"], n["message"], n.get("start"), n.get("end"))
+                       for n in document.get("warnings", ())),
+    )
 
 
 # --------------------------------------------------------------------------- writers

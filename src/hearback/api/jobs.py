@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobStatus
-from ..writers import FORMATS
+from ..writers import FORMATS, render
 from .deps import JobDep, JobsDep, OptionsFormDep, PipelineDep, SettingsDep
 from .uploads import save_upload
 
@@ -60,10 +60,10 @@ async def job_result(job: JobDep, jobs: JobsDep, format: str = "json"):
         raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
-    results = jobs.store.results(job.id)
+    text = render(jobs.store.result(job.id), format)
     if format == "json":
-        return JSONResponse(json.loads(results["json"]))
-    return PlainTextResponse(results[format])
+        return JSONResponse(json.loads(text))
+    return PlainTextResponse(text)
 
 
 @router.delete("/{job_id}")
