@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any, Optional
 
+from .device import is_device_fault
 from .errors import ErrorCode, HearbackError
 from .fetch import fetched_audio
 from .pipeline import Pipeline
@@ -66,7 +67,7 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
         logger.exception("job %s failed with an unexpected error", job_id)
         error = HearbackError(ErrorCode.INTERNAL_ERROR, f"unexpected {type(exc).__name__}; see the worker log")
         out: dict[str, Any] = error.to_dict()
-        if _is_cuda_fault(exc):
+        if is_device_fault(exc):
             out["refresh_worker"] = True  # ask RunPod for a fresh worker
         return out
 
@@ -100,11 +101,6 @@ def _progress_hook(job: dict[str, Any]) -> ProgressHook:
             progress_update(job, {"stage": stage, "progress": round(fraction, 3)})
 
     return hook
-
-
-def _is_cuda_fault(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__}: {exc}".lower()
-    return "cuda" in text or "cudnn" in text or "cublas" in text
 
 
 def start() -> None:
