@@ -40,7 +40,7 @@ def nltk_path(tmp_path, monkeypatch):
 def _punkt_tab(nltk_folder, language="english"):
     folder = nltk_folder / "tokenizers" / "punkt_tab" / language
     folder.mkdir(parents=True)
-    for name in ("collocations.tab", "sentence_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
+    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
         (folder / name).write_text("")
 
 
