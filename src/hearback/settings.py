@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     diarization_backend: Literal["auto", "embedded", "pyannote"] = "auto"
     hf_token: Optional[str] = None
     pyannote_pipeline: str = Field(
-        "pyannote/speaker-diarization-3.1",
-        description="Hub name (needs HF_TOKEN) or a local directory holding config.yaml.",
+        "pyannote/speaker-diarization-community-1",
+        description="Hub name (needs HF_TOKEN) or a local directory holding config.yaml. "
+        "community-1 by default: pyannote.audio 4 loads its PLDA for 3.1 too, so 3.1 needs "
+        "both repositories' terms accepted (pyannote-audio #2044), community-1 only its own.",
     )
 
     # --- inputs -------------------------------------------------------------
