@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     pyannote_pipeline: str = Field(
         "pyannote/speaker-diarization-community-1",
         description="Hub name (needs HF_TOKEN) or a local directory holding config.yaml. "
-        "community-1 by default: pyannote.audio 4 loads its PLDA for 3.1 too, so 3.1 needs "
-        "both repositories' terms accepted (pyannote-audio #2044), community-1 only its own.",
+        "community-1 by default: it needs only its own terms accepted, while pyannote.audio 4 "
+        "loads community-1's PLDA for 3.1 too (pyannote-audio #2044).",
     )
 
     # --- inputs -------------------------------------------------------------
