@@ -153,6 +153,9 @@ def test_worker_survives_bad_job_then_runs_good_one(sample_b64):
     (RuntimeError("CUDA error: an illegal memory access was encountered"), True),
     (RuntimeError("cuDNN error: CUDNN_STATUS_EXECUTION_FAILED"), True),
     (ValueError("some bug"), False),
+    # A bug that names cuda (the CAM++ device mix of issue 17): a fresh worker would fail alike.
+    (RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                  "cuda:0 and cpu!"), False),
 ])
 def test_device_fault_asks_for_a_fresh_worker(sample_b64, monkeypatch, fault, refresh):
     """There is no GPU here, so the fault is injected (the one mock in this file): a CUDA error

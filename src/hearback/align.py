@@ -1,10 +1,16 @@
 """Word timing refinement with a wav2vec2 alignment model (WhisperX), when one is at hand.
 
-The only module that imports WhisperX. Alignment models are never downloaded at
-run time: a language is aligned only when ``ALIGNMENT_MODEL_DIR/<language>/``
-holds a Hugging Face wav2vec2 CTC model (the Docker image fetches en and fr at
-build time). Otherwise, or if alignment fails, faster-whisper's own word
+The only module that imports WhisperX. Nothing is downloaded at run time: a language is
+aligned only when ``ALIGNMENT_MODEL_DIR/<language>/`` holds a Hugging Face wav2vec2 CTC
+model and NLTK's ``punkt_tab`` sentence splitter for it is installed (``NLTK_DATA``; the
+Docker image bakes both in). Otherwise, or if alignment fails, faster-whisper's own word
 timestamps are kept: alignment can only improve timings, never lose words.
+
+A language with no sub-directory is simply not aligned (no model for it is normal). But
+when alignment was configured for the transcript's language and could not run — the
+folder is missing or broken, ``punkt_tab`` is not installed (whisperX would try to
+download it mid-job), or the model failed — the transcript carries an
+``alignment_skipped`` notice, which reaches the result's ``warnings``.
 """
 
 from __future__ import annotations
@@ -14,9 +20,33 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from .types import Audio, ProgressHook, Segment, Stage, Transcript, Word, no_progress
+from .types import Audio, Notice, ProgressHook, Segment, Stage, Transcript, Word, no_progress
 
 logger = logging.getLogger(__name__)
+
+SKIPPED = "alignment_skipped"
+
+
+def punkt_language(language: str) -> str:
+    """The NLTK punkt model whisperX splits sentences with for ``language`` (english when
+    it has none of its own)."""
+    from whisperx.utils import PUNKT_LANGUAGES
+
+    return PUNKT_LANGUAGES.get(language, "english")
+
+
+def missing_punkt(language: str) -> Optional[str]:
+    """Why whisperX could not split ``language`` into sentences offline, or None when it can."""
+    import nltk
+
+    resource = f"tokenizers/punkt_tab/{punkt_language(language)}/"
+    try:
+        nltk.data.find(resource)
+    except LookupError:
+        return (f"NLTK data {resource} not found in {nltk.data.path}: run "
+                "`python -m nltk.downloader -d /usr/local/share/nltk_data punkt_tab` and set "
+                "NLTK_DATA=/usr/local/share/nltk_data")
+    return None
 
 
 class Aligner:
@@ -28,18 +58,40 @@ class Aligner:
     def available(self, language: str) -> bool:
         return bool(self.model_dir and (self.model_dir / language / "config.json").is_file())
 
+    def unusable(self, language: str) -> Optional[str]:
+        """Why alignment configured for ``language`` cannot run, or None when it can or when
+        none is configured for it (no ALIGNMENT_MODEL_DIR, no sub-directory for it)."""
+        if self.model_dir is None:
+            return None
+        if not self.model_dir.is_dir():
+            return f"ALIGNMENT_MODEL_DIR {self.model_dir} does not exist"
+        folder = self.model_dir / language
+        if not folder.exists():
+            return None
+        if not self.available(language):
+            return f"{folder} holds no wav2vec2 model (config.json missing)"
+        return missing_punkt(language)
+
     def align(self, transcript: Transcript, audio: Audio, progress: ProgressHook = no_progress) -> Transcript:
-        """A new transcript with wav2vec2 word timings, or the same one when not possible."""
+        """A new transcript with wav2vec2 word timings, or the same one (plus an
+        ``alignment_skipped`` notice when configured alignment could not run)."""
         language = transcript.language
-        if not transcript.segments or not self.available(language):
+        if not transcript.segments:
             return transcript
-        try:
-            model, metadata = self._load(language)
-            aligned = _whisperx_align(transcript, audio, model, metadata, self.device, progress)
-        except Exception:
-            logger.exception("alignment failed for %s; keeping faster-whisper word timestamps", language)
+        reason = self.unusable(language)
+        if reason is None and not self.available(language):
             return transcript
-        return replace(transcript, segments=aligned)
+        if reason is None:
+            try:
+                model, metadata = self._load(language)
+                aligned = _whisperx_align(transcript, audio, model, metadata, self.device, progress)
+                return replace(transcript, segments=aligned)
+            except Exception as exc:
+                logger.exception("alignment failed for %s", language)
+                reason = f"the alignment model failed ({type(exc).__name__}: {exc})"
+        logger.warning("alignment skipped for %s: %s", language, reason)
+        notice = Notice(SKIPPED, f"word times are faster-whisper's, not aligned: {reason}")
+        return replace(transcript, notices=transcript.notices + (notice,))
 
     def _load(self, language: str):
         if language not in self._models:

@@ -88,7 +88,9 @@ class CAMPPlusEmbedding(Model):
                                      mode="nearest").reshape(-1) > 0.5
                 active = int(mask.sum())
                 if active == 0:
-                    embeddings.append(torch.full((1, EMBEDDING_SIZE), float("nan")))
+                    # On the input's device: torch.cat below refuses to mix devices.
+                    embeddings.append(torch.full((1, EMBEDDING_SIZE), float("nan"),
+                                                 dtype=feats.dtype, device=feats.device))
                     continue
                 if active >= MIN_FRAMES:
                     selected = feats[mask]
@@ -103,7 +105,7 @@ class CAMPPlusEmbedding(Model):
         if self._onnx is None:
             return self.campplus(feats)
         (out,) = self._onnx.run(None, {"feats": feats.detach().cpu().numpy()})
-        return torch.from_numpy(out)
+        return torch.from_numpy(out).to(feats.device)
 
 
 def _onnx_session(campplus: torch.nn.Module, weights: Path, folder: Path, threads: int):

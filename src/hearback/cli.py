@@ -4,6 +4,7 @@
                         [--num-speakers N] [--format json|srt|vtt|txt|all] [--output-dir DIR]
                         [--model NAME] [--no-diarize]
     hearback models
+    hearback doctor [--allow-no-gpu] [--sample FILE]
     hearback serve [--host H] [--port P]
 
 Same pipeline, settings and writers as the RunPod worker. One output file per input and
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("models", help="list the models Hearback knows and whether each is here")
 
+    doctor = commands.add_parser("doctor", help="check this deployment offline (device, models, a sample)")
+    doctor.add_argument("--allow-no-gpu", action="store_true",
+                        help="image build: skip the GPU checks when there is none, run the rest on CPU")
+    doctor.add_argument("--sample", type=Path, help="audio to run end to end (default: the bundled sample)")
+
     serve = commands.add_parser("serve", help="run the OpenAI-compatible HTTP API")
     serve.add_argument("--host", help="default 127.0.0.1, or 0.0.0.0 when HEARBACK_API_KEY is set")
     serve.add_argument("--port", type=int, help="default 8080 (HEARBACK_PORT)")
@@ -59,6 +65,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
     if args.command == "models":
         return list_models(sys.stdout)
+    if args.command == "doctor":
+        from .doctor import main as doctor
+
+        return doctor(sys.stdout, allow_no_gpu=args.allow_no_gpu, sample=args.sample)
     if args.command == "serve":
         from .api import serve
 

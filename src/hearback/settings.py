@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     compute_type: Optional[str] = Field(None, description="Default float16 on CUDA, int8 on CPU.")
     batch_size: int = Field(8, ge=1, description="ASR batch size (VAD chunks decoded at once).")
     beam_size: int = Field(5, ge=1)
-    cpu_threads: int = Field(0, ge=0, description="0 = number of cores.")
+    cpu_threads: int = Field(
+        0, ge=0, description="0 = the cores this container may use (cgroup CPU quota, affinity).")
     model_cache_dir: Path = Field(default_factory=_default_cache_dir)
     alignment_model_dir: Optional[Path] = Field(
         None,
@@ -43,8 +44,10 @@ class Settings(BaseSettings):
     diarization_backend: Literal["auto", "embedded", "pyannote"] = "auto"
     hf_token: Optional[str] = None
     pyannote_pipeline: str = Field(
-        "pyannote/speaker-diarization-3.1",
-        description="Hub name (needs HF_TOKEN) or a local directory holding config.yaml.",
+        "pyannote/speaker-diarization-community-1",
+        description="Hub name (needs HF_TOKEN) or a local directory holding config.yaml. "
+        "community-1 by default: it needs only its own terms accepted, while pyannote.audio 4 "
+        "loads community-1's PLDA for 3.1 too (pyannote-audio #2044).",
     )
 
     # --- inputs -------------------------------------------------------------
@@ -83,7 +86,11 @@ class Settings(BaseSettings):
 
     @property
     def resolved_cpu_threads(self) -> int:
-        return self.cpu_threads or (os.cpu_count() or 1)
+        """CPU_THREADS, or the container's CPU quota: inside a container ``os.cpu_count()``
+        reports the host's cores, and that many threads against a quota of a few thrash."""
+        from .device import available_cpus
+
+        return self.cpu_threads or available_cpus()
 
     @property
     def resolved_diarization_backend(self) -> str:

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any, Optional
 
+from .device import is_device_fault
 from .errors import as_error
 from .fetch import fetched_audio
 from .pipeline import Pipeline
@@ -63,7 +64,7 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a bad input, a bug or a device fault: report it, keep the worker alive
         error = as_error(exc, f"job {job_id}")
         out: dict[str, Any] = error.to_dict()
-        if error is not exc and _is_cuda_fault(exc):
+        if error is not exc and is_device_fault(exc):
             out["refresh_worker"] = True  # ask RunPod for a fresh worker
         return out
 
@@ -93,11 +94,6 @@ def _progress_hook(job: dict[str, Any]) -> ProgressHook:
             progress_update(job, {"stage": stage.value, "progress": round(fraction, 3)})
 
     return throttled(report, min_step=0.05)
-
-
-def _is_cuda_fault(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__}: {exc}".lower()
-    return "cuda" in text or "cudnn" in text or "cublas" in text
 
 
 def start() -> None:
