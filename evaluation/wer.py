@@ -12,6 +12,8 @@ from typing import Iterable
 import jiwer
 from transformers.models.whisper.english_normalizer import BasicTextNormalizer, EnglishTextNormalizer
 
+from evaluation.testdata import read_stm
+
 _english = EnglishTextNormalizer({})
 _basic = BasicTextNormalizer()
 
@@ -28,13 +30,6 @@ def wer(references: Iterable[str], hypotheses: Iterable[str], language: str) -> 
     return jiwer.wer(refs, hyps)
 
 
-def fleurs_clips(testdata: Path, language: str) -> list[tuple[Path, str]]:
-    """(audio, reference text) for the FLEURS clips of one language."""
-    folder = testdata / "asr" / "fleurs"
-    return [(p, p.with_suffix(".txt").read_text(encoding="utf-8").strip())
-            for p in sorted(folder.glob(f"{language}-*.ogg"))]
-
-
 def cpwer(reference: dict[str, list[str]], hypothesis: dict[str, list[str]], language: str):
     """Concatenated minimum-permutation WER (meeteval): each speaker's words joined, speakers
     matched to minimise errors. A word under the wrong speaker counts as an error."""
@@ -46,12 +41,14 @@ def cpwer(reference: dict[str, list[str]], hypothesis: dict[str, list[str]], lan
     return cp_word_error_rate(reference=join(reference), hypothesis=join(hypothesis))
 
 
-def read_stm(path: Path) -> list[tuple[str, float, float, str]]:
-    """(speaker, start, end, text) per line of an STM file."""
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith(";;"):
-            continue
-        _uri, _channel, speaker, start, end, text = line.split(maxsplit=5)
-        rows.append((speaker, float(start), float(end), text))
-    return rows
+
+def cpwer_against_stm(segments, stm: Path, language: str):
+    """cpWER of ``segments`` (anything with ``speaker`` and ``text``, e.g. a Result's segments)
+    against the speaker turns of an STM file."""
+    reference: dict[str, list[str]] = {}
+    for speaker, _start, _end, text in read_stm(stm):
+        reference.setdefault(speaker, []).append(text)
+    hypothesis: dict[str, list[str]] = {}
+    for segment in segments:
+        hypothesis.setdefault(segment.speaker, []).append(segment.text)
+    return cpwer(reference, hypothesis, language)

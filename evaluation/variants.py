@@ -1,4 +1,4 @@
-"""Harder versions of the shared recordings, built on the fly: transcodes, added noise, and
+"""Harder versions of the test recordings, built on the fly: transcodes, added noise, and
 clips concatenated into one long "meeting" with the reference turns shifted to match."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 from pyannote.core import Annotation, Segment, Timeline
 
-from bench.der import public_set, read_rttm
+from evaluation.testdata import english_clips, public_set, read_rttm
 from hearback.decode import decode
 from hearback.types import Audio
 
@@ -42,6 +42,21 @@ def with_noise(audio: Audio, snr_db: float = 20.0, seed: int = 0) -> Audio:
     return Audio(np.clip(signal + noise, -1, 1).astype(np.float32))
 
 
+def shifted_reference(uri: str, rttm: Path, uem: Optional[Timeline], duration: float,
+                      offset: float) -> tuple[list[tuple[Segment, str]], list[Segment]]:
+    """One clip's reference turns (segment, speaker) and scored regions, moved ``offset`` s later.
+
+    AMI speakers keep their corpus names (the same person in two clips is one speaker); the
+    pyannote sample's and falcon's, each in an RTTM of its own, are prefixed with the clip's name.
+    A clip without a UEM is scored whole.
+    """
+    own_file = uri in ("sample", "falcon")
+    turns = [(Segment(segment.start + offset, segment.end + offset), f"{uri}:{label}" if own_file else label)
+             for segment, _track, label in read_rttm(rttm, None if own_file else uri).itertracks(yield_label=True)]
+    region = uem if uem is not None else Timeline([Segment(0, duration)])
+    return turns, [Segment(s.start + offset, min(s.end, duration) + offset) for s in region]
+
+
 def concatenated_meeting(testdata: Path, repeat: int = 1,
                          gap: float = 0.5) -> tuple[Audio, Annotation, Timeline]:
     """The public set's clips end to end (``repeat`` times), ``gap`` s of silence between them.
@@ -56,11 +71,10 @@ def concatenated_meeting(testdata: Path, repeat: int = 1,
     for _ in range(repeat):
         for uri, path, rttm, uem in public_set(testdata):
             audio = decode(path)
-            for segment, _track, label in read_rttm(rttm, None if uri == "sample" else uri).itertracks(yield_label=True):
-                shifted = Segment(segment.start + offset, segment.end + offset)
-                reference[shifted, reference.new_track(shifted)] = f"{uri}:{label}" if uri == "sample" else label
-            region = uem if uem is not None else Timeline([Segment(0, audio.duration)])
-            scored.extend(Segment(s.start + offset, min(s.end, audio.duration) + offset) for s in region)
+            turns, regions = shifted_reference(uri, rttm, uem, audio.duration, offset)
+            for segment, label in turns:
+                reference[segment, reference.new_track(segment)] = label
+            scored.extend(regions)
             pieces += [audio.samples, silence]
             offset += audio.duration + gap
     return Audio(np.concatenate(pieces)), reference, Timeline(scored)
@@ -77,30 +91,9 @@ def clip_audio(path: Path, variant: Optional[str], folder: Path) -> Audio:
     return decode(path)
 
 
-def english_clips(testdata: Path) -> list[tuple[str, Path, Optional[Path], Optional[str], Optional[Timeline]]]:
-    """Every English recording in the shared test data: (uri, audio, rttm, transcript, uem).
-
-    The diarization set (pyannote sample, 13 AMI excerpts, falcon) has speaker turns; the
-    sample, the FLEURS-en clips and two misc clips have transcripts. 555 s in all.
-    """
-    folder = testdata / "diarization"
-    stm = folder / "pyannote-sample.stm"
-    items: list = []
-    for uri, path, rttm, uem in public_set(testdata):
-        text = " ".join(line.split(maxsplit=5)[5] for line in stm.read_text().splitlines()
-                        if line.strip() and not line.startswith(";;")) if uri == "sample" else None
-        items.append((uri, path, rttm, text, uem))
-    items.append(("falcon", folder / "falcon-3spk.wav", folder / "falcon-3spk.rttm", None, None))
-    asr = testdata / "asr"
-    for path in sorted((asr / "fleurs").glob("en-*.ogg")) + [asr / "misc" / "jfk-en.flac",
-                                                              asr / "misc" / "librispeech-en.wav"]:
-        items.append((path.stem, path, None, path.with_suffix(".txt").read_text(encoding="utf-8").strip(), None))
-    return items
-
-
 @dataclass(frozen=True)
 class Meeting:
-    """A long recording built from the shared clips, with every reference shifted to match."""
+    """A long recording built from the test clips, with every reference shifted to match."""
 
     audio: Audio
     reference: Annotation      # speaker turns; AMI speakers keep their corpus names across clips
@@ -119,12 +112,10 @@ def english_meeting(testdata: Path, minutes: float = 10.0, gap: float = 2.0) -> 
         rounds += 1
         for uri, audio, rttm, text, uem in clips:
             if rttm is not None:
-                ami = uri not in ("sample", "falcon")
-                for segment, _track, label in read_rttm(rttm, uri if ami else None).itertracks(yield_label=True):
-                    shifted = Segment(segment.start + offset, segment.end + offset)
-                    reference[shifted, reference.new_track(shifted)] = label if ami else f"{uri}:{label}"
-                region = uem if uem is not None else Timeline([Segment(0, audio.duration)])
-                scored.extend(Segment(s.start + offset, min(s.end, audio.duration) + offset) for s in region)
+                turns, regions = shifted_reference(uri, rttm, uem, audio.duration, offset)
+                for segment, label in turns:
+                    reference[segment, reference.new_track(segment)] = label
+                scored.extend(regions)
             if text is not None:
                 transcripts.append((offset, offset + audio.duration, text))
             pieces += [audio.samples, silence]
