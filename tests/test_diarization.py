@@ -6,17 +6,23 @@ DER: pyannote.metrics, collar 0, overlapped speech scored; AMI scored inside its
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from evaluation.der import Scorer, der_against_rttm, to_annotation
 from evaluation.testdata import PYANNOTE_CONFIGS, public_set
 from evaluation.variants import clip_audio, concatenated_meeting
+import hearback
 from hearback.decode import decode
-from hearback.diarize import load_diarizer
+from hearback.diarize import BACKENDS, load_diarizer
 from hearback.settings import Settings
 
 
@@ -160,6 +166,27 @@ def test_unreachable_hub_pipeline_gives_model_unavailable():
     assert "speaker-diarization-community-1" in info.value.message and "HF_TOKEN" in info.value.message
 
 
+def test_settings_accept_auto_and_the_registered_backends_only(monkeypatch, embedded_diarizer):
+    """BACKENDS is the one list of backends: Settings check DIARIZATION_BACKEND against it with
+    an error naming the choices, and a backend registered there (here as a callable) loads."""
+    with pytest.raises(ValidationError) as info:
+        Settings(diarization_backend="nemo")
+    assert "unknown diarization backend 'nemo': use one of auto, embedded, pyannote" in str(info.value)
+    monkeypatch.setitem(BACKENDS, "shared", lambda settings: embedded_diarizer)
+    assert load_diarizer(Settings(diarization_backend="shared")) is embedded_diarizer
+
+
+def test_diarize_package_is_light_until_a_backend_loads():
+    """Importing the settings and the diarize package imports neither torch nor pyannote.audio
+    (a fresh interpreter: this one has both loaded already)."""
+    code = ("import sys, hearback.settings, hearback.diarize; "
+            "print([m for m in ('torch', 'pyannote.audio') if m in sys.modules])")
+    env = {**os.environ, "PYTHONPATH": str(Path(hearback.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_pyannote_telemetry_is_off(monkeypatch):
     """pyannote.audio sends usage metrics by default; Hearback forces them off, even when the
     environment asks for them."""
@@ -197,7 +224,7 @@ def test_streaming_reconstruct_matches_pyannote(embedded_diarizer, testdata, mon
     import numpy as np
     from pyannote.audio.pipelines import SpeakerDiarization
 
-    from hearback.diarize import StreamingSpeakerDiarization
+    from hearback.diarize.embedded import StreamingSpeakerDiarization
 
     captured = {}
     frugal = StreamingSpeakerDiarization.reconstruct
@@ -225,7 +252,7 @@ def test_overlap_prior_and_count_offset_only_add_overlap(embedded_diarizer, test
     from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin
     from pyannote.audio.utils.powerset import Powerset
 
-    from hearback.diarize import COUNT_OFFSET, OVERLAP_PRIOR, OverlapPriorPowerset
+    from hearback.diarize.embedded import COUNT_OFFSET, OVERLAP_PRIOR, OverlapPriorPowerset
 
     pipeline = embedded_diarizer.pipeline
     assert OVERLAP_PRIOR > 0 and COUNT_OFFSET > 0

@@ -11,8 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .diarize import BACKENDS
 
 
 def _default_cache_dir() -> Path:
@@ -41,7 +43,7 @@ class Settings(BaseSettings):
     )
 
     # --- diarization --------------------------------------------------------
-    diarization_backend: Literal["auto", "embedded", "pyannote"] = "auto"
+    diarization_backend: str = Field("auto", description='"auto" or a key of hearback.diarize.BACKENDS.')
     hf_token: Optional[str] = None
     pyannote_pipeline: str = Field(
         "pyannote/speaker-diarization-community-1",
@@ -59,6 +61,14 @@ class Settings(BaseSettings):
     download_read_timeout: float = Field(60.0, gt=0)
     download_deadline: float = Field(1800.0, gt=0)
     max_duration: float = Field(6 * 3600.0, gt=0, description="Longest accepted recording, seconds.")
+
+    @field_validator("diarization_backend")
+    @classmethod
+    def _known_diarization_backend(cls, value: str) -> str:
+        choices = ("auto", *BACKENDS)
+        if value not in choices:
+            raise ValueError(f"unknown diarization backend {value!r}: use one of {', '.join(choices)}")
+        return value
 
     # --- derived ------------------------------------------------------------
     @property

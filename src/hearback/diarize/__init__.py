@@ -1,0 +1,67 @@
+"""Speaker diarization: who spoke when. The whole extension surface, light to import.
+
+* :class:`Diarizer`: what every backend returns, one method, ``diarize``.
+* :data:`BACKENDS`: backend name -> its loader, named lazily (``"module:function"``), so
+  that neither torch nor pyannote.audio is imported before a diarizer is loaded.
+* :func:`load_diarizer`: the backend the settings ask for (``auto`` resolved by
+  :attr:`~hearback.settings.Settings.resolved_diarization_backend`), loaded once.
+
+The backends (SPECS.md, "Settings", ``DIARIZATION_BACKEND``):
+
+* ``embedded`` (:mod:`hearback.diarize.embedded`): token-free, bundled weights, pyannote's
+  pipeline tuned for overlap and for long recordings;
+* ``pyannote`` (:mod:`hearback.diarize.hub`): a pyannote pipeline from the hub or a local
+  directory.
+
+Both run through :class:`~hearback.diarize.runner.PipelineDiarizer`, which turns pyannote's
+output into :class:`~hearback.types.Diarization` with labels ``SPEAKER_00``, ``SPEAKER_01``,
+… in order of first speech.
+
+A new backend is one module with a ``load(settings) -> Diarizer`` function, its line in
+:data:`BACKENDS`, its row in SPECS.md and a test.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, Union
+
+if TYPE_CHECKING:  # at run time this module imports nothing heavy, nor the settings
+    from ..settings import Settings
+    from ..types import Audio, Diarization, ProgressHook
+
+
+class Diarizer(Protocol):
+    """A loaded diarization backend. ``diarize`` takes decoded audio in memory and returns
+    turns labelled ``SPEAKER_00``, ``SPEAKER_01``, … in order of first speech; ``progress``
+    defaults to :func:`hearback.types.no_progress` and is called with the "diarize" stage."""
+
+    #: the backend's name, a key of :data:`BACKENDS`
+    name: str
+
+    def diarize(self, audio: Audio, *, num_speakers: Optional[int] = None,
+                min_speakers: Optional[int] = None, max_speakers: Optional[int] = None,
+                progress: ProgressHook = ...) -> Diarization: ...
+
+
+#: Loads a backend from the settings (device, threads, tokens, paths).
+Loader = Callable[["Settings"], Diarizer]
+
+#: Every backend: name -> loader, or ``"module:function"`` naming it, imported on first use.
+BACKENDS: dict[str, Union[str, Loader]] = {
+    "embedded": "hearback.diarize.embedded:load",
+    "pyannote": "hearback.diarize.hub:load",
+}
+
+
+def load_diarizer(settings: Settings) -> Diarizer:
+    """The backend the settings ask for, loaded once (its module is imported only now)."""
+    return _loader(settings.resolved_diarization_backend)(settings)
+
+
+def _loader(name: str) -> Loader:
+    entry = BACKENDS[name]
+    if callable(entry):
+        return entry
+    module, _, function = entry.partition(":")
+    return getattr(importlib.import_module(module), function)

@@ -1,0 +1,124 @@
+"""A pyannote.audio speaker-diarization pipeline run on Hearback's audio, and its output turned
+into Hearback's types. Every backend diarizes through :class:`PipelineDiarizer`.
+
+Written against pyannote.audio 4.0.7 (pinned in requirements.txt): the step names the
+progress hook maps are those ``SpeakerDiarization.apply`` reports in that version.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import torch
+from pyannote.audio import Pipeline
+from pyannote.core import Annotation, Segment
+
+from ..settings import Settings
+from ..types import Audio, Diarization, ProgressHook, Turn, no_progress
+
+logger = logging.getLogger(__name__)
+
+#: Shorter audio gives no turns, without running the pipeline.
+MIN_DURATION = 0.1
+
+
+def prepare_torch(settings: Settings) -> torch.device:
+    """Every loader's first step: torch gets the configured CPU threads; returns the device."""
+    torch.set_num_threads(settings.resolved_cpu_threads)
+    return torch.device(settings.resolved_device)
+
+
+@dataclass(frozen=True, eq=False)
+class PipelineDiarizer:
+    """A :class:`~hearback.diarize.Diarizer` running pyannote.audio pipelines on audio in memory."""
+
+    #: the backend's name, a key of :data:`hearback.diarize.BACKENDS`
+    name: str
+    #: the pipeline that diarizes every recording up to ``long_recording`` seconds
+    pipeline: Pipeline
+    #: the pipeline for recordings longer than ``long_recording`` (None: ``pipeline`` takes all)
+    long_pipeline: Optional[Pipeline] = None
+    #: seconds of audio beyond which ``long_pipeline`` takes over
+    long_recording: float = float("inf")
+
+    def pipeline_for(self, duration: float) -> Pipeline:
+        if self.long_pipeline is not None and duration > self.long_recording:
+            return self.long_pipeline
+        return self.pipeline
+
+    def diarize(self, audio: Audio, *, num_speakers: Optional[int] = None,
+                min_speakers: Optional[int] = None, max_speakers: Optional[int] = None,
+                progress: ProgressHook = no_progress) -> Diarization:
+        if audio.duration < MIN_DURATION:
+            return Diarization((), ())
+        waveform = torch.from_numpy(audio.samples).unsqueeze(0)
+        output = self.pipeline_for(audio.duration)(
+            {"waveform": waveform, "sample_rate": audio.sample_rate},
+            num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+            hook=_ProgressAdapter(progress),
+        )
+        progress("diarize", 1.0)
+        return to_diarization(output)
+
+
+def to_diarization(output: Any) -> Diarization:
+    """Hearback's :class:`Diarization` from what a pyannote pipeline returns: pyannote 4's
+    ``DiarizeOutput`` (regular + exclusive annotations), or 3.x's single ``Annotation``
+    (whose exclusive view is then computed here)."""
+    regular = getattr(output, "speaker_diarization", output)
+    exclusive = getattr(output, "exclusive_speaker_diarization", None)
+    if exclusive is None:
+        exclusive = _exclusive(regular)
+    return _relabel(regular, exclusive)
+
+
+class _ProgressAdapter:
+    """pyannote calls ``hook(step_name, step_artifact, file=..., total=..., completed=...)``.
+    Map its steps onto one 0..1 fraction of the "diarize" stage."""
+
+    #: pyannote's step -> the share of the stage it spans (steps not listed are ignored)
+    STEPS = {"segmentation": (0.0, 0.3), "speaker_counting": (0.3, 0.35),
+             "embeddings": (0.35, 0.95), "discrete_diarization": (0.95, 1.0)}
+
+    def __init__(self, progress: ProgressHook):
+        self.progress = progress
+
+    def __call__(self, step: str, artifact: Any = None, *, file=None, total=None,
+                 completed=None) -> None:
+        lo, hi = self.STEPS.get(step, (None, None))
+        if lo is None:
+            return
+        share = completed / total if total and completed is not None else 1.0
+        self.progress("diarize", lo + (hi - lo) * min(share, 1.0))
+
+
+def _exclusive(annotation: Annotation) -> Annotation:
+    """One speaker at a time: where turns overlap, the one that started last wins until it ends."""
+    out = Annotation(uri=annotation.uri)
+    turns = sorted(annotation.itertracks(yield_label=True), key=lambda t: t[0].start)
+    cursor = 0.0
+    for segment, _track, label in turns:
+        start = max(segment.start, cursor)
+        if segment.end > start:
+            out[Segment(start, segment.end)] = label
+            cursor = segment.end
+    return out.support()
+
+
+def _relabel(regular: Annotation, exclusive: Annotation) -> Diarization:
+    """SPEAKER_00, SPEAKER_01, … in order of first speech, the same in both annotations."""
+    order: dict[str, str] = {}
+    for segment, _track, label in sorted(regular.itertracks(yield_label=True), key=lambda t: t[0].start):
+        order.setdefault(label, f"SPEAKER_{len(order):02d}")
+
+    def turns(annotation: Annotation) -> tuple[Turn, ...]:
+        out = []
+        for segment, _track, label in annotation.itertracks(yield_label=True):
+            if label not in order:
+                order[label] = f"SPEAKER_{len(order):02d}"
+            out.append(Turn(round(float(segment.start), 3), round(float(segment.end), 3), order[label]))
+        return tuple(sorted(out, key=lambda t: (t.start, t.end)))
+
+    return Diarization(turns=turns(regular), exclusive=turns(exclusive))
