@@ -11,6 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ErrorCode, HearbackError
 
@@ -27,6 +28,10 @@ def error_response(error: HearbackError) -> JSONResponse:
                         status_code=status)
 
 
+#: Starlette's own HTTP errors (unknown route, wrong method, ...) by status, as our codes
+_BY_STATUS = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
 def install(app: FastAPI) -> None:
     """Route every error the app can raise through :func:`error_response`."""
 
@@ -39,3 +44,10 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return error_response(HearbackError(ErrorCode.INVALID_INPUT, f"{field}: {first.get('msg')}"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _BY_STATUS.get(exc.status_code,
+                              ErrorCode.INVALID_INPUT if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR)
+        detail = exc.detail if exc.status_code != 404 else f"no route {request.url.path}"
+        return error_response(HearbackError(code, str(detail)))
