@@ -18,14 +18,16 @@ from ..errors import ErrorCode, HearbackError
 logger = logging.getLogger(__name__)
 
 
-def error_response(error: HearbackError) -> JSONResponse:
+def error_response(error: HearbackError, *, close: bool = False) -> JSONResponse:
+    """The error as the API answers it; ``close`` ends the connection after it (a request
+    refused before its body was read)."""
     status = error.code.http_status
     if status == 401:
         kind = "authentication_error"
     else:
         kind = "invalid_request_error" if status < 500 else "server_error"
     return JSONResponse({"error": {"message": str(error), "type": kind, "code": error.code.value}},
-                        status_code=status)
+                        status_code=status, headers={"Connection": "close"} if close else None)
 
 
 #: Starlette's own HTTP errors (unknown route, wrong method, ...) by status, as our codes

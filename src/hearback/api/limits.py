@@ -33,12 +33,12 @@ class BodyGuard:
             return
         refusal = self._refusal(dict(scope["headers"]))
         if refusal is not None:
-            await error_response(refusal)(scope, receive, send)
+            await error_response(refusal, close=True)(scope, receive, send)
             return
         body = _Body(self, receive)
         self.reading += 1
         try:
-            await self.app(scope, body.receive, send)
+            await self.app(scope, body.receive, body.closing(send))
         finally:
             body.finish()
 
@@ -60,7 +60,8 @@ class _Body:
     def __init__(self, guard: BodyGuard, receive):
         self.guard, self.raw = guard, receive
         self.received = 0
-        self.done = False
+        self.done = False  # no longer counted or timed: complete, failed or disconnected
+        self.complete = False  # the whole body arrived
 
     async def receive(self) -> dict:
         if self.done:  # after the body: the disconnect listener waits as long as it likes
@@ -78,6 +79,7 @@ class _Body:
                 raise HearbackError(ErrorCode.AUDIO_TOO_LARGE,
                                     f"the request body is over the cap of {self.guard.limit} bytes")
             if not message.get("more_body", False):
+                self.complete = True
                 self.finish()
         else:
             self.finish()
@@ -87,3 +89,13 @@ class _Body:
         if not self.done:
             self.done = True
             self.guard.reading -= 1
+
+    def closing(self, send):
+        """``send`` that closes the connection after a response given before the body was
+        read to its end (a refusal): otherwise the server reads the rest to reuse it."""
+        async def send_(message: dict) -> None:
+            if message["type"] == "http.response.start" and not self.complete:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        return send_

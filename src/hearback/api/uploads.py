@@ -16,6 +16,7 @@ from typing import BinaryIO, Optional
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -66,6 +67,8 @@ async def read_form(request: Request, target: Path, cap: int) -> UploadForm:
         parser.finalize()
     except FormParserError as exc:
         raise HearbackError(ErrorCode.INVALID_INPUT, f"malformed multipart body ({exc})") from exc
+    except ClientDisconnect:
+        raise HearbackError(ErrorCode.INVALID_INPUT, "the client went away mid-body") from None
     finally:
         reader.close()
     return reader.form()
@@ -73,10 +76,13 @@ async def read_form(request: Request, target: Path, cap: int) -> UploadForm:
 
 async def _read_urlencoded(request: Request) -> UploadForm:
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FIELD_BYTES:
-            raise HearbackError(ErrorCode.INVALID_INPUT, f"the form is over {MAX_FIELD_BYTES} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FIELD_BYTES:
+                raise HearbackError(ErrorCode.INVALID_INPUT, f"the form is over {MAX_FIELD_BYTES} bytes")
+    except ClientDisconnect:
+        raise HearbackError(ErrorCode.INVALID_INPUT, "the client went away mid-body") from None
     fields: dict[str, list[str]] = {}
     for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
         fields.setdefault(name, []).append(value)
@@ -135,7 +141,7 @@ class _MultipartReader:
             if self.saw_file:
                 raise HearbackError(ErrorCode.INVALID_INPUT, "send one file")
             self.saw_file = self.part.is_file = True
-            self.out = self.target.open("wb")
+            self.out = self.target.open("wb", buffering=0)  # chunks are large: no copy in a buffer
         elif sum(len(v) for v in self.fields.values()) >= MAX_FIELDS:
             raise HearbackError(ErrorCode.INVALID_INPUT, f"more than {MAX_FIELDS} form fields")
 
