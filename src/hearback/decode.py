@@ -26,8 +26,10 @@ from .types import SAMPLE_RATE, Audio, Notice
 logger = logging.getLogger(__name__)
 
 _RESAMPLE_FORMAT = "flt"
-#: samples per block of the growing buffer (60 s): the peak is the audio plus one block
-_BLOCK = 60 * SAMPLE_RATE
+#: samples per block of the growing buffer (10 min, 38.4 MB): the peak is the audio plus one
+#: block, and a block is over glibc's largest mmap threshold (32 MiB), so each is a mapping of
+#: its own that goes back to the system when freed (no heap left fragmented between decodes)
+_BLOCK = 600 * SAMPLE_RATE
 #: a jump in timestamps shorter than this is jitter, not lost audio (seconds)
 _GAP_TOLERANCE = 0.05
 #: damaged stretches closer than this are reported as one (seconds)
