@@ -117,7 +117,7 @@ def _decode_stream(container: av.container.InputContainer,
             if missing > _GAP_TOLERANCE * SAMPLE_RATE:
                 _check_length(buffer.size + missing, max_samples, max_duration)
                 gaps.append((buffer.size / SAMPLE_RATE, (buffer.size + missing) / SAMPLE_RATE))
-                buffer.append(np.zeros(missing, dtype=np.float32))
+                buffer.append_silence(missing)
         buffer.append(frame.samples)
         decoded += frame.samples.size
         _check_length(buffer.size, max_samples, max_duration)
@@ -235,13 +235,24 @@ class _Blocks:
         self.size = 0
 
     def append(self, samples: np.ndarray) -> None:
+        for at, done, take in self._spans(samples.size):
+            self.blocks[-1][at:at + take] = samples[done:done + take]
+
+    def append_silence(self, count: int) -> None:
+        """``count`` zeros, written in place (a long gap allocates nothing extra)."""
+        for at, _done, take in self._spans(count):
+            self.blocks[-1][at:at + take] = 0.0
+
+    def _spans(self, count: int) -> Iterator[tuple[int, int, int]]:
+        """(offset in the last block, offset in the input, length) for ``count`` new samples,
+        adding blocks as they fill."""
         done = 0
-        while done < samples.size:
+        while done < count:
             if not self.blocks or self.size % _BLOCK == 0:
                 self.blocks.append(np.empty(_BLOCK, dtype=np.float32))
             at = self.size % _BLOCK
-            take = min(_BLOCK - at, samples.size - done)
-            self.blocks[-1][at:at + take] = samples[done:done + take]
+            take = min(_BLOCK - at, count - done)
+            yield at, done, take
             self.size += take
             done += take
 
