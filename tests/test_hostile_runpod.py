@@ -22,13 +22,34 @@ REPO = Path(__file__).resolve().parents[1]
 DEADLINE = 3
 
 
+_CRASH = """
+import os, signal, sys
+sys.path[:0] = ["src"]
+from hearback.tempdirs import job_tempdir
+with job_tempdir() as folder:
+    print(folder, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
 @pytest.fixture(scope="module")
-def runsync(tmp_path_factory):
+def temp_root(tmp_path_factory) -> Path:
+    """The server's TMPDIR, holding the folder of a process SIGKILLed mid-job."""
+    root = tmp_path_factory.mktemp("runpod-tmp")
+    crashed = subprocess.run([sys.executable, "-c", _CRASH], cwd=REPO, capture_output=True, text=True,
+                             env=dict(os.environ, TMPDIR=str(root)))
+    assert Path(crashed.stdout.strip()).is_dir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def runsync(tmp_path_factory, temp_root):
     """POST to the local server's /runsync; the server lives for the module."""
     log_path = tmp_path_factory.mktemp("runpod") / "server.log"
     port = free_port()
     env = dict(os.environ, WHISPER_MODEL="tiny.en", RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS="1",
-               HF_HUB_OFFLINE="1", PYANNOTE_METRICS_ENABLED="0", DOWNLOAD_DEADLINE=str(DEADLINE))
+               HF_HUB_OFFLINE="1", PYANNOTE_METRICS_ENABLED="0", DOWNLOAD_DEADLINE=str(DEADLINE),
+               TMPDIR=str(temp_root))
     with log_path.open("w") as log:
         proc = subprocess.Popen([sys.executable, "src/handler.py", "--rp_serve_api", "--rp_api_port",
                                  str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -50,6 +71,10 @@ def runsync(tmp_path_factory):
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def test_start_up_removes_the_folders_of_dead_processes(runsync, temp_root):
+    assert list(temp_root.glob("hearback-*")) == []
 
 
 @pytest.mark.parametrize("bad", ["http://example.com:99999/a.mp3", "http://[::1/a.mp3",
