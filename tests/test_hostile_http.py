@@ -330,3 +330,12 @@ def _store_queued_job(db: Path, upload: Path) -> None:
         conn.execute("INSERT INTO jobs (id, status, created_at, updated_at, options, audio_path) "
                      "VALUES ('job-resumed', 'queued', 0, 0, ?, ?)",
                      (json.dumps({"diarize": False}), str(upload)))
+
+
+def test_the_streamed_forms_are_still_described_in_openapi(capped):
+    url, _ = capped
+    paths = httpx.get(f"{url}/openapi.json", timeout=10).json()["paths"]
+    for path, required in (("/v1/audio/transcriptions", ["file"]), ("/v1/jobs", [])):
+        schema = paths[path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+        assert {"file", "language", "min_speakers"} <= set(schema["properties"])
+        assert schema["required"] == required

@@ -14,12 +14,13 @@ from ..fetch import check_url
 from ..jobs import JobStatus
 from ..writers import FORMATS
 from .deps import JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options
-from .uploads import read_form
+from .uploads import OPTION_FIELDS, form_schema, read_form
 
 router = APIRouter(prefix="/v1/jobs")
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202,
+             openapi_extra=form_schema("audio_url", *OPTION_FIELDS, file_required=False))
 async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, settings: SettingsDep):
     """Multipart ``file`` or form ``audio_url``, plus the options fields; the upload is kept
     under the data directory until the job ends."""

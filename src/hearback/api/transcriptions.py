@@ -15,12 +15,14 @@ from ..errors import ErrorCode, HearbackError
 from ..tempdirs import job_tempdir
 from . import openai_format
 from .deps import PipelineDep, SettingsDep, form_flag, form_options
-from .uploads import UploadForm, read_form
+from .uploads import OPTION_FIELDS, UploadForm, form_schema, read_form
 
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/audio/transcriptions")
+@router.post("/audio/transcriptions", openapi_extra=form_schema(
+    "model", "response_format", "temperature", "timestamp_granularities[]", *OPTION_FIELDS,
+    file_required=True))
 async def transcriptions(request: Request, pipeline: PipelineDep, settings: SettingsDep):
     with job_tempdir() as folder:
         form = await read_form(request, folder / "upload", settings.max_download_bytes)

@@ -31,6 +31,20 @@ MAX_FIELDS = 50
 MAX_FIELD_BYTES = 64 * 1024
 
 
+#: the options fields both transcription routes take (``api.deps.form_options``)
+OPTION_FIELDS = ("language", "prompt", "diarize", "min_speakers", "max_speakers", "num_speakers")
+
+
+def form_schema(*fields: str, file_required: bool) -> dict:
+    """OpenAPI's description of a form read by :func:`read_form` (FastAPI cannot see it: the
+    route takes the raw request), for a route's ``openapi_extra``."""
+    properties = {name: {"type": "string"} for name in fields}
+    properties[FILE_FIELD] = {"type": "string", "format": "binary"}
+    schema = {"type": "object", "properties": properties,
+              "required": [FILE_FIELD] if file_required else []}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
 @dataclass(frozen=True)
 class UploadForm:
     """A form read from a request."""
