@@ -1,112 +1,284 @@
 """Decode any audio or video file PyAV (FFmpeg) can read to 16 kHz mono float32.
 
-The only module that imports PyAV. Audio is decoded once per job and shared by
-every later stage.
+The only module that imports PyAV. Audio is decoded once per job and shared by every later
+stage. Damage does not cost the rest of the recording: the stream is demuxed packet by packet,
+a packet that fails to decode is skipped, and a stretch the decoder could not give back is
+filled with silence (placed from the packets' timestamps, so everything after it keeps its
+true time) and reported as an ``audio_damaged`` notice. Decoding is refused up front when the
+container declares more than the maximum duration, and stopped as soon as the decoded audio
+passes it, whatever the header claims; memory never holds more than that maximum's samples
+plus one block.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import av
 import numpy as np
 
 from .errors import ErrorCode, HearbackError
-from .types import SAMPLE_RATE, Audio
+from .types import SAMPLE_RATE, Audio, Notice
 
 logger = logging.getLogger(__name__)
 
-# Frames are resampled to float32 and written straight into one array, sized from the
-# container's duration when it has one (grown by half when it is missing or wrong), so the
-# peak is the result itself rather than a list of frames plus their concatenation.
 _RESAMPLE_FORMAT = "flt"
-_INITIAL_SECONDS = 600.0
+#: samples per block of the growing buffer (10 min, 38.4 MB): the peak is the audio plus one
+#: block, and a block is over glibc's largest mmap threshold (32 MiB), so each is a mapping of
+#: its own that goes back to the system when freed (no heap left fragmented between decodes)
+_BLOCK = 600 * SAMPLE_RATE
+#: a jump in timestamps shorter than this is jitter, not lost audio (seconds)
+_GAP_TOLERANCE = 0.05
+#: damaged stretches closer than this are reported as one (seconds)
+_MERGE_WITHIN = 0.5
+#: more than this share of the timeline lost and the file is refused as ``invalid_audio``
+_MAX_DAMAGED_SHARE = 0.5
+#: the first step (bytes) skipped past a stretch the demuxer cannot read
+_SKIP_STEP = 4096
+#: the code of the notice that reports skipped stretches (SPECS.md, "Warnings")
+DAMAGED = "audio_damaged"
 
 
 def decode(path: str | Path, *, max_duration: Optional[float] = None) -> Audio:
     """Decode ``path`` to 16 kHz mono.
 
-    Raises ``invalid_audio`` when the file is not media, has no audio track or
-    holds no samples, and ``audio_too_long`` as soon as the decoded audio passes
-    ``max_duration`` seconds (whatever the container header claims).
+    Raises ``invalid_audio`` when the file is not media, has no audio track, holds no samples
+    or is mostly damaged, and ``audio_too_long`` when the container declares more than
+    ``max_duration`` seconds or the decoded audio passes it. Messages never name the file.
     """
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        logger.info("cannot open %s: %s", path, exc)
         raise HearbackError(
             ErrorCode.INVALID_AUDIO, f"not a readable audio or video file ({_reason(exc)})"
         ) from exc
     with container:
         if not container.streams.audio:
             raise HearbackError(ErrorCode.INVALID_AUDIO, "the file has no audio track")
-        samples = _decode_stream(container, max_duration)
-    if samples.size == 0:
-        raise HearbackError(ErrorCode.INVALID_AUDIO, "the file holds no audio samples")
-    audio = Audio(samples)
-    logger.info("decoded %s: %.2f s", Path(path).name, audio.duration)
+        _refuse_declared_length(container, max_duration)
+        samples, damaged, decoded = _decode_stream(container, max_duration)
+    _refuse_mostly_damaged(samples.size, decoded)
+    audio = Audio(samples, notices=tuple(_notice(start, end) for start, end in damaged))
+    logger.info("decoded %s: %.2f s, %d damaged stretch(es)", Path(path).name, audio.duration,
+                len(damaged))
     return audio
 
 
-def _decode_stream(container: av.container.InputContainer, max_duration: Optional[float]) -> np.ndarray:
+def _refuse_declared_length(container: av.container.InputContainer,
+                            max_duration: Optional[float]) -> None:
+    """``audio_too_long`` before any decoding when the container declares too much."""
     stream = container.streams.audio[0]
-    stream.thread_type = "AUTO"
-    resampler = av.AudioResampler(format=_RESAMPLE_FORMAT, layout="mono", rate=SAMPLE_RATE)
+    declared = [container.duration / av.time_base if container.duration else 0.0]
+    if stream.duration and stream.time_base:
+        declared.append(float(stream.duration * stream.time_base))
+    if max_duration is not None and max(declared) > max_duration:
+        raise HearbackError(
+            ErrorCode.AUDIO_TOO_LONG,
+            f"the recording declares {max(declared):.0f} s, over the maximum of {max_duration:.0f} s")
+
+
+def _refuse_mostly_damaged(total: int, decoded: int) -> None:
+    if decoded == 0:
+        raise HearbackError(ErrorCode.INVALID_AUDIO, "the file holds no decodable audio samples")
+    if decoded < total * (1 - _MAX_DAMAGED_SHARE):
+        raise HearbackError(
+            ErrorCode.INVALID_AUDIO,
+            f"the file is mostly damaged: only {decoded / SAMPLE_RATE:.1f} s of "
+            f"{total / SAMPLE_RATE:.1f} s could be decoded")
+
+
+def _notice(start: float, end: float) -> Notice:
+    return Notice(DAMAGED, f"damaged audio from {start:.2f} s to {end:.2f} s was skipped "
+                           "(silence in its place)", round(start, 3), round(end, 3))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A decoded frame's place on the recording's timeline."""
+
+    start: Optional[float]  # seconds from the stream's start; None when it has no timestamp
+    samples: np.ndarray  # 16 kHz mono float32
+
+
+def _decode_stream(container: av.container.InputContainer,
+                   max_duration: Optional[float]) -> tuple[np.ndarray, list[tuple[float, float]], int]:
+    """The samples, the damaged stretches (start, end) and how many samples really decoded."""
     max_samples = int(max_duration * SAMPLE_RATE) if max_duration else None
-    buffer = _Buffer(_expected_samples(container, max_samples))
+    buffer = _Blocks()
+    gaps: list[tuple[float, float]] = []
+    decoded = 0
+    for frame in _frames(container):
+        if frame.start is not None:
+            missing = int(round(frame.start * SAMPLE_RATE)) - buffer.size
+            if missing > _GAP_TOLERANCE * SAMPLE_RATE:
+                _check_length(buffer.size + missing, max_samples, max_duration)
+                gaps.append((buffer.size / SAMPLE_RATE, (buffer.size + missing) / SAMPLE_RATE))
+                buffer.append_silence(missing)
+        buffer.append(frame.samples)
+        decoded += frame.samples.size
+        _check_length(buffer.size, max_samples, max_duration)
+    return buffer.result(), _merged(gaps), decoded
+
+
+def _check_length(samples: int, max_samples: Optional[int], max_duration: Optional[float]) -> None:
+    if max_samples is not None and samples > max_samples:
+        raise HearbackError(ErrorCode.AUDIO_TOO_LONG,
+                            f"the recording is longer than the maximum of {max_duration:.0f} s")
+
+
+def _frames(container: av.container.InputContainer) -> Iterator[_Frame]:
+    """Every frame that decodes, resampled, with its start time; bad packets are skipped."""
+    stream = container.streams.audio[0]
+    resampler = av.AudioResampler(format=_RESAMPLE_FORMAT, layout="mono", rate=SAMPLE_RATE)
+    clock = _Clock(container, stream)
+    errors = 0
+    for packet in _packets(container, stream):
+        clock.see(packet)
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as exc:
+            errors += 1
+            clock.lost(packet)
+            logger.debug("skipped a damaged packet at pts %s: %s", packet.pts, exc)
+            continue
+        for frame in frames:
+            start = clock.start(frame)
+            for out in _resample(resampler, frame):
+                yield _Frame(start, out)
+                start = None  # the resampler's further output follows on
+    for out in _resample(resampler, None):  # flush
+        yield _Frame(None, out)
+    if errors:
+        logger.warning("skipped %d damaged packet(s)", errors)
+
+
+#: demuxers that number packets by counting them: skipped bytes leave no gap in their
+#: timestamps, so bytes (at the stream's bit rate) say how much time was lost
+_COUNTING_DEMUXERS = frozenset({"mp3", "mp2", "aac", "ac3", "eac3"})
+
+
+class _Clock:
+    """Frame start times from timestamps, plus the time counting demuxers silently skip."""
+
+    def __init__(self, container: av.container.InputContainer, stream):
+        self.origin = stream.start_time
+        rate = stream.codec_context.bit_rate or container.bit_rate or 0
+        names = set((container.format.name or "").split(","))
+        self.byte_rate = rate / 8 if rate and names & _COUNTING_DEMUXERS else 0.0
+        self.shift = 0.0  # seconds the timestamps miss so far
+        self.next_pos: Optional[int] = None
+
+    def see(self, packet: av.Packet) -> None:
+        if self.byte_rate and packet.pos is not None and packet.pos >= 0:
+            if self.next_pos is not None and packet.pos > self.next_pos:
+                self.shift += (packet.pos - self.next_pos) / self.byte_rate
+            self.next_pos = packet.pos + packet.size
+
+    def lost(self, packet: av.Packet) -> None:
+        """A packet that failed: with counting demuxers its bytes may hold several frames."""
+        if self.byte_rate and packet.duration and packet.time_base:
+            claimed = float(packet.duration * packet.time_base)
+            self.shift += max(0.0, packet.size / self.byte_rate - claimed)
+
+    def start(self, frame) -> Optional[float]:
+        if frame.pts is None:
+            return None
+        if self.origin is None:
+            self.origin = frame.pts
+        return float((frame.pts - self.origin) * frame.time_base) + self.shift
+
+
+def _packets(container: av.container.InputContainer, stream) -> Iterator[av.Packet]:
+    """The stream's packets. Where the container is too damaged to demux, skip ahead (by
+    bytes, doubling the step) to where it can be read again, up to the end of the file."""
+    size = container.size if getattr(container, "size", 0) else 0
+    last_pos, step = 0, _SKIP_STEP
+    while True:
+        try:
+            for packet in container.demux(stream):
+                if packet.size:  # the demuxer's final empty packet flushes the decoder
+                    if packet.pos is not None and packet.pos >= 0:
+                        last_pos, step = packet.pos, _SKIP_STEP
+                    yield packet
+            return
+        except av.error.FFmpegError as exc:
+            logger.warning("demuxing failed on a damaged container near byte %d: %s", last_pos, exc)
+        last_pos += step
+        step *= 2
+        if size and last_pos >= size:
+            return
+        try:
+            container.seek(last_pos, unsupported_byte_offset=True, stream=stream)
+        except av.error.FFmpegError:
+            return
+
+
+def _resample(resampler: av.AudioResampler, frame) -> Iterator[np.ndarray]:
     try:
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                buffer.append(out.to_ndarray().reshape(-1))
-            if max_samples is not None and buffer.size > max_samples:
-                raise HearbackError(
-                    ErrorCode.AUDIO_TOO_LONG,
-                    f"the recording is longer than the maximum of {max_duration:.0f} s",
-                )
-        for out in resampler.resample(None):  # flush
-            buffer.append(out.to_ndarray().reshape(-1))
-    except av.error.FFmpegError as exc:
-        if buffer.size == 0:
-            raise HearbackError(
-                ErrorCode.INVALID_AUDIO, f"the audio could not be decoded ({_reason(exc)})"
-            ) from exc
-        # A damaged tail (truncated upload): keep what decoded, and say so.
-        logger.warning(
-            "decoding stopped at %.2f s on a damaged stream (%s); transcribing what was decoded",
-            buffer.size / SAMPLE_RATE, _reason(exc),
-        )
-    return buffer.result()
+        outputs = resampler.resample(frame)
+    except av.error.FFmpegError as exc:  # a frame whose layout changed mid-stream
+        logger.debug("could not resample a frame: %s", exc)
+        return
+    for out in outputs:
+        yield out.to_ndarray().reshape(-1)
 
 
-def _expected_samples(container: av.container.InputContainer, cap: Optional[int]) -> int:
-    """Samples the header promises (+1 s), never more than ``cap`` (+1 s): headers can lie."""
-    seconds = container.duration / av.time_base if container.duration else _INITIAL_SECONDS
-    expected = int((seconds + 1.0) * SAMPLE_RATE)
-    return min(expected, cap + SAMPLE_RATE) if cap is not None else expected
+class _Blocks:
+    """Samples in fixed blocks, joined once at the end: the peak is the audio plus one block."""
 
-
-class _Buffer:
-    """A float32 array filled in place, grown by half when full."""
-
-    def __init__(self, capacity: int):
-        self.data = np.empty(max(capacity, SAMPLE_RATE), dtype=np.float32)
+    def __init__(self):
+        self.blocks: list[np.ndarray] = []
         self.size = 0
 
     def append(self, samples: np.ndarray) -> None:
-        end = self.size + samples.size
-        if end > self.data.size:
-            grown = np.empty(max(end, int(self.data.size * 1.5)), dtype=np.float32)
-            grown[:self.size] = self.data[:self.size]
-            self.data = grown
-        self.data[self.size:end] = samples
-        self.size = end
+        for at, done, take in self._spans(samples.size):
+            self.blocks[-1][at:at + take] = samples[done:done + take]
+
+    def append_silence(self, count: int) -> None:
+        """``count`` zeros, written in place (a long gap allocates nothing extra)."""
+        for at, _done, take in self._spans(count):
+            self.blocks[-1][at:at + take] = 0.0
+
+    def _spans(self, count: int) -> Iterator[tuple[int, int, int]]:
+        """(offset in the last block, offset in the input, length) for ``count`` new samples,
+        adding blocks as they fill."""
+        done = 0
+        while done < count:
+            if not self.blocks or self.size % _BLOCK == 0:
+                self.blocks.append(np.empty(_BLOCK, dtype=np.float32))
+            at = self.size % _BLOCK
+            take = min(_BLOCK - at, count - done)
+            yield at, done, take
+            self.size += take
+            done += take
 
     def result(self) -> np.ndarray:
-        if self.data.size - self.size > SAMPLE_RATE * 60:  # much slack: copy to the exact size
-            return self.data[:self.size].copy()
-        return self.data[:self.size]
+        out = np.empty(self.size, dtype=np.float32)
+        at = 0
+        while self.blocks:
+            block = self.blocks.pop(0)  # freed as soon as it is copied
+            take = min(_BLOCK, self.size - at)
+            out[at:at + take] = block[:take]
+            at += take
+        return out
+
+
+def _merged(ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(ranges):
+        if merged and start - merged[-1][1] <= _MERGE_WITHIN:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _reason(exc: BaseException) -> str:
-    return str(exc).strip() or type(exc).__name__
+    """FFmpeg's reason without the file name it quotes (no server path reaches a caller)."""
+    if isinstance(exc, av.error.FFmpegError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__

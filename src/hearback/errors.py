@@ -38,10 +38,17 @@ class ErrorCode(StrEnum):
     INVALID_BASE64 = "invalid_base64", 400
     INVALID_AUDIO = "invalid_audio", 400  # not decodable, empty, or no audio stream
     INVALID_API_KEY = "invalid_api_key", 401  # HTTP API: missing or wrong bearer key
-    NOT_FOUND = "not_found", 404  # HTTP API: no such job
+    NOT_FOUND = "not_found", 404  # HTTP API: no such job or route
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405  # HTTP API: a route asked with the wrong method
+    REQUEST_TIMEOUT = "request_timeout", 408  # HTTP API: the request body stalled past the timeout
+    SERVER_BUSY = "server_busy", 503  # HTTP API: too many uploads at once; retry later
     JOB_NOT_DONE = "job_not_done", 409  # HTTP API: a job's result asked for before it succeeded
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
+
+
+class Cancelled(Exception):
+    """A job deleted while it ran stops with this: not a failure, nobody is left to tell."""
 
 
 class HearbackError(Exception):

@@ -6,6 +6,8 @@ kept under the data directory, or a URL), else marked ``failed`` with the reason
 ``queued`` job is handed to the pool again, oldest first. The pool has a fixed number of
 threads; jobs beyond it wait in the queue. A result is stored once, as the JSON document, and
 every export is rendered from it when asked for (``writers.result_from_dict``).
+A job's audio source (upload path, URL) is forgotten when the job ends; ended jobs are deleted
+after the retention time; uploads no job owns (a crash mid-upload) are removed at start-up.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import ErrorCode, HearbackError, as_error
+from .errors import Cancelled, ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .progress import throttled
 from .types import Options, Result, Stage
@@ -151,32 +153,56 @@ class JobStore:
     def queue(self, job_id: str) -> None:
         self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
 
-    def start(self, job_id: str) -> None:
-        self._set(job_id, status=JobStatus.RUNNING.value, stage=Stage.DECODE.value, progress=0.0)
+    def start(self, job: "Job") -> None:
+        first = Stage.DOWNLOAD if job.audio_url else Stage.DECODE
+        self._set(job.id, status=JobStatus.RUNNING.value, stage=first.value, progress=0.0)
 
     def progress(self, job_id: str, stage: Stage, fraction: float) -> None:
         self._set(job_id, stage=stage.value, progress=round(fraction, 3))
 
     def succeed(self, job_id: str, result: Result) -> None:
         self._set(job_id, status=JobStatus.SUCCEEDED.value, stage=DONE, progress=1.0,
-                  results=json.dumps(result_to_dict(result), ensure_ascii=False))
+                  results=json.dumps(result_to_dict(result), ensure_ascii=False),
+                  audio_url=None, audio_path=None)
 
     def fail(self, job_id: str, error: HearbackError) -> None:
-        self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message)
+        self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message,
+                  audio_url=None, audio_path=None)
+
+    def purge(self, older_than: float) -> int:
+        """Delete the jobs that ended before ``older_than`` (seconds since the epoch)."""
+        rows = self._run("DELETE FROM jobs WHERE status IN (?, ?) AND updated_at < ? RETURNING id",
+                         (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, older_than))
+        return len(rows)
+
+    def uploads(self) -> set[Path]:
+        """The uploads jobs still own (queued or running)."""
+        rows = self._run("SELECT audio_path FROM jobs WHERE audio_path IS NOT NULL AND status IN (?, ?)",
+                         (JobStatus.QUEUED.value, JobStatus.RUNNING.value))
+        return {Path(r[0]) for r in rows}
 
     def delete(self, job_id: str) -> None:
         self._run("DELETE FROM jobs WHERE id = ?", (job_id,))
 
 
 class JobRunner:
-    """Runs jobs from the store on ``workers`` threads; the rest wait in the pool's queue."""
+    """Runs jobs from the store on ``workers`` threads; the rest wait in the pool's queue.
 
-    def __init__(self, store: JobStore, pipeline, settings, workers: int = 1):
+    A job deleted while it runs is cancelled: its download stops at once, the pipeline at its
+    next progress report. Jobs that ended are deleted ``retention`` seconds later (0: never).
+    """
+
+    def __init__(self, store: JobStore, pipeline, settings, workers: int = 1, *,
+                 data_dir: Optional[Path] = None, retention: float = 0.0):
         self.store, self.pipeline, self.settings = store, pipeline, settings
+        self.data_dir, self.retention = data_dir, retention
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hearback-job")
+        self._cancels: dict[str, threading.Event] = {}
+        self._stopping = threading.Event()
 
     def recover(self) -> None:
-        """After a restart: resume what can be resumed, fail the rest with a reason."""
+        """After a restart: resume what can be resumed, fail the rest with a reason, remove
+        uploads no job owns (a crash mid-upload), start the retention sweep."""
         for job in self.store.with_status(JobStatus.RUNNING):
             if job.audio_url or (job.audio_path and job.audio_path.is_file()):
                 logger.info("job %s was running when the server stopped: queued again", job.id)
@@ -184,29 +210,81 @@ class JobRunner:
             else:
                 self.store.fail(job.id, HearbackError(
                     ErrorCode.INTERNAL_ERROR, "the server stopped while the job ran and its audio is gone"))
+        self._remove_orphan_uploads()
         for job in self.store.with_status(JobStatus.QUEUED):
             self.submit(job.id)
+        if self.retention > 0:
+            threading.Thread(target=self._sweep, name="hearback-retention", daemon=True).start()
 
     def submit(self, job_id: str) -> None:
+        self._cancels[job_id] = threading.Event()
         self.pool.submit(self._run, job_id)
 
+    def cancel(self, job_id: str) -> None:
+        """Stop a job's work (it is being deleted)."""
+        event = self._cancels.get(job_id)
+        if event is not None:
+            event.set()
+
     def shutdown(self) -> None:
+        self._stopping.set()
+        for event in list(self._cancels.values()):
+            event.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, job_id: str) -> None:
+        cancelled = self._cancels.get(job_id) or threading.Event()
         job = self.store.get(job_id)
-        if job is None or job.status != JobStatus.QUEUED:
-            return  # deleted meanwhile
-        self.store.start(job_id)
-        progress = throttled(lambda stage, fraction: self.store.progress(job_id, stage, fraction),
-                             min_seconds=0.5)
         try:
-            source = (nullcontext(job.audio_path) if job.audio_path
-                      else fetched_audio(self.settings, url=job.audio_url))
-            with source as path:
-                result = self.pipeline.transcribe_file(path, job.options, progress)
-            self.store.succeed(job_id, result)
+            if job is None or job.status != JobStatus.QUEUED or cancelled.is_set():
+                return  # deleted meanwhile
+            self.store.start(job)
+            self._transcribe(job, cancelled)
+        except Cancelled:
+            logger.info("job %s cancelled", job_id)
         except Exception as exc:
             self.store.fail(job_id, as_error(exc, f"job {job_id}"))
         finally:
-            job.remove_upload()
+            self._cancels.pop(job_id, None)
+            if job is not None:
+                job.remove_upload()
+
+    def _transcribe(self, job: Job, cancelled: threading.Event) -> None:
+        report = throttled(lambda stage, fraction: self.store.progress(job.id, stage, fraction),
+                           min_seconds=0.5)
+
+        def progress(stage: Stage, fraction: float) -> None:
+            if cancelled.is_set():
+                raise Cancelled(f"job {job.id} was deleted")
+            report(stage, fraction)
+
+        source = (nullcontext(job.audio_path) if job.audio_path
+                  else fetched_audio(self.settings, url=job.audio_url, progress=progress,
+                                     cancelled=cancelled))
+        with source as path:
+            result = self.pipeline.transcribe_file(path, job.options, progress)
+        if cancelled.is_set():
+            raise Cancelled(f"job {job.id} was deleted")
+        self.store.succeed(job.id, result)
+
+    def _remove_orphan_uploads(self) -> None:
+        if self.data_dir is None or not self.data_dir.is_dir():
+            return
+        owned = self.store.uploads()
+        orphans = [p for p in self.data_dir.iterdir() if p.is_file() and p not in owned]
+        for path in orphans:
+            path.unlink(missing_ok=True)
+        if orphans:
+            logger.info("removed %d upload(s) no job owns", len(orphans))
+
+    def _sweep(self) -> None:
+        """Delete ended jobs past the retention time, checking a few times per period."""
+        every = max(1.0, min(3600.0, self.retention / 4))
+        while not self._stopping.wait(every):
+            try:
+                removed = self.store.purge(time.time() - self.retention)
+            except sqlite3.Error:
+                logger.exception("retention sweep failed")
+                continue
+            if removed:
+                logger.info("retention: deleted %d ended job(s)", removed)

@@ -38,6 +38,8 @@ class Pipeline:
         self.diarizer = diarizer
         # One job at a time per loaded model: CTranslate2 and torch already use every core.
         self._lock = threading.Lock()
+        # Decoding runs outside that lock (the HTTP route decodes in threads): bounded here.
+        self._decode_slots = threading.BoundedSemaphore(settings.max_concurrent_decodes)
 
     @classmethod
     def load(cls, settings: Settings, *, diarizer: Optional[Diarizer] = None,
@@ -67,7 +69,8 @@ class Pipeline:
         self.check(options)
         started = time.perf_counter()
         progress(Stage.DECODE, 0.0)
-        audio = decode(path, max_duration=self.settings.max_duration)
+        with self._decode_slots:
+            audio = decode(path, max_duration=self.settings.max_duration)
         trim()
         progress(Stage.DECODE, 1.0)
         return self.transcribe(audio, options, progress, decode_seconds=time.perf_counter() - started)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     download_read_timeout: float = Field(60.0, gt=0)
     download_deadline: float = Field(1800.0, gt=0)
     max_duration: float = Field(6 * 3600.0, gt=0, description="Longest accepted recording, seconds.")
+    max_concurrent_decodes: int = Field(
+        2, ge=1, description="Decodes run at once per process; more wait (each holds up to "
+        "MAX_DURATION of 16 kHz float32 audio).")
 
     @field_validator("diarization_backend")
     @classmethod

@@ -139,6 +139,7 @@ class Options:
 class Stage(StrEnum):
     """The pipeline's stages, in the order they run (progress is reported per stage)."""
 
+    DOWNLOAD = "download"  # fetching audio_url (jobs given a URL only)
     DECODE = "decode"
     TRANSCRIBE = "transcribe"
     ALIGN = "align"

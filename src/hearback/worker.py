@@ -13,8 +13,9 @@ import threading
 import time
 from typing import Any, Optional
 
+from . import tempdirs
 from .device import is_device_fault
-from .errors import as_error
+from .errors import ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .pipeline import Pipeline
 from .progress import throttled
@@ -100,5 +101,31 @@ def start() -> None:
     """Load the models, then hand control to RunPod's worker loop."""
     import runpod
 
+    tempdirs.sweep()
     get_pipeline()
+    _use_our_errors_in_the_local_api()
     runpod.serverless.start({"handler": handler})
+
+
+def _use_our_errors_in_the_local_api() -> None:
+    """runpod's local API server (``--rp_serve_api``) checks ``input`` is an object itself and
+    answers FastAPI's 422 ``{"detail"}``; answer as any failed job instead, with
+    ``invalid_input`` (what the platform gets from :func:`handler` for the same input)."""
+    import uuid
+
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from runpod.serverless.modules import rp_fastapi
+
+    async def invalid_request(_request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        error = HearbackError(ErrorCode.INVALID_INPUT, f"{where}: {first.get('msg', 'invalid request')}")
+        return JSONResponse({"id": f"local-{uuid.uuid4()}", "status": "FAILED", **error.to_dict()})
+
+    class WorkerAPI(rp_fastapi.WorkerAPI):
+        def __init__(self, config: dict[str, Any]):
+            super().__init__(config)
+            self.rp_app.add_exception_handler(RequestValidationError, invalid_request)
+
+    rp_fastapi.WorkerAPI = WorkerAPI

@@ -1,5 +1,6 @@
 """The app factory: models load once at start-up and live on ``app.state``; routers add the
-routes; one error shape (``api.errors``); an optional bearer key on every route but /health."""
+routes; one error shape (``api.errors``); an optional bearer key on every route but /health;
+request-body limits (``api.limits``). Start-up removes temporary folders of dead processes."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from typing import Optional
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from .. import __version__
+from .. import __version__, tempdirs
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobRunner, JobStore
 from ..pipeline import Pipeline
 from . import errors, jobs, transcriptions
+from .limits import BodyGuard
 from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,10 @@ def create_app(settings: Optional[ServerSettings] = None, *,
     async def lifespan(app: FastAPI):
         if app.state.pipeline is None:
             app.state.pipeline = await asyncio.to_thread(Pipeline.load, settings)
+        tempdirs.sweep()
         app.state.jobs = JobRunner(JobStore(settings.hearback_db), app.state.pipeline, settings,
-                                   settings.hearback_workers)
+                                   settings.hearback_workers, data_dir=settings.hearback_data_dir,
+                                   retention=settings.hearback_retention)
         app.state.jobs.recover()
         yield
         app.state.jobs.shutdown()
@@ -45,6 +49,10 @@ def create_app(settings: Optional[ServerSettings] = None, *,
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Added before the key check, so it runs inside it: no body is read before the key passed.
+    app.add_middleware(BodyGuard, cap=settings.max_download_bytes,
+                       body_timeout=settings.hearback_body_timeout,
+                       max_uploads=settings.hearback_max_uploads)
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Request
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs import Job, JobRunner
@@ -12,6 +12,7 @@ from ..pipeline import Pipeline
 from ..schema import JobOptions, parse
 from ..types import Options
 from .settings import ServerSettings
+from .uploads import UploadForm
 
 
 def _pipeline(request: Request) -> Pipeline:
@@ -42,19 +43,34 @@ def _job(job_id: str, jobs: JobsDep) -> Job:
 JobDep = Annotated[Job, Depends(_job)]
 
 
-class _OptionsForm:
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def form_flag(form: UploadForm, name: str) -> Optional[bool]:
+    """A boolean form field (true/false, 1/0, yes/no, on/off); None when absent."""
+    value = form.value(name)
+    if value is None:
+        return None
+    if value.strip().lower() not in _TRUE + _FALSE:
+        raise HearbackError(ErrorCode.INVALID_INPUT, f"{name}: must be true or false")
+    return value.strip().lower() in _TRUE
+
+
+def _form_int(form: UploadForm, name: str) -> Optional[int]:
+    value = form.value(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise HearbackError(ErrorCode.INVALID_INPUT, f"{name}: must be an integer") from None
+
+
+def form_options(form: UploadForm, *, diarize: bool) -> Options:
     """The job options both transcription routes take as form fields (the same codes as
-    RunPod input: ``hearback.schema``)."""
-
-    def __init__(self, language: Optional[str] = Form(None), prompt: Optional[str] = Form(None),
-                 min_speakers: Optional[int] = Form(None), max_speakers: Optional[int] = Form(None),
-                 num_speakers: Optional[int] = Form(None)):
-        self.fields = {"language": language or "auto", "initial_prompt": prompt,
-                       "min_speakers": min_speakers, "max_speakers": max_speakers,
-                       "num_speakers": num_speakers}
-
-    def options(self, *, diarize: bool) -> Options:
-        return parse(JobOptions, {**self.fields, "diarize": diarize}).to_options()
-
-
-OptionsFormDep = Annotated[_OptionsForm, Depends()]
+    RunPod input: ``hearback.schema``): language, prompt, min/max/num_speakers."""
+    return parse(JobOptions, {
+        "language": form.value("language") or "auto", "initial_prompt": form.value("prompt"),
+        **{name: _form_int(form, name) for name in ("min_speakers", "max_speakers", "num_speakers")},
+        "diarize": diarize,
+    }).to_options()

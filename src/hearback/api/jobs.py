@@ -3,48 +3,45 @@ worker pool are ``hearback.jobs``."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from typing import Optional
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..errors import ErrorCode, HearbackError
+from ..fetch import check_url
 from ..jobs import JobStatus
 from ..writers import FORMATS, render
-from .deps import JobDep, JobsDep, OptionsFormDep, PipelineDep, SettingsDep
-from .uploads import save_upload
+from .deps import JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options
+from .uploads import OPTION_FIELDS, form_schema, read_form
 
 router = APIRouter(prefix="/v1/jobs")
 
 
-@router.post("", status_code=202)
-async def create_job(
-    pipeline: PipelineDep,
-    jobs: JobsDep,
-    settings: SettingsDep,
-    form: OptionsFormDep,
-    file: Optional[UploadFile] = File(None),
-    audio_url: Optional[str] = Form(None),
-    diarize: bool = Form(True),
-):
-    if (file is None) == (audio_url is None):
-        raise HearbackError(ErrorCode.MISSING_AUDIO if file is None else ErrorCode.INVALID_INPUT,
-                            "give one of file or audio_url")
-    options = form.options(diarize=diarize)
-    pipeline.check(options)
-    upload = None
-    if file is not None:
-        settings.hearback_data_dir.mkdir(parents=True, exist_ok=True)
-        upload = settings.hearback_data_dir / uuid.uuid4().hex
-        try:
-            await asyncio.to_thread(save_upload, file, upload, settings.max_download_bytes)
-        except BaseException:
-            upload.unlink(missing_ok=True)
-            raise
-    job = jobs.store.add(options, audio_path=upload, audio_url=audio_url)
+@router.post("", status_code=202,
+             openapi_extra=form_schema("audio_url", *OPTION_FIELDS, file_required=False))
+async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, settings: SettingsDep):
+    """Multipart ``file`` or form ``audio_url``, plus the options fields; the upload is kept
+    under the data directory until the job ends."""
+    settings.hearback_data_dir.mkdir(parents=True, exist_ok=True)
+    upload = settings.hearback_data_dir / uuid.uuid4().hex
+    try:
+        form = await read_form(request, upload, settings.max_download_bytes)
+        audio_url = form.value("audio_url")
+        if form.file is None and audio_url is None:
+            raise HearbackError(ErrorCode.MISSING_AUDIO, "give one of file or audio_url")
+        if form.file is not None and audio_url is not None:
+            raise HearbackError(ErrorCode.INVALID_INPUT, "give one of file or audio_url, not both")
+        if audio_url is not None:
+            check_url(audio_url)
+        diarize = form_flag(form, "diarize")
+        options = form_options(form, diarize=True if diarize is None else diarize)
+        pipeline.check(options)
+        job = jobs.store.add(options, audio_path=form.file, audio_url=audio_url)
+    except BaseException:
+        upload.unlink(missing_ok=True)
+        raise
     jobs.submit(job.id)
     return job.public_view()
 
@@ -68,6 +65,7 @@ async def job_result(job: JobDep, jobs: JobsDep, format: str = "json"):
 
 @router.delete("/{job_id}")
 async def delete_job(job: JobDep, jobs: JobsDep):
+    jobs.cancel(job.id)  # a running job stops its work and removes its own upload
     jobs.store.delete(job.id)
     if job.status != JobStatus.RUNNING:  # a running job removes its own upload when it ends
         job.remove_upload()

@@ -17,6 +17,12 @@ class ServerSettings(Settings):
     hearback_port: int = 8080
     hearback_workers: int = Field(1, ge=1, description="jobs run at once; the rest queue")
     # Beside the model cache (MODEL_CACHE_DIR) unless set.
+    hearback_body_timeout: float = Field(
+        30.0, gt=0, description="seconds a request body may stall between chunks (408 request_timeout)")
+    hearback_max_uploads: int = Field(
+        16, ge=1, description="request bodies read at once; more get 503 server_busy")
+    hearback_retention: float = Field(
+        7 * 24 * 3600.0, ge=0, description="seconds an ended job (result, error) is kept; 0 = forever")
     hearback_db: Path = Field(default_factory=lambda data: data["model_cache_dir"] / "jobs.sqlite3")
     hearback_data_dir: Path = Field(default_factory=lambda data: data["model_cache_dir"] / "job-audio")
 

@@ -1,41 +1,51 @@
-"""The OpenAI-compatible surface: ``POST /v1/audio/transcriptions`` and ``GET /v1/models``."""
+"""The OpenAI-compatible surface: ``POST /v1/audio/transcriptions`` and ``GET /v1/models``.
+
+The form (``file``, ``model``, ``language``, ``prompt``, ``response_format``, ``temperature``,
+``timestamp_granularities[]``, ``diarize``, speaker bounds) is read by ``api.uploads`` as it
+streams in, the file straight to its one temporary copy.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Request
 
-from ..fetch import job_tempdir
+from ..errors import ErrorCode, HearbackError
+from ..tempdirs import job_tempdir
 from . import openai_format
-from .deps import OptionsFormDep, PipelineDep, SettingsDep
-from .uploads import save_upload
+from .deps import PipelineDep, SettingsDep, form_flag, form_options
+from .uploads import OPTION_FIELDS, UploadForm, form_schema, read_form
 
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/audio/transcriptions")
-async def transcriptions(
-    pipeline: PipelineDep,
-    settings: SettingsDep,
-    form: OptionsFormDep,
-    file: UploadFile = File(...),
-    model: str = Form("whisper-1"),  # accepted; the server runs the model it loaded
-    response_format: str = Form("json"),
-    temperature: float = Form(0.0),  # accepted and ignored
-    timestamp_granularities: list[str] = Form(default=[], alias="timestamp_granularities[]"),
-    diarize: Optional[bool] = Form(None),
-):
-    openai_format.check_format(response_format)
-    wants_speakers = response_format in openai_format.WITH_SPEAKERS
-    options = form.options(diarize=wants_speakers if diarize is None else diarize)
-    pipeline.check(options)
+@router.post("/audio/transcriptions", openapi_extra=form_schema(
+    "model", "response_format", "temperature", "timestamp_granularities[]", *OPTION_FIELDS,
+    file_required=True))
+async def transcriptions(request: Request, pipeline: PipelineDep, settings: SettingsDep):
     with job_tempdir() as folder:
-        path = folder / "upload"
-        await asyncio.to_thread(save_upload, file, path, settings.max_download_bytes)
-        result = await asyncio.to_thread(pipeline.transcribe_file, path, options)
-    return openai_format.respond(result, response_format, set(timestamp_granularities) or {"segment"})
+        form = await read_form(request, folder / "upload", settings.max_download_bytes)
+        if form.file is None:
+            raise HearbackError(ErrorCode.MISSING_AUDIO, "give the audio as the form's file")
+        response_format = form.value("response_format") or "json"
+        openai_format.check_format(response_format)
+        _check_temperature(form)  # accepted and ignored; `model` too: the server runs its own
+        diarize = form_flag(form, "diarize")
+        wants_speakers = response_format in openai_format.WITH_SPEAKERS
+        options = form_options(form, diarize=wants_speakers if diarize is None else diarize)
+        pipeline.check(options)
+        result = await asyncio.to_thread(pipeline.transcribe_file, form.file, options)
+    granularities = set(form.values("timestamp_granularities[]")) or {"segment"}
+    return openai_format.respond(result, response_format, granularities)
+
+
+def _check_temperature(form: UploadForm) -> None:
+    value = form.value("temperature")
+    try:
+        float(value) if value is not None else None
+    except ValueError:
+        raise HearbackError(ErrorCode.INVALID_INPUT, "temperature: must be a number") from None
 
 
 @router.get("/models")
