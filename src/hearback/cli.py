@@ -27,6 +27,8 @@ from .writers import FORMAT_CHOICES, expand_formats
 
 logger = logging.getLogger(__name__)
 
+_LOCAL_STAGES = [stage for stage in Stage if stage is not Stage.DOWNLOAD]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hearback", description="Transcripts that say who spoke when.")
@@ -170,7 +172,7 @@ class _progress:
     def hook(self, stage: str, fraction: float) -> None:
         if self.bar is not None:
             self.bar.set_description_str(f"{self.name} [{stage}]", refresh=False)
-            stages = list(Stage)
+            stages = _LOCAL_STAGES  # the CLI reads local files: nothing to download
             self.bar.n = int(100 * (stages.index(stage) + fraction) / len(stages))
             self.bar.refresh()
         elif stage != self.stage:
