@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Query, Request
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs import Job, JobRunner
 from ..pipeline import Pipeline
-from ..schema import JobOptions, parse
+from ..presets import DEFAULT_PRESET
+from ..schema import ExportFields, JobOptions, parse
+from ..writers import ExportOptions
 from ..types import Options
 from .settings import ServerSettings
 
@@ -58,3 +60,24 @@ class _OptionsForm:
 
 
 OptionsFormDep = Annotated[_OptionsForm, Depends()]
+
+
+def _export_fields(param):
+    """A dependency reading :class:`~hearback.schema.ExportFields` from form fields or the query."""
+
+    def read(subtitle_style: str = param(DEFAULT_PRESET), max_line_chars: Optional[int] = param(None),
+             max_lines: Optional[int] = param(None), min_cue_seconds: Optional[float] = param(None),
+             max_cue_seconds: Optional[float] = param(None), max_cps: Optional[float] = param(None),
+             min_gap_seconds: Optional[float] = param(None), speaker_labels: str = param("bracket"),
+             highlight_words: bool = param(False)) -> ExportOptions:
+        given = dict(locals())
+        fields = {k: v for k, v in given.items() if v is not None}
+        return parse(ExportFields, fields).to_export()
+
+    return read
+
+
+#: export options sent as form fields (``POST /v1/audio/transcriptions``)
+ExportFormDep = Annotated[ExportOptions, Depends(_export_fields(Form))]
+#: export options sent in the query (``GET /v1/jobs/{id}/result``)
+ExportQueryDep = Annotated[ExportOptions, Depends(_export_fields(Query))]

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 import uuid
 from typing import Optional
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobStatus
 from ..writers import FORMATS, render
-from .deps import JobDep, JobsDep, OptionsFormDep, PipelineDep, SettingsDep
+from .deps import ExportQueryDep, JobDep, JobsDep, OptionsFormDep, PipelineDep, SettingsDep
+from .openai_format import export_response
 from .uploads import save_upload
 
 router = APIRouter(prefix="/v1/jobs")
@@ -55,15 +57,15 @@ async def get_job(job: JobDep):
 
 
 @router.get("/{job_id}/result")
-async def job_result(job: JobDep, jobs: JobsDep, format: str = "json"):
+async def job_result(job: JobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
     if job.status != JobStatus.SUCCEEDED:
         raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
-    text = render(jobs.store.result(job.id), format)
+    result = jobs.store.result(job.id)
     if format == "json":
-        return JSONResponse(json.loads(text))
-    return PlainTextResponse(text)
+        return JSONResponse(json.loads(render(result, format)))
+    return export_response(result, format, replace(export, title=f"job-{job.id}"))
 
 
 @router.delete("/{job_id}")

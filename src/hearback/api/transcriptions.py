@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
 from typing import Optional
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from ..fetch import job_tempdir
 from . import openai_format
-from .deps import OptionsFormDep, PipelineDep, SettingsDep
+from .deps import ExportFormDep, OptionsFormDep, PipelineDep, SettingsDep
 from .uploads import save_upload
 
 router = APIRouter(prefix="/v1")
@@ -20,6 +22,7 @@ async def transcriptions(
     pipeline: PipelineDep,
     settings: SettingsDep,
     form: OptionsFormDep,
+    export: ExportFormDep,
     file: UploadFile = File(...),
     model: str = Form("whisper-1"),  # accepted; the server runs the model it loaded
     response_format: str = Form("json"),
@@ -35,7 +38,8 @@ async def transcriptions(
         path = folder / "upload"
         await asyncio.to_thread(save_upload, file, path, settings.max_download_bytes)
         result = await asyncio.to_thread(pipeline.transcribe_file, path, options)
-    return openai_format.respond(result, response_format, set(timestamp_granularities) or {"segment"})
+    export = replace(export, title=Path(file.filename or "transcript").stem)
+    return openai_format.respond(result, response_format, set(timestamp_granularities) or {"segment"}, export)
 
 
 @router.get("/models")
