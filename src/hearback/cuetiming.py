@@ -61,7 +61,7 @@ def _extend(cues: Sequence[Spoken], limits: CueLimits) -> list[tuple[int, int]]:
         if limit is not None:  # never into the next cue's words (less the gap), never vanishing
             end = max(min(end, limit), cue.first_ms + 1)
         floor = out[-1][1] + gap if out else 0
-        need = max(minimum, min(reading, cue.last_ms + lead_out - start))
+        need = max(minimum, reading)
         if end - start < need:
             start = max(min(start, end - need), cue.first_ms - lead_in, floor)
         out.append((min(start, cue.first_ms), end))
