@@ -13,6 +13,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@command -v ffmpeg >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq ffmpeg; \
 	  else echo "ffmpeg is missing: sudo apt-get install ffmpeg" >&2; exit 1; fi; }
+	@# LibreOffice is only for the test that converts a DOCX export to PDF (tests/test_exports.py)
+	@command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-writer; \
+	  else echo "LibreOffice is missing (the DOCX test skips): sudo apt-get install libreoffice-writer" >&2; fi; }
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
@@ -33,6 +37,7 @@ bench: setup
 	$(PY) bench/bench_diarization.py
 	$(PY) bench/bench_long.py
 	$(PY) bench/bench_jobs.py
+	$(PY) bench/bench_subtitles.py
 	$(PY) bench/profile_pipeline.py
 
 ## RunPod's local API server on http://localhost:8000 (/run, /runsync, /status).

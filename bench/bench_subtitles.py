@@ -1,0 +1,191 @@
+"""Subtitles against their preset, on every recording of the public set.
+
+    python bench/bench_subtitles.py [--style netflix] [--minutes 10]
+
+The full pipeline (Whisper base, embedded diarizer; language given) on the pyannote sample,
+the 13 AMI clips, the 10 FLEURS-en and 10 FLEURS-fr clips and the 10-minute meeting built from
+the shared English clips (bench/variants.py). For each SRT and VTT: parsed back with ``srt`` /
+``webvtt-py`` and linted by :func:`independent_lint` (written here, not Hearback's lint, which
+must agree with it); the words of the cues against the JSON's words (in order, none lost or
+doubled; each word's start inside its cue, give or take the lead-in); reading-speed breaks
+split into those the speech itself makes unavoidable (its words alone, even with the whole
+lead-in and lead-out, go faster than the preset allows) and the rest. For the sample and the
+AMI clips, the DER of the RTTM export read back equals the DER of the diarization's turns.
+Writes bench/results/subtitles.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "src")]
+
+from bench import TESTDATA  # noqa: E402
+
+import srt  # noqa: E402
+import webvtt  # noqa: E402
+from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
+
+from bench.der import public_set, read_rttm, to_annotation  # noqa: E402
+from bench.variants import english_meeting  # noqa: E402
+from hearback.decode import decode  # noqa: E402
+from hearback.pipeline import Pipeline  # noqa: E402
+from hearback.settings import Settings  # noqa: E402
+from hearback.sublint import RULES  # noqa: E402
+from hearback.types import Options  # noqa: E402
+from hearback.writers import ExportOptions, lint_report, render, result_to_dict  # noqa: E402
+
+HARD = [r.name for r in RULES if r.hard]
+
+
+def _ms(stamp: str) -> int:
+    h, m, rest = stamp.split(":")
+    s, frac = rest.split(".")
+    return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac)
+
+
+def srt_cues(text: str) -> list[tuple[int, int, list[str]]]:
+    return [(round(s.start.total_seconds() * 1000), round(s.end.total_seconds() * 1000), s.content.split("\n"))
+            for s in srt.parse(text)]
+
+
+def vtt_cues(text: str) -> list[tuple[int, int, list[str]]]:
+    return [(_ms(c.start), _ms(c.end), c.text.split("\n"))
+            for c in webvtt.from_buffer(io.StringIO(text), strict=True).captions]
+
+
+def independent_lint(cues, limits) -> dict[str, int]:
+    """The preset's rules on parsed (start ms, end ms, lines) cues."""
+    breaks = dict.fromkeys([r.name for r in RULES], 0)
+    gap = round(limits.min_gap_seconds * 1000)
+    for i, (start, end, lines) in enumerate(cues):
+        seconds = (end - start) / 1000
+        breaks["max_line_chars"] += any(len(line) > limits.max_line_chars for line in lines)
+        breaks["max_lines"] += len(lines) > limits.max_lines
+        breaks["max_cue_seconds"] += seconds > limits.max_cue_seconds + 1e-9
+        breaks["max_cps"] += sum(len(line) for line in lines) / seconds > limits.max_cps + 1e-9
+        breaks["min_cue_seconds"] += end - start < round(limits.min_cue_seconds * 1000) - 1
+        if i + 1 < len(cues):
+            breaks["overlap"] += cues[i + 1][0] < end
+            breaks["min_gap_seconds"] += end <= cues[i + 1][0] < end + gap
+    return breaks
+
+
+def _bare(lines) -> str:
+    return re.sub(r"\s", "", "".join(re.sub(r"^(-\s?)?(\[SPEAKER_\d\d\] )?", "", line) for line in lines))
+
+
+def word_check(cues, document, lead_ms: int) -> tuple[bool, int, int]:
+    """(the cues' words equal the JSON's, words whose start lies outside their cue, words)."""
+    words = [(re.sub(r"\s", "", w["word"]), round(w["start"] * 1000))
+             for seg in document["transcription"]["segments"] for w in seg["words"] if w["word"].strip()]
+    shown = [(_bare(lines), start, end) for start, end, lines in cues]
+    same = "".join(t for t, _s, _e in shown) == "".join(w for w, _ in words)
+    if not same:
+        return False, len(words), len(words)
+    owner = [k for k, (text, _s, _e) in enumerate(shown) for _ in text]
+    outside, pos = 0, 0
+    for word, start in words:
+        _t, cue_start, cue_end = shown[owner[pos]]
+        outside += not (cue_start - lead_ms <= start <= cue_end)
+        pos += len(word)
+    return True, outside, len(words)
+
+
+def too_fast(cues, limits) -> int:
+    """Reading-speed breaks the speech makes unavoidable: the cue's characters over its own
+    words' span plus the whole lead-in and lead-out exceed max_cps (for SRT the label counts)."""
+    count = 0
+    for start, end, lines in cues:
+        chars = sum(len(line) for line in lines)
+        if chars / max((end - start) / 1000, 1e-3) <= limits.max_cps:
+            continue
+        best = (end - start) / 1000 + limits.lead_in_seconds + limits.lead_out_seconds
+        count += chars / best > limits.max_cps
+    return count
+
+
+def recordings(minutes: float):
+    """(name, kind, language, audio or path, rttm, uri, uem) for every recording of the public set."""
+    for uri, path, rttm, uem in public_set(TESTDATA):
+        yield uri, "conversation", "en", path, rttm, uem
+    for lang in ("en", "fr"):
+        for path in sorted((TESTDATA / "asr" / "fleurs").glob(f"{lang}-*.ogg")):
+            yield path.stem, "read", lang, path, None, None
+    yield f"meeting ({minutes:g} min)", "conversation", "en", english_meeting(TESTDATA, minutes).audio, None, None
+
+
+def run(style: str, minutes: float) -> tuple[list[str], dict]:
+    pipeline = Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded"))
+    options = ExportOptions(style)
+    rows, totals = [], {"conversation": {}, "read": {}}
+    for name, kind, lang, source, rttm, uem in recordings(minutes):
+        started = time.perf_counter()
+        audio = decode(source) if isinstance(source, Path) else source
+        result = pipeline.transcribe(audio, Options(language=lang))
+        limits, document = options.limits(lang), result_to_dict(result)
+        lead = round(limits.lead_in_seconds * 1000) + round(limits.min_gap_seconds * 1000) + 1
+        der = ""
+        if rttm is not None:
+            metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+            reference = read_rttm(rttm, None if name == "sample" else name)
+            export = Path("/tmp") / f"hearback-bench-{name}.rttm"
+            export.write_text(render(result, "rttm", ExportOptions(title=name)), encoding="utf-8")
+            via_file = metric(reference, read_rttm(export, name), uem=uem)
+            direct = metric(reference, to_annotation(result.diarization.turns), uem=uem)
+            export.unlink()
+            der = f"{via_file:.3f}" + ("" if abs(via_file - direct) < 1e-9 else f" (turns: {direct:.3f})")
+        for fmt, parse in (("srt", srt_cues), ("vtt", vtt_cues)):
+            cues = parse(render(result, fmt, options))
+            breaks = independent_lint(cues, limits)
+            ours = lint_report(result, fmt, options)["breaks"]
+            same, outside, n_words = word_check(cues, document, lead)
+            n = max(len(cues), 1)
+            rows.append(f"| {name} | {lang} | {fmt} | {len(cues)} | {sum(breaks[h] for h in HARD)} | "
+                        f"{breaks['max_cps']} ({100 * breaks['max_cps'] / n:.0f}%) | {too_fast(cues, limits)} | "
+                        f"{breaks['min_cue_seconds']} ({100 * breaks['min_cue_seconds'] / n:.0f}%) | "
+                        f"{'yes' if breaks == ours else 'NO'} | {'yes' if same else 'NO'} | {outside}/{n_words} | "
+                        f"{der if fmt == 'srt' else ''} |")
+            acc = totals[kind].setdefault(fmt, dict.fromkeys(("cues", "hard", "cps", "fast", "min", "outside", "words"), 0))
+            for key, value in (("cues", len(cues)), ("hard", sum(breaks[h] for h in HARD)), ("cps", breaks["max_cps"]),
+                               ("fast", too_fast(cues, limits)), ("min", breaks["min_cue_seconds"]),
+                               ("outside", outside), ("words", n_words)):
+                acc[key] += value
+        sys.stderr.write(f"{name}: {time.perf_counter() - started:.1f} s\n")
+    return rows, totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--style", default="netflix")
+    parser.add_argument("--minutes", type=float, default=10.0)
+    args = parser.parse_args()
+    rows, totals = run(args.style, args.minutes)
+    head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | of them speech too fast "
+            "| min duration breaks | Hearback's lint agrees | words = JSON words | word start outside its cue "
+            "| DER via RTTM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    summary = ["| set | format | cues | hard-rule breaks | reading speed breaks | of them speech too fast "
+               "| min duration breaks | word starts outside their cue |", "|---|---|---|---|---|---|---|---|"]
+    for kind, by_format in totals.items():
+        for fmt, t in by_format.items():
+            n = max(t["cues"], 1)
+            summary.append(f"| {kind} | {fmt} | {t['cues']} | {t['hard']} | {t['cps']} ({100 * t['cps'] / n:.1f}%) | "
+                           f"{t['fast']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
+    text = "\n".join(summary + [""] + head + rows)
+    out = REPO / "bench" / "results" / "subtitles.md"
+    out.write_text(f"# bench_subtitles.py\n\nPreset `{args.style}`, Whisper base + embedded diarizer, "
+                   "language given, 2 CPU cores.\n\n" + text + "\n")
+    sys.stdout.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
