@@ -14,9 +14,9 @@ import re
 from typing import Optional
 
 import pytest
-import srt
 import webvtt
 
+from bench.subcheck import independent_lint, srt_cues, vtt_cues, vtt_ms, word_check
 from hearback.cues import build_cues
 from hearback.errors import ErrorCode, HearbackError
 from hearback.linebreak import break_penalty
@@ -43,62 +43,15 @@ def result_of(*turns: tuple[str, float, Optional[str]], language: str = "en", st
     return Result(tuple(segments), language, segments[-1].end + 2.0, speakers)
 
 
-# --------------------------------------------------------------------------- an independent lint
+# --------------------------------------------------------------------------- reading back
 
 
-def independent_lint(cues: list[tuple[int, int, list[str]]], limits) -> dict[str, int]:
-    """The preset's rules re-implemented on parsed (start ms, end ms, lines) cues."""
-    breaks = dict.fromkeys([r.name for r in RULES], 0)
-    gap = round(limits.min_gap_seconds * 1000)
-    for i, (start, end, lines) in enumerate(cues):
-        seconds = (end - start) / 1000
-        breaks["max_line_chars"] += any(len(line) > limits.max_line_chars for line in lines)
-        breaks["max_lines"] += len(lines) > limits.max_lines
-        breaks["max_cue_seconds"] += seconds > limits.max_cue_seconds + 1e-9
-        breaks["max_cps"] += sum(len(line) for line in lines) / seconds > limits.max_cps + 1e-9
-        breaks["min_cue_seconds"] += end - start < round(limits.min_cue_seconds * 1000) - 1
-        if i + 1 < len(cues):
-            following = cues[i + 1][0]
-            breaks["overlap"] += following < end
-            breaks["min_gap_seconds"] += end <= following < end + gap
-    return breaks
-
-
-def srt_cues(text: str) -> list[tuple[int, int, list[str]]]:
-    return [(round(s.start.total_seconds() * 1000), round(s.end.total_seconds() * 1000), s.content.split("\n"))
-            for s in srt.parse(text)]
-
-
-def vtt_ms(stamp: str) -> int:
-    h, m, rest = stamp.split(":")
-    s, frac = rest.split(".")
-    return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac)
-
-
-def vtt_cues(text: str) -> list[tuple[int, int, list[str]]]:
-    doc = webvtt.from_buffer(io.StringIO(text), strict=True)
-    return [(vtt_ms(c.start), vtt_ms(c.end), c.text.split("\n")) for c in doc.captions]
-
-
-def strip_markup(line: str) -> str:
-    return re.sub(r"^-\s?", "", re.sub(r"^(-\s?)?\[SPEAKER_\d\d\] ", "", line))
-
-
-def check_words(cues: list[tuple[int, int, list[str]]], document: dict, lead_ms: int) -> None:
+def check_words(cues, document: dict, lead_ms: int) -> None:
     """The cues' words are the JSON's words, in order, none lost or doubled, and each word's
     start lies inside its cue (give or take the lead-in the preset allows)."""
-    words = [(re.sub(r"\s", "", w["word"]), round(w["start"] * 1000))
-             for seg in document["transcription"]["segments"] for w in seg["words"] if w["word"].strip()]
-    shown = [(re.sub(r"\s", "", "".join(strip_markup(line) for line in lines)), start, end)
-             for start, end, lines in cues]
-    assert "".join(t for t, _s, _e in shown) == "".join(w for w, _ in words)
-    owner, pos = [], 0
-    for k, (text, _s, _e) in enumerate(shown):
-        owner += [k] * len(text)
-    for word, start in words:
-        _t, cue_start, cue_end = shown[owner[pos]]
-        assert cue_start - lead_ms <= start <= cue_end, (word, start, cue_start, cue_end)
-        pos += len(word)
+    same, outside, count = word_check(cues, document, lead_ms)
+    assert same and count > 0, "the cues' words are not the JSON's words"
+    assert outside == 0, f"{outside} of {count} words start outside their cue"
 
 
 # --------------------------------------------------------------------------- presets

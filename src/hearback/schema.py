@@ -98,22 +98,15 @@ class ExportFields(BaseModel):
     speaker_labels: str = Field("bracket", description="SRT speaker labels: bracket, colon or none")
     highlight_words: bool = False
 
-    @field_validator("subtitle_style")
+    @field_validator("subtitle_style", "speaker_labels")
     @classmethod
-    def _style(cls, value: str) -> str:
+    def _choice(cls, value: str, info) -> str:
+        choices = PRESETS if info.field_name == "subtitle_style" else SPEAKER_LABELS
         key = value.strip().lower()
-        if key not in PRESETS:
-            raise PydanticCustomError(ErrorCode.INVALID_INPUT, "unknown subtitle_style {value}: use one of {styles}",
-                                      {"value": repr(value), "styles": ", ".join(PRESETS)})
-        return key
-
-    @field_validator("speaker_labels")
-    @classmethod
-    def _labels(cls, value: str) -> str:
-        key = value.strip().lower()
-        if key not in SPEAKER_LABELS:
-            raise PydanticCustomError(ErrorCode.INVALID_INPUT, "unknown speaker_labels {value}: use one of {labels}",
-                                      {"value": repr(value), "labels": ", ".join(SPEAKER_LABELS)})
+        if key not in choices:
+            raise PydanticCustomError(ErrorCode.INVALID_INPUT, "unknown {field} {value}: use one of {choices}",
+                                      {"field": info.field_name, "value": repr(value),
+                                       "choices": ", ".join(choices)})
         return key
 
     @model_validator(mode="after")
