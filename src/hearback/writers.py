@@ -165,21 +165,26 @@ class VttWriter(_SubtitleWriter):
 
     extension, media_type = "vtt", "text/vtt; charset=utf-8"
 
-    def _spoken(self, line: CueLine, cue: Cue, last: list[int]) -> str:
+    def _spoken(self, line: CueLine, cue: Cue, last_ms: int) -> tuple[str, int]:
+        """A line's words, escaped; with ``highlight_words`` a timestamp before each word that
+        starts strictly after ``last_ms`` and inside the cue. Returns the text and the last
+        timestamp written."""
         if not self.options.highlight_words:
-            return _vtt_escape(line.spoken)
+            return _vtt_escape(line.spoken), last_ms
         out = []
         for word in line.words:
-            if last[0] < word.start_ms < cue.end_ms:  # timestamps rise strictly inside the cue
+            if last_ms < word.start_ms < cue.end_ms:  # timestamps rise strictly inside the cue
                 out.append(f"{word.sep}<{_timestamp(word.start_ms, '.')}>{_vtt_escape(word.text)}")
-                last[0] = word.start_ms
+                last_ms = word.start_ms
             else:
                 out.append(_vtt_escape(word.sep + word.text))
-        return "".join(out)
+        return "".join(out), last_ms
 
     def _body(self, cue: Cue) -> str:
-        last = [cue.start_ms]
-        lines = [_vtt_escape(p.prefix) + self._spoken(p, cue, last) for p in cue.parts]
+        lines, last_ms = [], cue.start_ms
+        for part in cue.parts:
+            spoken, last_ms = self._spoken(part, cue, last_ms)
+            lines.append(_vtt_escape(part.prefix) + spoken)
         if cue.speaker is None:
             return "\n".join(lines)
         if cue.dual:

@@ -15,10 +15,11 @@ from fastapi.responses import PlainTextResponse, Response
 from .. import languages
 from ..errors import ErrorCode, HearbackError
 from ..types import Result
-from ..writers import ExportOptions, get_writer, render_bytes
+from ..writers import FORMATS, ExportOptions, get_writer, render_bytes
 
-#: Hearback's exports the endpoint also answers with (from its writers' registry)
-EXPORTS = ("srt", "vtt", "tsv", "rttm", "docx")
+#: the writers' formats the endpoint answers with as they are (OpenAI's own json and text
+#: are other shapes: the text alone)
+EXPORTS = tuple(f for f in FORMATS if f not in ("json", "txt"))
 #: Formats whose answer shows speakers: diarization is on for them unless the request says.
 WITH_SPEAKERS = ("diarized_json", "verbose_json", *EXPORTS)
 RESPONSE_FORMATS = ("json", "text", *WITH_SPEAKERS)
