@@ -8,8 +8,8 @@ the shared English clips (bench/variants.py). For each SRT and VTT: parsed back 
 ``webvtt-py`` and linted by :func:`independent_lint` (written here, not Hearback's lint, which
 must agree with it); the words of the cues against the JSON's words (in order, none lost or
 doubled; each word's start inside its cue, give or take the lead-in); reading-speed breaks
-split into those the speech itself makes unavoidable (its words alone, even with the whole
-lead-in and lead-out, go faster than the preset allows) and the rest. For the sample and the
+explained (:func:`why_too_fast`): the speech itself is too fast, the SRT label tips it over,
+or the neighbouring cues leave no room. For the sample and the
 AMI clips, the DER of the RTTM export read back equals the DER of the diarization's turns.
 Writes bench/results/subtitles.md.
 """
@@ -32,7 +32,7 @@ from bench import TESTDATA  # noqa: E402
 from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 from bench.der import public_set, read_rttm, to_annotation  # noqa: E402
-from bench.subcheck import independent_lint, srt_cues, vtt_cues, word_check  # noqa: E402
+from bench.subcheck import cue_words, independent_lint, srt_cues, strip_prefix, vtt_cues, word_check  # noqa: E402
 from bench.variants import english_meeting  # noqa: E402
 from hearback.decode import decode  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
@@ -44,17 +44,26 @@ from hearback.writers import ExportOptions, lint_report, render, result_to_dict 
 HARD = [r.name for r in RULES if r.hard]
 
 
-def too_fast(cues, limits) -> int:
-    """Reading-speed breaks the speech makes unavoidable: the cue's characters over its own
-    words' span plus the whole lead-in and lead-out exceed max_cps (for SRT the label counts)."""
-    count = 0
-    for start, end, lines in cues:
-        chars = sum(len(line) for line in lines)
-        if chars / max((end - start) / 1000, 1e-3) <= limits.max_cps:
+def why_too_fast(cues, words, limits) -> tuple[int, int, int]:
+    """Why cues break the reading speed: (the speech itself: the cue's spoken characters over
+    its words' span plus the whole lead-in and lead-out are still over max_cps; the SRT label
+    or dual-speaker dash alone tips it over; no room: the neighbouring cues' words leave the
+    cue less time than the lead-in and lead-out would give)."""
+    speech = label = room = 0
+    for (start, end, lines), taken in zip(cues, words or [[] for _ in cues]):
+        seconds = max((end - start) / 1000, 1e-3)
+        shown = sum(len(line) for line in lines)
+        if shown / seconds <= limits.max_cps or not taken:
             continue
-        best = (end - start) / 1000 + limits.lead_in_seconds + limits.lead_out_seconds
-        count += chars / best > limits.max_cps
-    return count
+        spoken = sum(len(strip_prefix(line)) for line in lines)
+        span = (max(w[2] for w in taken) - min(w[1] for w in taken)) / 1000
+        if spoken / (span + limits.lead_in_seconds + limits.lead_out_seconds) > limits.max_cps:
+            speech += 1
+        elif spoken / seconds <= limits.max_cps:
+            label += 1
+        else:
+            room += 1
+    return speech, label, room
 
 
 def recordings(minutes: float):
@@ -92,15 +101,17 @@ def run(style: str, minutes: float) -> tuple[list[str], dict]:
             breaks = independent_lint(cues, limits)
             ours = lint_report(result, fmt, options)["breaks"]
             same, outside, n_words = word_check(cues, document, lead)
-            n = max(len(cues), 1)
-            rows.append(f"| {name} | {lang} | {fmt} | {len(cues)} | {sum(breaks[h] for h in HARD)} | "
-                        f"{breaks['max_cps']} ({100 * breaks['max_cps'] / n:.0f}%) | {too_fast(cues, limits)} | "
+            why = why_too_fast(cues, cue_words(cues, document), limits)
+            hard, n = sum(breaks[h] for h in HARD), max(len(cues), 1)
+            rows.append(f"| {name} | {lang} | {fmt} | {len(cues)} | {hard} | "
+                        f"{breaks['max_cps']} ({100 * breaks['max_cps'] / n:.0f}%) | {why[0]} / {why[1]} / {why[2]} | "
                         f"{breaks['min_cue_seconds']} ({100 * breaks['min_cue_seconds'] / n:.0f}%) | "
                         f"{'yes' if breaks == ours else 'NO'} | {'yes' if same else 'NO'} | {outside}/{n_words} | "
                         f"{der if fmt == 'srt' else ''} |")
-            acc = totals[kind].setdefault(fmt, dict.fromkeys(("cues", "hard", "cps", "fast", "min", "outside", "words"), 0))
-            for key, value in (("cues", len(cues)), ("hard", sum(breaks[h] for h in HARD)), ("cps", breaks["max_cps"]),
-                               ("fast", too_fast(cues, limits)), ("min", breaks["min_cue_seconds"]),
+            acc = totals[kind].setdefault(fmt, dict.fromkeys(
+                ("cues", "hard", "cps", "speech", "label", "room", "min", "outside", "words"), 0))
+            for key, value in (("cues", len(cues)), ("hard", hard), ("cps", breaks["max_cps"]), ("speech", why[0]),
+                               ("label", why[1]), ("room", why[2]), ("min", breaks["min_cue_seconds"]),
                                ("outside", outside), ("words", n_words)):
                 acc[key] += value
         sys.stderr.write(f"{name}: {time.perf_counter() - started:.1f} s\n")
@@ -113,16 +124,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     args = parser.parse_args()
     rows, totals = run(args.style, args.minutes)
-    head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | of them speech too fast "
+    head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast / label / no room "
             "| min duration breaks | Hearback's lint agrees | words = JSON words | word start outside its cue "
             "| DER via RTTM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    summary = ["| set | format | cues | hard-rule breaks | reading speed breaks | of them speech too fast "
+    summary = ["| set | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast / label / no room "
                "| min duration breaks | word starts outside their cue |", "|---|---|---|---|---|---|---|---|"]
     for kind, by_format in totals.items():
         for fmt, t in by_format.items():
             n = max(t["cues"], 1)
             summary.append(f"| {kind} | {fmt} | {t['cues']} | {t['hard']} | {t['cps']} ({100 * t['cps'] / n:.1f}%) | "
-                           f"{t['fast']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
+                           f"{t['speech']} / {t['label']} / {t['room']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
     text = "\n".join(summary + [""] + head + rows)
     out = REPO / "bench" / "results" / "subtitles.md"
     out.write_text(f"# bench_subtitles.py\n\nPreset `{args.style}`, Whisper base + embedded diarizer, "

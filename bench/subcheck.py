@@ -46,22 +46,47 @@ def independent_lint(cues, limits) -> dict[str, int]:
     return breaks
 
 
+def strip_prefix(line: str) -> str:
+    """A line without its dual-speaker dash and SRT speaker label."""
+    return re.sub(r"^(-\s?)?(\[SPEAKER_\d\d\] )?", "", line)
+
+
 def _bare(lines) -> str:
-    return re.sub(r"\s", "", "".join(re.sub(r"^(-\s?)?(\[SPEAKER_\d\d\] )?", "", line) for line in lines))
+    return re.sub(r"\s", "", "".join(strip_prefix(line) for line in lines))
+
+
+def cue_words(cues, document) -> list[list[tuple[str, int, int]]] | None:
+    """The JSON's words (text, start ms, end ms) each cue shows, or None when the cues do not
+    show every word of the JSON exactly once, in its order. A cue takes consecutive words of
+    one segment at a time (two for a dual-speaker cue); segments may overlap in time, so a
+    cue takes the next words of whichever segment's next words spell it, earliest first."""
+    segments = [[(re.sub(r"\s", "", w["word"]), round(w["start"] * 1000), round(w["end"] * 1000))
+                 for w in seg["words"] if w["word"].strip()] for seg in document["transcription"]["segments"]]
+    pointer = [0] * len(segments)
+    shown: list[list[tuple[str, int, int]]] = []
+    for _start, _end, lines in cues:
+        rest, taken = _bare(lines), []
+        while rest:
+            options = [i for i, words in enumerate(segments)
+                       if pointer[i] < len(words) and rest.startswith(words[pointer[i]][0])]
+            if not options:
+                return None
+            i = min(options, key=lambda k: segments[k][pointer[k]][1])
+            while pointer[i] < len(segments[i]) and rest.startswith(segments[i][pointer[i]][0]):
+                word = segments[i][pointer[i]]
+                taken.append(word)
+                rest, pointer[i] = rest[len(word[0]):], pointer[i] + 1
+        shown.append(taken)
+    return shown if all(p == len(words) for p, words in zip(pointer, segments)) else None
 
 
 def word_check(cues, document, lead_ms: int) -> tuple[bool, int, int]:
-    """(the cues' words equal the JSON's, words whose start lies outside their cue, words)."""
-    words = [(re.sub(r"\s", "", w["word"]), round(w["start"] * 1000))
-             for seg in document["transcription"]["segments"] for w in seg["words"] if w["word"].strip()]
-    shown = [(_bare(lines), start, end) for start, end, lines in cues]
-    same = "".join(t for t, _s, _e in shown) == "".join(w for w, _ in words)
-    if not same:
-        return False, len(words), len(words)
-    owner = [k for k, (text, _s, _e) in enumerate(shown) for _ in text]
-    outside, pos = 0, 0
-    for word, start in words:
-        _t, cue_start, cue_end = shown[owner[pos]]
-        outside += not (cue_start - lead_ms <= start <= cue_end)
-        pos += len(word)
-    return True, outside, len(words)
+    """(the cues' words equal the JSON's, words whose start lies outside their cue give or
+    take ``lead_ms``, words)."""
+    count = sum(1 for seg in document["transcription"]["segments"] for w in seg["words"] if w["word"].strip())
+    shown = cue_words(cues, document)
+    if shown is None:
+        return False, count, count
+    outside = sum(1 for (start, end, _lines), words in zip(cues, shown)
+                  for _w, word_start, _e in words if not start - lead_ms <= word_start <= end)
+    return True, outside, count
