@@ -31,7 +31,8 @@ def check_outputs(folder: Path, stem: str, language: str) -> None:
     # the same words; SRT labels the speaker in the text, VTT in voice spans
     bare = re.sub(r"\[SPEAKER_\d\d\] |\s", "", "".join(c.content for c in cues))
     assert bare == re.sub(r"\s", "", "".join(v.text for v in vtt))
-    assert _seconds(vtt[0].start) == round(cues[0].start.total_seconds(), 3)
+    # the SRT label may need the lead-in (netflix: 3 frames) that the VTT cue does not
+    assert 0 <= _seconds(vtt[0].start) - round(cues[0].start.total_seconds(), 3) <= 0.125
     txt = (folder / f"{stem}.txt").read_text(encoding="utf-8")
     assert txt.startswith("SPEAKER_00: ")
     words = " ".join(s["text"] for s in doc["transcription"]["segments"]).split()
