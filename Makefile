@@ -13,6 +13,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@command -v ffmpeg >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq ffmpeg; \
 	  else echo "ffmpeg is missing: sudo apt-get install ffmpeg" >&2; exit 1; fi; }
+	@# LibreOffice is only for the test that converts a DOCX export to PDF (tests/test_exports.py)
+	@command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-writer; \
+	  else echo "LibreOffice is missing (the DOCX test skips): sudo apt-get install libreoffice-writer" >&2; fi; }
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
@@ -28,7 +32,7 @@ test: setup
 	$(PY) -m pytest -q
 
 ## Benchmarks, each a module run from here; tables go to bench/results/, summed up in bench/RESULTS.md.
-BENCHMARKS := bench_pipeline bench_diarization bench_long bench_jobs profile_pipeline
+BENCHMARKS := bench_pipeline bench_diarization bench_long bench_jobs bench_subtitles profile_pipeline
 bench: setup
 	for name in $(BENCHMARKS); do $(PY) -m bench.$$name || exit 1; done
 

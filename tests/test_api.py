@@ -71,7 +71,7 @@ def test_diarized_json_two_speakers(client, sample):
 def test_errors_have_openai_shape(server, sample, client):
     with sample.open("rb") as fh:
         answer = httpx.post(f"{server}/v1/audio/transcriptions", files={"file": fh},
-                            data={"model": "whisper-1", "response_format": "docx"}, timeout=60)
+                            data={"model": "whisper-1", "response_format": "pdf"}, timeout=60)
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert set(error) == {"message", "type", "code"} and error["code"] == "unsupported_format"

@@ -122,7 +122,11 @@ def test_audio_url_download(file_server, monkeypatch):
         ({"audio_base64": "AAAA", "num_speakers": 0}, ErrorCode.INVALID_SPEAKER_BOUNDS),
         ({"audio_base64": "AAAA", "language": "klingon"}, ErrorCode.UNSUPPORTED_LANGUAGE),
         ({"audio_base64": "AAAA", "language": "fr"}, ErrorCode.UNSUPPORTED_LANGUAGE),  # tiny.en
-        ({"audio_base64": "AAAA", "output_format": "docx"}, ErrorCode.UNSUPPORTED_FORMAT),
+        ({"audio_base64": "AAAA", "output_format": "pdf"}, ErrorCode.UNSUPPORTED_FORMAT),
+        ({"audio_base64": "AAAA", "subtitle_style": "hbo"}, ErrorCode.INVALID_INPUT),
+        ({"audio_base64": "AAAA", "max_lines": 9}, ErrorCode.INVALID_INPUT),
+        ({"audio_base64": "AAAA", "min_cue_seconds": 8.0, "max_cue_seconds": 5}, ErrorCode.INVALID_INPUT),
+        ({"audio_base64": "AAAA", "speaker_labels": "bold"}, ErrorCode.INVALID_INPUT),
         ({"audio_base64": "AAAA", "speakers": 2}, ErrorCode.UNKNOWN_FIELD),
         ({"audio_base64": "AAAA", "min_speakers": "2"}, ErrorCode.INVALID_INPUT),
         ({"audio_base64": "AAAA", "audio_url": "https://example.com/a.wav"}, ErrorCode.INVALID_INPUT),

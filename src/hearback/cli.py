@@ -1,14 +1,18 @@
 """``hearback``: transcribe files on your own machine.
 
     hearback transcribe FILE... [--language fr|en|auto] [--min-speakers N] [--max-speakers N]
-                        [--num-speakers N] [--format json|srt|vtt|txt|all] [--output-dir DIR]
-                        [--model NAME] [--no-diarize]
+                        [--num-speakers N] [--format json|srt|vtt|txt|tsv|rttm|docx|all]
+                        [--output-dir DIR] [--model NAME] [--no-diarize]
+                        [--subtitle-style netflix|bbc] [--max-line-chars N] [--max-lines N]
+                        [--min-cue-seconds S] [--max-cue-seconds S] [--max-cps N] [--min-gap-seconds S]
+                        [--speaker-labels bracket|colon|none] [--highlight-words]
     hearback models
     hearback doctor [--allow-no-gpu] [--sample FILE]
     hearback serve [--host H] [--port P]
 
 Same pipeline, settings and writers as the RunPod worker. One output file per input and
-format (``<stem>.<ext>``). A file that fails is reported with its error code and the others
+format (``<stem>.<ext>``); for SRT and VTT the lint report of the subtitle preset is
+printed (on standard error). A file that fails is reported with its error code and the others
 still run; the exit code is 0 when all succeeded, 1 when some failed, 2 on a usage error.
 """
 
@@ -22,8 +26,9 @@ from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from .errors import ErrorCode, HearbackError, as_error
+from .presets import DEFAULT_PRESET, OVERRIDES, PRESETS
 from .types import ProgressHook, Stage
-from .writers import FORMAT_CHOICES, expand_formats
+from .writers import FORMAT_CHOICES, SPEAKER_LABELS, SUBTITLE_FORMATS, expand_formats
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="Whisper model (default: WHISPER_MODEL, else base on CPU)")
     run.add_argument("--no-diarize", action="store_true", help="do not find speakers")
     run.add_argument("--initial-prompt", help="names or jargon to help Whisper")
+    run.add_argument("--subtitle-style", default=DEFAULT_PRESET, choices=tuple(PRESETS),
+                     help="subtitle preset for srt/vtt (default netflix)")
+    for name, kind in OVERRIDES.items():
+        run.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"override the preset's {name}")
+    run.add_argument("--speaker-labels", default="bracket", choices=tuple(SPEAKER_LABELS),
+                     help="SRT: [Name], Name: or no label where the speaker changes")
+    run.add_argument("--highlight-words", action="store_true", help="VTT: karaoke word timestamps")
 
     commands.add_parser("models", help="list the models Hearback knows and whether each is here")
 
@@ -96,7 +108,7 @@ def list_models(out: TextIO) -> int:
 
 
 def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .schema import JobOptions, parse
+    from .schema import ExportFields, JobOptions, parse
     from .settings import Settings
 
     try:
@@ -104,6 +116,10 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "language": args.language, "min_speakers": args.min_speakers,
             "max_speakers": args.max_speakers, "num_speakers": args.num_speakers,
             "diarize": not args.no_diarize, "initial_prompt": args.initial_prompt,
+        })
+        export = parse(ExportFields, {
+            "subtitle_style": args.subtitle_style, "speaker_labels": args.speaker_labels,
+            "highlight_words": args.highlight_words, **{name: getattr(args, name) for name in OVERRIDES},
         })
     except HearbackError as exc:
         err.write(f"hearback: {exc}\n")
@@ -125,7 +141,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failures = 0
     for path in args.files:
         try:
-            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err)
+            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err, export)
         except Exception as exc:  # report it with its code and keep going with the other files
             failures += 1
             err.write(f"{path}: error {as_error(exc, str(path))}\n")
@@ -135,8 +151,9 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], output_dir: Path,
-                    out: TextIO, err: TextIO) -> None:
-    """One file through the pipeline, written in each format as ``<stem>.<ext>``."""
+                    out: TextIO, err: TextIO, export) -> None:
+    """One file through the pipeline, written in each format as ``<stem>.<ext>``; the lint
+    report of each subtitle format on ``err``."""
     from .writers import get_writer
 
     if not path.is_file():
@@ -144,11 +161,13 @@ def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], outpu
     with _progress(path.name, err) as hook:
         result = pipeline.transcribe_file(path, options, hook)
     for fmt in formats:
-        writer = get_writer(fmt)
+        writer = get_writer(fmt, export.to_export(path.stem))
         target = output_dir / f"{path.stem}.{writer.extension}"
-        with target.open("w", encoding="utf-8") as fh:
-            writer.write(result, fh)
+        with target.open("wb") as fh:
+            writer.write_binary(result, fh)
         out.write(f"{target}\n")
+        if fmt in SUBTITLE_FORMATS:
+            err.write(f"{target.name}: {writer.lint(result).summary()}\n")
     err.write(f"{path.name}: {result.duration:.1f} s, {len(result.speakers)} speakers, "
               f"language {result.language}\n")
 

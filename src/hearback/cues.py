@@ -1,44 +1,43 @@
 """Where subtitles break: the cue-layout engine behind the SRT and VTT writers.
 
 :func:`build_cues` turns a :class:`~hearback.types.Result` into :class:`Cue` objects
-within one :class:`CueLimits`; the writers (``writers.py``) only format them. Times are
-rounded once, by :func:`to_ms` (the JSON document too), so they never disagree.
+within one :class:`~hearback.presets.CueLimits` (a preset's; ``presets.py``); the writers
+(``writers.py``) only format them. Times are rounded once, by :func:`to_ms` (the JSON
+document too), so they never disagree.
 
-* A cue never spans two segments or two speakers: each segment is split into runs
-  of words with the same speaker (a word without a speaker takes its segment's).
+* A cue never spans two segments or two speakers' runs (``cuetokens.py``), except a
+  dual-speaker cue: when the preset allows it, two short turns of different speakers that
+  each fit one line share a cue, one dash line each ("-" in English, "- " in French).
 * A run is cut greedily into cues of at most ``max_lines`` lines of at most
-  ``max_line_chars`` characters (wrapped at word boundaries) and at most
-  ``max_cue_seconds`` long (one word longer than either limit gets a cue of its own).
-  Where the greedy cut would fall, the cue rather ends after the last sentence
-  end (``.?!…``) that keeps at least a third of the text, else after the last
-  clause mark (``,;:``) that keeps at least half of it. A pause of
-  ``pause_break_seconds`` or more between two words always ends a cue.
-* Cue times are word times. A segment without words is cut the same way, its
-  times spread over the text in proportion to character positions.
-* Lines within a cue are balanced (the longest line as short as possible).
-* Cues are ordered; a cue's start is clamped to the previous cue's end, and a cue
-  is at least 1 ms long (words of zero duration are nudged).
+  ``max_line_chars`` characters and at most ``max_cue_seconds`` of words (one word longer
+  than either limit gets a cue of its own). Where the greedy cut would fall, the cue rather
+  ends after the last sentence end (``.?!…``) that keeps at least a third of the text, else
+  after the last clause mark (``,;:``) that keeps at least half of it, else not after an
+  article, preposition or conjunction. A pause of ``pause_break_seconds`` always ends a cue.
+* Lines break where a subtitler would (``linebreak.py``); the speaker label the SRT writer
+  puts where the speaker changes is counted in the first line.
+* Cue times come from word times within the preset's timing rules (``cuetiming.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
-import unicodedata
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
-from .types import Result, Segment
+from .cuetiming import Spoken, cue_times
+from .cuetokens import CLAUSE_END, SENTENCE_END, Run, Token, french_runs, segment_runs, speaker_runs
+from .linebreak import break_penalty, line_count, wrap
+from .presets import CueLimits, preset_limits
+from .types import Result
 
 logger = logging.getLogger(__name__)
 
-_CLOSERS = "\"'”’)]}»」』】〉》）"
-_SENTENCE_END = re.compile(r"[.?!…。？！][" + re.escape(_CLOSERS) + r"]*$")
-_CLAUSE_END = re.compile(r"[,;:，、；：—–][" + re.escape(_CLOSERS) + r"]*$")
-# characters that must not start a line or a cue when nothing separates them from
-# the previous token (CJK punctuation, or a word split from its punctuation)
-_NO_LINE_START = set(".,;:!?%)]}…。、，．！？；：）」』】〉》") | set(_CLOSERS)
+__all__ = ["Cue", "CueLine", "CueLimits", "CueWord", "build_cues", "speaker_runs", "to_ms"]
+
+#: a speaker's label as a writer shows it (e.g. "[SPEAKER_00] "), or "" for none
+Labeller = Callable[[str], str]
 
 
 def to_ms(seconds: float) -> int:
@@ -50,37 +49,47 @@ def to_ms(seconds: float) -> int:
 
 
 @dataclass(frozen=True)
-class CueLimits:
-    """How large a subtitle cue may grow; the defaults are what every writer uses."""
+class CueWord:
+    """A piece of a line that cannot be broken, with when it is spoken."""
 
-    #: characters per line (the spoken text; the SRT speaker label comes in front of it)
-    max_line_chars: int = 42
-    #: lines per cue
-    max_lines: int = 2
-    #: seconds from a cue's first word's start to its last word's end
-    max_cue_seconds: float = 7.0
-    #: a silence at least this long between two words always ends a cue
-    pause_break_seconds: float = 1.5
+    #: what separates it from the previous piece of the line ("" for the first)
+    sep: str
+    #: the text
+    text: str
+    #: when its first word starts, whole milliseconds
+    start_ms: int
 
-    def __post_init__(self) -> None:
-        if self.max_line_chars < 1 or self.max_lines < 1 or not self.max_cue_seconds > 0:
-            raise ValueError("max_line_chars and max_lines must be >= 1 and max_cue_seconds > 0")
-        if not self.pause_break_seconds > 0:
-            raise ValueError("pause_break_seconds must be > 0")
+
+@dataclass(frozen=True)
+class CueLine:
+    """One line of a cue: a prefix (dash, speaker label) and the spoken words."""
+
+    #: shown before the words: a dual-speaker dash and/or a speaker label ("" for none)
+    prefix: str
+    #: the words, in order
+    words: tuple[CueWord, ...]
+    #: who speaks (None when diarization is off)
+    speaker: Optional[str]
+
+    @property
+    def spoken(self) -> str:
+        return "".join(w.sep + w.text for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return self.prefix + self.spoken
 
 
 @dataclass(frozen=True)
 class Cue:
-    """One subtitle: whole-millisecond times, wrapped lines, and who speaks."""
+    """One subtitle: whole-millisecond times and its lines."""
 
     #: start, in whole milliseconds
     start_ms: int
     #: end, in whole milliseconds (always after the start)
     end_ms: int
-    #: the wrapped lines of text, none empty
-    lines: tuple[str, ...]
-    #: who speaks (None when diarization is off)
-    speaker: Optional[str] = None
+    #: the lines, none empty
+    parts: tuple[CueLine, ...]
 
     @property
     def start(self) -> float:
@@ -91,221 +100,63 @@ class Cue:
         return self.end_ms / 1000.0
 
     @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(p.text for p in self.parts)
+
+    @property
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def speaker(self) -> Optional[str]:
+        return self.parts[0].speaker
+
+    @property
+    def dual(self) -> bool:
+        """Two speakers, one dash line each."""
+        return len({p.speaker for p in self.parts}) > 1
+
 
 @dataclass(frozen=True)
-class _Token:
-    """A word (or a piece of a segment's text) as it is laid out in cues."""
+class _Draft:
+    """The tokens of one cue before its lines and times are set."""
 
-    text: str
-    start: float
-    end: float
-    sep: str  # what goes between the previous token and this one: " " or ""
-    breakable: bool  # a line or a cue may start with this token
+    speaker: Optional[str]
+    tokens: tuple[Token, ...]
+    label: str  # the speaker label on its first line ("" for none)
 
 
-# a speaker (None: diarization off) and the tokens of one stretch of a segment
-_Run = tuple[Optional[str], list[_Token]]
+# --------------------------------------------------------------------------- cutting runs
 
 
-# --------------------------------------------------------------------------- tokens
-
-
-def _is_wide(char: str) -> bool:
-    """Scripts written without spaces (CJK): a line may break between any two characters."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def _breakable(prev_text: str, sep: str, text: str) -> bool:
-    """May a line break before ``text``? Always after a space; without one only in CJK text."""
-    if not prev_text or sep == " ":
-        return True
-    if text[0] in _NO_LINE_START:
-        return False
-    return _is_wide(prev_text[-1]) or _is_wide(text[0])
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _separators(text: str, words: Sequence[str]) -> list[str]:
-    """What separates each word from the previous one in the segment text.
-
-    Whisper's segment text is its words run together, so finding the words in it in
-    order tells where spaces were (none in Chinese or Japanese). If the words and the
-    text disagree, words are separated by spaces.
-    """
-    seps: list[str] = []
-    pos = 0
-    for word in words:
-        idx = text.find(word, pos)
-        if idx < 0 or text[pos:idx].strip():
-            logger.debug("segment text does not match its words; joining words with spaces")
-            return [""] + [" "] * (len(words) - 1)
-        seps.append(" " if idx > pos else "")
-        pos = idx + len(word)
-    if seps:
-        seps[0] = ""
-    return seps
-
-
-def _word_runs(segment: Segment) -> list[_Run]:
-    """A segment with words: runs of tokens with the same speaker."""
-    words = [w for w in segment.words if w.word.strip()]
-    texts = [_clean(w.word) for w in words]
-    seps = _separators(_clean(segment.text), texts)
-    runs: list[_Run] = []
-    prev_text = ""
-    for word, text, sep in zip(words, texts, seps):
-        speaker = word.speaker if word.speaker is not None else segment.speaker
-        start = float(word.start)
-        token = _Token(text, start, max(float(word.end), start), sep, _breakable(prev_text, sep, text))
-        if runs and runs[-1][0] == speaker:
-            runs[-1][1].append(token)
-        else:
-            # the first word of a run starts a cue: nothing before it
-            runs.append((speaker, [_Token(text, token.start, token.end, "", True)]))
-        prev_text = text
-    return runs
-
-
-def _text_pieces(text: str) -> list[tuple[int, int]]:
-    """Character spans of the words of ``text``; wide (CJK) characters are pieces of their own."""
-    spans: list[tuple[int, int]] = []
-    for match in re.finditer(r"\S+", text):
-        start = match.start()
-        piece_start = start
-        for i in range(start, match.end()):
-            if _is_wide(text[i]):
-                if i > piece_start:
-                    spans.append((piece_start, i))
-                spans.append((i, i + 1))
-                piece_start = i + 1
-        if piece_start < match.end():
-            spans.append((piece_start, match.end()))
-    return spans
-
-
-def _text_runs(segment: Segment) -> list[_Run]:
-    """A segment without words: its text, times proportional to character positions."""
-    text = _clean(segment.text)
-    spans = _text_pieces(text)
-    if not spans:
-        return []
-    start = float(segment.start)
-    duration = max(float(segment.end) - start, 0.0)
-    length = len(text)
-
-    def at(char: int) -> float:
-        return start + duration * char / length
-
-    tokens = []
-    prev_text = ""
-    for i, (a, b) in enumerate(spans):
-        piece = text[a:b]
-        sep = " " if i and a > spans[i - 1][1] else ""
-        # a piece runs until the next one starts, so the cues of a segment tile it
-        end = at(spans[i + 1][0]) if i + 1 < len(spans) else start + duration
-        tokens.append(_Token(piece, at(a), end, sep, _breakable(prev_text, sep, piece)))
-        prev_text = piece
-    return [(segment.speaker, tokens)]
-
-
-def _runs(segment: Segment) -> list[_Run]:
-    """The speaker runs of a segment, from its words when it has any, else from its text."""
-    has_words = any(w.word.strip() for w in segment.words)
-    return _word_runs(segment) if has_words else _text_runs(segment)
-
-
-def speaker_runs(segment: Segment) -> list[tuple[Optional[str], str]]:
-    """A segment as (speaker, text) stretches of one speaker each, spaced as in its text.
-
-    The same split the cues follow; a segment with nothing to say gives no stretch.
-    """
-    return [(speaker, "".join(t.sep + t.text for t in tokens).strip())
-            for speaker, tokens in _runs(segment)]
-
-
-# --------------------------------------------------------------------------- lines
-
-
-def _units(tokens: Sequence[_Token]) -> list[tuple[str, str]]:
-    """(separator, text) pieces a line may not be broken inside."""
-    units: list[tuple[str, str]] = []
+def _units(tokens: Sequence[Token]) -> list[tuple[str, str, float]]:
+    """(separator, text, start) pieces a line may not be broken inside."""
+    units: list[tuple[str, str, float]] = []
     for token in tokens:
         if units and not token.breakable:
-            sep, text = units[-1]
-            units[-1] = (sep, text + token.sep + token.text)
+            sep, text, start = units[-1]
+            units[-1] = (sep, text + token.sep + token.text, start)
         else:
-            units.append((token.sep, token.text))
+            units.append((token.sep, token.text, token.start))
     return units
 
 
-def _joined(units: Sequence[tuple[str, str]]) -> str:
-    return units[0][1] + "".join(sep + text for sep, text in units[1:]) if units else ""
+def _pairs(tokens: Sequence[Token]) -> list[tuple[str, str]]:
+    return [(sep, text) for sep, text, _start in _units(tokens)]
 
 
-def _line_count(units: Sequence[tuple[str, str]], max_chars: int) -> int:
-    """Lines greedy wrapping needs (the fewest); a unit longer than a line gets its own."""
-    lines, width = 0, 0
-    for sep, text in units:
-        if lines and width + len(sep) + len(text) <= max_chars:
-            width += len(sep) + len(text)
-        else:
-            lines += 1
-            width = len(text)
-    return lines
+def _width(tokens: Sequence[Token]) -> int:
+    pairs = _pairs(tokens)
+    return len(pairs[0][1] + "".join(s + t for s, t in pairs[1:])) if pairs else 0
 
 
-def _wrap(units: Sequence[tuple[str, str]], max_chars: int) -> tuple[str, ...]:
-    """Wrap into the fewest lines, then balance them: the longest line as short as possible."""
-    n = len(units)
-    count = _line_count(units, max_chars)
-    if count <= 1:
-        return (_joined(units),)
-
-    def width(a: int, b: int) -> int:
-        return len(_joined(units[a:b]))
-
-    inf = float("inf")
-    # best[k][j]: the smallest possible longest line putting units[:j] on k lines
-    best = [[inf] * (n + 1) for _ in range(count + 1)]
-    cut = [[0] * (n + 1) for _ in range(count + 1)]
-    best[0][0] = 0
-    for k in range(1, count + 1):
-        for j in range(1, n + 1):
-            for i in range(j - 1, -1, -1):
-                w = width(i, j)
-                if w > max_chars and j - i > 1:
-                    break
-                cost = max(best[k - 1][i], w)
-                # on a tie the earliest break wins: the lower line is the longer one
-                if cost <= best[k][j]:
-                    best[k][j], cut[k][j] = cost, i
-    lines: list[str] = []
-    j = n
-    for k in range(count, 0, -1):
-        i = cut[k][j]
-        lines.append(_joined(units[i:j]))
-        j = i
-    return tuple(reversed(lines))
-
-
-# --------------------------------------------------------------------------- cues
-
-
-def _chunk(tokens: Sequence[_Token], limits: CueLimits) -> list[list[_Token]]:
-    """Cut one speaker run into the token lists of its cues (see the module docstring)."""
-    chunks: list[list[_Token]] = []
-    n = len(tokens)
-    i = 0
+def _chunk(tokens: Sequence[Token], limits: CueLimits, label: int) -> list[list[Token]]:
+    """Cut one speaker run into the token lists of its cues; the first carries ``label`` chars."""
+    chunks: list[list[Token]] = []
+    n, i = len(tokens), 0
     while i < n:
-        j = i + 1
-        end = tokens[i].end
-        paused = False
+        prefix = label if not chunks else 0
+        j, end, paused = i + 1, tokens[i].end, False
         while j < n:
             token = tokens[j]
             if token.breakable and token.start - tokens[j - 1].end >= limits.pause_break_seconds:
@@ -313,7 +164,7 @@ def _chunk(tokens: Sequence[_Token], limits: CueLimits) -> list[list[_Token]]:
                 break
             if max(end, token.end) - tokens[i].start > limits.max_cue_seconds:
                 break
-            if _line_count(_units(tokens[i:j + 1]), limits.max_line_chars) > limits.max_lines:
+            if line_count(_pairs(tokens[i:j + 1]), limits.max_line_chars, prefix) > limits.max_lines:
                 break
             end = max(end, token.end)
             j += 1
@@ -324,19 +175,24 @@ def _chunk(tokens: Sequence[_Token], limits: CueLimits) -> list[list[_Token]]:
     return chunks
 
 
-def _choose_break(tokens: Sequence[_Token], i: int, j: int) -> int:
+def _choose_break(tokens: Sequence[Token], i: int, j: int) -> int:
     """Where to end the cue starting at ``i`` when ``tokens[i:j]`` is all that fits."""
-    full = len(_joined(_units(tokens[i:j])))
-    for pattern, share in ((_SENTENCE_END, 1 / 3), (_CLAUSE_END, 1 / 2)):
+    full = _width(tokens[i:j])
+    for pattern, share in ((SENTENCE_END, 1 / 3), (CLAUSE_END, 1 / 2)):
         for k in range(j, i, -1):
             if not tokens[k].breakable or not pattern.search(tokens[k - 1].text):
                 continue
-            if len(_joined(_units(tokens[i:k]))) >= share * full:
+            if _width(tokens[i:k]) >= share * full:
                 return k
             break  # earlier marks would keep even less
-    for k in range(j, i, -1):
-        if tokens[k].breakable:
+    breakable = [k for k in range(j, i, -1) if tokens[k].breakable]
+    for k in breakable:  # not after an article, a preposition or inside a name
+        if _width(tokens[i:k]) < full / 2:
+            break
+        if break_penalty(tokens[k - 1].text, tokens[k].text, None) < 30:
             return k
+    if breakable:
+        return breakable[0]
     # no break allowed before j: the cue runs to the end of the unbreakable unit
     k = j
     while k < len(tokens) and not tokens[k].breakable:
@@ -344,23 +200,105 @@ def _choose_break(tokens: Sequence[_Token], i: int, j: int) -> int:
     return k
 
 
-def build_cues(result: Result, limits: CueLimits = CueLimits()) -> list[Cue]:
+def _drafts(result: Result, limits: CueLimits, labels: Optional[Labeller]) -> list[_Draft]:
+    """Every cue's tokens, in time order; a label where the speaker changes."""
+    runs: list[Run] = [run for segment in result.segments for run in segment_runs(segment)]
+    if (result.language or "").lower().startswith("fr"):
+        runs = french_runs(runs)
+    runs.sort(key=lambda run: to_ms(run[1][0].start))
+    drafts: list[_Draft] = []
+    previous: Optional[str] = None
+    for speaker, tokens in runs:
+        changed = labels is not None and speaker is not None and speaker != previous
+        label = labels(speaker) if changed else ""
+        for n, chunk in enumerate(_chunk(tokens, limits, len(label))):
+            drafts.append(_Draft(speaker, tuple(chunk), label if n == 0 else ""))
+        previous = speaker
+    drafts.sort(key=lambda d: to_ms(d.tokens[0].start))
+    return drafts
+
+
+# --------------------------------------------------------------------------- dual speakers
+
+
+def _dash(language: Optional[str]) -> str:
+    """The dual-speaker dash: "- " as the French guide writes it, "-" as the English one."""
+    return "- " if (language or "").lower().startswith("fr") else "-"
+
+
+def _short(draft: _Draft, limits: CueLimits) -> bool:
+    """Too short to read on its own: under the minimum duration or over the reading speed."""
+    seconds = max(t.end for t in draft.tokens) - draft.tokens[0].start
+    return seconds < limits.min_cue_seconds or _width(draft.tokens) > limits.max_cps * seconds
+
+
+def _pairable(a: _Draft, b: _Draft, limits: CueLimits, prefix: Callable[[_Draft], str]) -> bool:
+    if a.speaker is None or b.speaker is None or a.speaker == b.speaker:
+        return False
+    if not (_short(a, limits) or _short(b, limits)):
+        return False
+    a_end = max(t.end for t in a.tokens)
+    if b.tokens[0].start - a_end >= limits.pause_break_seconds:
+        return False
+    if max(t.end for t in b.tokens) - a.tokens[0].start > limits.max_cue_seconds:
+        return False
+    return all(len(prefix(d)) + _width(d.tokens) <= limits.max_line_chars for d in (a, b))
+
+
+def _groups(drafts: Sequence[_Draft], limits: CueLimits, prefix: Callable[[_Draft], str]) -> list[tuple[_Draft, ...]]:
+    """Drafts grouped into cues: alone, or two short turns as one dual-speaker cue."""
+    groups: list[tuple[_Draft, ...]] = []
+    i = 0
+    while i < len(drafts):
+        if limits.dual_speakers and i + 1 < len(drafts) and _pairable(drafts[i], drafts[i + 1], limits, prefix):
+            groups.append((drafts[i], drafts[i + 1]))
+            i += 2
+        else:
+            groups.append((drafts[i],))
+            i += 1
+    return groups
+
+
+# --------------------------------------------------------------------------- cues
+
+
+def _line(prefix: str, units: Sequence[tuple[str, str, float]], speaker: Optional[str]) -> CueLine:
+    words = tuple(CueWord(sep if n else "", text, to_ms(start)) for n, (sep, text, start) in enumerate(units))
+    return CueLine(prefix, words, speaker)
+
+
+def _lines(group: Sequence[_Draft], limits: CueLimits, language: Optional[str],
+           prefix: Callable[[_Draft], str]) -> tuple[CueLine, ...]:
+    if len(group) == 2:
+        return tuple(_line(prefix(d), _units(d.tokens), d.speaker) for d in group)
+    draft = group[0]
+    units = _units(draft.tokens)
+    spans = wrap([(s, t) for s, t, _ in units], limits.max_line_chars, language, len(draft.label))
+    return tuple(_line(draft.label if n == 0 else "", units[a:b], draft.speaker)
+                 for n, (a, b) in enumerate(spans))
+
+
+def build_cues(result: Result, limits: Optional[CueLimits] = None,
+               labels: Optional[Labeller] = None) -> list[Cue]:
     """The subtitle cues of ``result``, shared by the SRT and VTT writers.
 
-    See the module docstring for the rules; ``limits`` bounds every cue.
+    ``limits`` defaults to the default preset for the result's language; ``labels`` gives
+    the label shown where the speaker changes (None: no labels, as in WebVTT, whose voice
+    tags carry the speaker). See the module docstring for the rules.
     """
-    raw: list[tuple[float, float, tuple[str, ...], Optional[str]]] = []
-    for segment in result.segments:
-        for speaker, tokens in _runs(segment):
-            for chunk in _chunk(tokens, limits):
-                lines = _wrap(_units(chunk), limits.max_line_chars)
-                raw.append((chunk[0].start, max(t.end for t in chunk), lines, speaker))
+    language = result.language
+    limits = limits if limits is not None else preset_limits(language=language)
+    dash = _dash(language)
 
-    cues: list[Cue] = []
-    previous_end = 0
-    for start, end, lines, speaker in sorted(raw, key=lambda c: to_ms(c[0])):
-        start_ms = max(to_ms(start), previous_end)
-        end_ms = max(to_ms(end), start_ms + 1)
-        cues.append(Cue(start_ms, end_ms, lines, speaker))
-        previous_end = end_ms
-    return cues
+    def dual_prefix(draft: _Draft) -> str:
+        return dash + (labels(draft.speaker) if labels is not None and draft.speaker is not None else "")
+
+    groups = _groups(_drafts(result, limits, labels), limits, dual_prefix)
+    layouts = [_lines(group, limits, language, dual_prefix) for group in groups]
+    spoken = [
+        Spoken(to_ms(group[0].tokens[0].start),
+               to_ms(max(t.end for d in group for t in d.tokens)),
+               sum(len(line.text) for line in lines))
+        for group, lines in zip(groups, layouts)
+    ]
+    return [Cue(start, end, lines) for (start, end), lines in zip(cue_times(spoken, limits), layouts)]

@@ -14,8 +14,9 @@ from pydantic_core import PydanticCustomError
 
 from .errors import ErrorCode, HearbackError
 from .languages import CODES as LANGUAGE_CODES
+from .presets import DEFAULT_PRESET, OVERRIDES, PRESETS
 from .types import Options
-from .writers import FORMATS
+from .writers import FORMATS, SPEAKER_LABELS, ExportOptions
 
 MAX_SPEAKERS = 50
 
@@ -82,7 +83,46 @@ class JobOptions(BaseModel):
         )
 
 
-class HandlerInput(JobOptions):
+class ExportFields(BaseModel):
+    """How exports look: the subtitle preset, its limits overridden, SRT labels, karaoke VTT."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    subtitle_style: str = Field(DEFAULT_PRESET, description="a subtitle preset: netflix or bbc")
+    max_line_chars: Optional[int] = Field(None, ge=10, le=200)
+    max_lines: Optional[int] = Field(None, ge=1, le=5)
+    min_cue_seconds: Optional[float] = Field(None, ge=0, le=10)
+    max_cue_seconds: Optional[float] = Field(None, ge=1, le=60)
+    max_cps: Optional[float] = Field(None, ge=1, le=100)
+    min_gap_seconds: Optional[float] = Field(None, ge=0, le=2)
+    speaker_labels: str = Field("bracket", description="SRT speaker labels: bracket, colon or none")
+    highlight_words: bool = False
+
+    @field_validator("subtitle_style", "speaker_labels")
+    @classmethod
+    def _choice(cls, value: str, info) -> str:
+        choices = PRESETS if info.field_name == "subtitle_style" else SPEAKER_LABELS
+        key = value.strip().lower()
+        if key not in choices:
+            raise PydanticCustomError(ErrorCode.INVALID_INPUT, "unknown {field} {value}: use one of {choices}",
+                                      {"field": info.field_name, "value": repr(value),
+                                       "choices": ", ".join(choices)})
+        return key
+
+    @model_validator(mode="after")
+    def _limits(self) -> "ExportFields":
+        try:
+            self.to_export()
+        except ValueError as exc:
+            raise PydanticCustomError(ErrorCode.INVALID_INPUT, "{error}", {"error": str(exc)}) from None
+        return self
+
+    def to_export(self, title: str = "transcript") -> ExportOptions:
+        overrides = {name: getattr(self, name) for name in OVERRIDES if getattr(self, name) is not None}
+        return ExportOptions(self.subtitle_style, overrides, self.speaker_labels, self.highlight_words, title)
+
+
+class HandlerInput(JobOptions, ExportFields):
     """The RunPod job input."""
 
     audio_url: Optional[str] = Field(None, max_length=8192)

@@ -7,6 +7,7 @@ reused by every job.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import threading
@@ -22,7 +23,7 @@ from .progress import throttled
 from .schema import HandlerInput, parse
 from .settings import Settings, get_settings
 from .types import ProgressHook, Result, Stage
-from .writers import render, result_to_dict
+from .writers import ExportOptions, SUBTITLE_FORMATS, get_writer, lint_report, render, render_bytes, result_to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
         with fetched_audio(pipeline.settings, url=request.audio_url,
                            data_base64=request.audio_base64) as path:
             result = pipeline.transcribe_file(path, options, _progress_hook(job))
-        output = build_output(result, request.output_format, time.perf_counter() - started)
+        output = build_output(result, request.output_format, time.perf_counter() - started,
+                              request.to_export())
         logger.info("job %s done: %.1f s of audio in %.1f s", job_id, result.duration,
                     output["processing_time"])
         return output
@@ -70,14 +72,21 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
         return out
 
 
-def build_output(result: Result, output_format: str, processing_time: float) -> dict[str, Any]:
-    """The job output: the JSON document, or the subtitles plus the same metadata."""
+def build_output(result: Result, output_format: str, processing_time: float,
+                 export: Optional[ExportOptions] = None) -> dict[str, Any]:
+    """The job output: the JSON document, or the export plus the same metadata: text formats
+    in ``subtitles`` (SRT/VTT with their ``subtitle_lint``), binary ones in ``file_base64``."""
     document = result_to_dict(result)
     if output_format == "json":
         output = document
     else:
         output = {k: v for k, v in document.items() if k != "transcription"}
-        output["subtitles"] = render(result, output_format)
+        if get_writer(output_format).binary:
+            output["file_base64"] = base64.b64encode(render_bytes(result, output_format, export)).decode("ascii")
+        else:
+            output["subtitles"] = render(result, output_format, export)
+        if output_format in SUBTITLE_FORMATS:
+            output["subtitle_lint"] = lint_report(result, output_format, export)
     output["output_format"] = output_format
     output["processing_time"] = round(processing_time, 3)
     return output

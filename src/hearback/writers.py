@@ -1,37 +1,68 @@
-"""Turn a :class:`~hearback.types.Result` into JSON, SRT, WebVTT or plain text.
+"""Turn a :class:`~hearback.types.Result` into JSON, SRT, WebVTT, text, TSV, RTTM or DOCX.
 
-Modelled on openai-whisper's ``whisper/utils.py``: one writer class per format,
-each writing to any text file object, and (as whisperX's ``get_writer``) one
-registry of them, :data:`WRITERS`, which is the list of output formats every entry
-point uses. Where subtitles break is decided in ``cues.py``; this module only
-formats. Every time is rounded once to a whole millisecond
-(:func:`~hearback.cues.to_ms`) and then formatted, so the JSON document and the
-subtitles never disagree by a millisecond.
+Modelled on openai-whisper's ``whisper/utils.py``: one writer class per format, and (as
+whisperX's ``get_writer``) one registry of them, :data:`WRITERS`, which is the list of
+output formats every entry point uses. Where subtitles break and when they show is
+decided in ``cues.py`` within a preset (``presets.py``); this module only formats.
+Text formats write to a text file object; a binary one (``binary = True``: DOCX) to a
+binary file object. Every time is rounded once to a whole millisecond
+(:func:`~hearback.cues.to_ms`), so the JSON document and the exports never disagree.
 
-A new format is one :class:`ResultWriter` subclass, one line in :data:`WRITERS`,
-and its description in SPECS.md.
+A new format is one :class:`ResultWriter` subclass, one line in :data:`WRITERS`, and its
+description in SPECS.md.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
-import math
-from typing import Any, Optional, TextIO
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, BinaryIO, Mapping, Optional, TextIO
 
-from .cues import Cue, CueLimits, build_cues, speaker_runs, to_ms
-from .types import Notice, Result, Segment, Word
+from .cues import Cue, CueLine, build_cues, to_ms
+from .cuetokens import segment_runs
+from .document import result_from_dict, result_to_dict
+from .presets import DEFAULT_PRESET, CueLimits, preset_limits
+from .sublint import LintReport, lint
+from .types import Result
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ExportOptions", "FORMATS", "WRITERS", "SPEAKER_LABELS", "expand_formats", "get_writer",
+           "render", "render_bytes", "result_from_dict", "result_to_dict", "speaker_turns"]
 
-# --------------------------------------------------------------------------- times
+#: how SRT shows a speaker where the speaker changes: a template, or None for no label
+SPEAKER_LABELS: dict[str, Optional[str]] = {"bracket": "[{}] ", "colon": "{}: ", "none": None}
 
 
-def _seconds(seconds: float) -> float:
-    """Seconds rounded to the millisecond, as the JSON document carries them."""
-    return to_ms(seconds) / 1000.0
+@dataclass(frozen=True)
+class ExportOptions:
+    """How a result is exported (every field has the default the service uses)."""
+
+    #: the subtitle preset (``presets.PRESETS``)
+    subtitle_style: str = DEFAULT_PRESET
+    #: limits that replace the preset's (``presets.OVERRIDES``)
+    overrides: Mapping[str, float] = field(default_factory=dict)
+    #: how SRT labels a speaker where the speaker changes (a key of :data:`SPEAKER_LABELS`)
+    speaker_labels: str = "bracket"
+    #: karaoke WebVTT: a timestamp before every word after a cue's first
+    highlight_words: bool = False
+    #: the recording's name: the DOCX title and the RTTM file id
+    title: str = "transcript"
+    #: the date the DOCX shows (None: today)
+    on: Optional[date] = None
+
+    def __post_init__(self) -> None:
+        if self.speaker_labels not in SPEAKER_LABELS:
+            raise ValueError(f"speaker_labels must be one of {', '.join(SPEAKER_LABELS)}")
+        preset_limits(self.subtitle_style, None, self.overrides)  # fail early on a bad preset
+
+    def limits(self, language: Optional[str]) -> CueLimits:
+        return preset_limits(self.subtitle_style, language, self.overrides)
 
 
 def _timestamp(ms: int, decimal_marker: str) -> str:
@@ -42,118 +73,84 @@ def _timestamp(ms: int, decimal_marker: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_marker}{millis:03d}"
 
 
-# --------------------------------------------------------------------------- JSON
-
-
-def _round_probability(value: Optional[float]) -> Optional[float]:
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, 4) if math.isfinite(value) else None
-
-
-def result_to_dict(result: Result) -> dict[str, Any]:
-    """The JSON document of the service contract (see SPECS.md), without the caller's extras."""
-    segments = []
-    for seg in result.segments:
-        segments.append({
-            "start": _seconds(seg.start),
-            "end": _seconds(seg.end),
-            "text": seg.text.strip(),
-            "speaker": seg.speaker,
-            "words": [
-                {
-                    "word": w.word.strip(),
-                    "start": _seconds(w.start),
-                    "end": _seconds(w.end),
-                    "speaker": w.speaker,
-                    "probability": _round_probability(w.probability),
-                    "speaker_inferred": bool(w.speaker_inferred),
-                    "overlap": bool(w.overlap),
-                }
-                for w in seg.words
-            ],
-        })
-    return {
-        "transcription": {"text": result.text, "segments": segments},
-        "speakers": list(result.speakers),
-        "language": result.language,
-        "language_probability": _round_probability(result.language_probability),
-        "duration": _seconds(result.duration),
-        "warnings": [_notice(n) for n in result.warnings],
-    }
-
-
-def _notice(notice: Notice) -> dict[str, Any]:
-    out: dict[str, Any] = {"code": notice.code, "message": notice.message}
-    if notice.start is not None:
-        out["start"] = _seconds(notice.start)
-    if notice.end is not None:
-        out["end"] = _seconds(notice.end)
-    return out
-
-
-def result_from_dict(document: dict[str, Any]) -> Result:
-    """The :class:`Result` a JSON document (:func:`result_to_dict`) describes: every format
-    renders from it exactly as from the original (times are already whole milliseconds).
-    Stored jobs keep the document and render exports from it on demand."""
-    segments = tuple(
-        Segment(seg["start"], seg["end"], seg["text"], speaker=seg["speaker"], words=tuple(
-            Word(w["word"], w["start"], w["end"], w["probability"], w["speaker"],
-                 w["speaker_inferred"], w["overlap"])
-            for w in seg["words"]))
-        for seg in document["transcription"]["segments"])
-    return Result(
-        segments=segments, language=document["language"], duration=document["duration"],
-        speakers=tuple(document["speakers"]), language_probability=document["language_probability"],
-        warnings=tuple(Notice(n["code"], n["message"], n.get("start"), n.get("end"))
-                       for n in document.get("warnings", ())),
-    )
+def speaker_turns(result: Result) -> list[tuple[Optional[str], int, int, str]]:
+    """(speaker, start ms, end ms, text) per speaker turn: consecutive stretches of the same
+    speaker joined; without a speaker (diarization off) every segment is a turn of its own."""
+    turns: list[tuple[Optional[str], int, int, str]] = []
+    for segment in result.segments:
+        for speaker, tokens in segment_runs(segment):
+            text = "".join(t.sep + t.text for t in tokens).strip()
+            start, end = to_ms(tokens[0].start), to_ms(max(t.end for t in tokens))
+            if speaker is not None and turns and turns[-1][0] == speaker:
+                prev = turns[-1]
+                turns[-1] = (speaker, prev[1], max(prev[2], end), f"{prev[3]} {text}")
+            else:
+                turns.append((speaker, start, end, text))
+    return turns
 
 
 # --------------------------------------------------------------------------- writers
 
 
 class ResultWriter:
-    """Writes a :class:`Result` in one format to a text file object."""
+    """Writes a :class:`Result` in one format."""
 
     #: the file name extension (without the dot) of what it writes
     extension: str = ""
+    #: the HTTP media type of what it writes
+    media_type: str = "text/plain; charset=utf-8"
+    #: True: :meth:`write_binary` to a binary file; False: :meth:`write` to a text file
+    binary: bool = False
+
+    def __init__(self, options: Optional[ExportOptions] = None) -> None:
+        self.options = options or ExportOptions()
 
     def write(self, result: Result, file: TextIO) -> None:
-        raise NotImplementedError  # abstract: every format's writer below implements it
+        raise NotImplementedError  # abstract: every text format's writer implements it
+
+    def write_binary(self, result: Result, file: BinaryIO) -> None:
+        """A text format as UTF-8 bytes; binary formats override this."""
+        buffer = io.StringIO()
+        self.write(result, buffer)
+        file.write(buffer.getvalue().encode("utf-8"))
 
 
 class JsonWriter(ResultWriter):
     """The JSON document of :func:`result_to_dict`, UTF-8 as is."""
 
-    extension = "json"
+    extension, media_type = "json", "application/json"
 
     def write(self, result: Result, file: TextIO) -> None:
         json.dump(result_to_dict(result), file, ensure_ascii=False)
 
 
 class _SubtitleWriter(ResultWriter):
-    """A format of timed cues, laid out by :func:`~hearback.cues.build_cues`."""
+    """A format of timed cues, laid out by :func:`~hearback.cues.build_cues` within a preset."""
 
-    def __init__(self, limits: CueLimits = CueLimits()) -> None:
-        self.limits = limits
+    def label(self, speaker: str) -> str:
+        return ""
 
     def cues(self, result: Result) -> list[Cue]:
-        return build_cues(result, self.limits)
+        return build_cues(result, self.options.limits(result.language), self.label)
+
+    def lint(self, result: Result) -> LintReport:
+        """The cues this writer writes, against the rules of its preset."""
+        return lint(self.cues(result), self.options.limits(result.language), self.options.subtitle_style)
 
 
 class SrtWriter(_SubtitleWriter):
-    """SubRip: numbered cues, ``HH:MM:SS,mmm``, ``[SPEAKER_00] text``."""
+    """SubRip: numbered cues, ``HH:MM:SS,mmm``, the speaker's label where the speaker changes."""
 
-    extension = "srt"
+    extension, media_type = "srt", "application/x-subrip; charset=utf-8"
+
+    def label(self, speaker: str) -> str:
+        template = SPEAKER_LABELS[self.options.speaker_labels]
+        return template.format(speaker) if template else ""
 
     def write(self, result: Result, file: TextIO) -> None:
         for number, cue in enumerate(self.cues(result), start=1):
             # "-->" inside the text would read as a timing line
             body = "\n".join(line.replace("-->", "->") for line in cue.lines)
-            if cue.speaker is not None:
-                body = f"[{cue.speaker}] {body}"
             file.write(f"{number}\n{_timestamp(cue.start_ms, ',')} --> "
                        f"{_timestamp(cue.end_ms, ',')}\n{body}\n\n")
 
@@ -163,39 +160,94 @@ def _vtt_escape(text: str) -> str:
 
 
 class VttWriter(_SubtitleWriter):
-    """WebVTT: ``HH:MM:SS.mmm``, speakers as voice spans ``<v SPEAKER_00>text</v>``."""
+    """WebVTT: ``HH:MM:SS.mmm``, every cue in voice spans ``<v SPEAKER_00>text</v>``; with
+    ``highlight_words``, a timestamp tag before each word after the first (karaoke)."""
 
-    extension = "vtt"
+    extension, media_type = "vtt", "text/vtt; charset=utf-8"
+
+    def _spoken(self, line: CueLine, cue: Cue, last_ms: int) -> tuple[str, int]:
+        """A line's words, escaped; with ``highlight_words`` a timestamp before each word that
+        starts strictly after ``last_ms`` and inside the cue. Returns the text and the last
+        timestamp written."""
+        if not self.options.highlight_words:
+            return _vtt_escape(line.spoken), last_ms
+        out = []
+        for word in line.words:
+            if last_ms < word.start_ms < cue.end_ms:  # timestamps rise strictly inside the cue
+                out.append(f"{word.sep}<{_timestamp(word.start_ms, '.')}>{_vtt_escape(word.text)}")
+                last_ms = word.start_ms
+            else:
+                out.append(_vtt_escape(word.sep + word.text))
+        return "".join(out), last_ms
+
+    def _body(self, cue: Cue) -> str:
+        lines, last_ms = [], cue.start_ms
+        for part in cue.parts:
+            spoken, last_ms = self._spoken(part, cue, last_ms)
+            lines.append(_vtt_escape(part.prefix) + spoken)
+        if cue.speaker is None:
+            return "\n".join(lines)
+        if cue.dual:
+            return "\n".join(f"<v {_vtt_escape(p.speaker or '')}>{line}</v>" for p, line in zip(cue.parts, lines))
+        return f"<v {_vtt_escape(cue.speaker)}>" + "\n".join(lines) + "</v>"
 
     def write(self, result: Result, file: TextIO) -> None:
         file.write("WEBVTT\n\n")
         for cue in self.cues(result):
-            body = "\n".join(_vtt_escape(line) for line in cue.lines)
-            if cue.speaker is not None:
-                body = f"<v {_vtt_escape(cue.speaker)}>{body}</v>"
-            file.write(f"{_timestamp(cue.start_ms, '.')} --> {_timestamp(cue.end_ms, '.')}\n{body}\n\n")
+            file.write(f"{_timestamp(cue.start_ms, '.')} --> {_timestamp(cue.end_ms, '.')}\n{self._body(cue)}\n\n")
 
 
 class TxtWriter(ResultWriter):
-    """Plain text: one line per speaker turn, ``SPEAKER_00: text``.
-
-    Consecutive stretches of the same speaker are one turn; without a speaker
-    (diarization off) every segment is a line of its own.
-    """
+    """Plain text: one line per speaker turn (:func:`speaker_turns`), ``SPEAKER_00: text``."""
 
     extension = "txt"
 
     def write(self, result: Result, file: TextIO) -> None:
-        turns: list[tuple[Optional[str], list[str]]] = []
-        for segment in result.segments:
-            for speaker, text in speaker_runs(segment):
-                if speaker is not None and turns and turns[-1][0] == speaker:
-                    turns[-1][1].append(text)
-                else:
-                    turns.append((speaker, [text]))
-        for speaker, texts in turns:
-            text = " ".join(texts)
+        for speaker, _start, _end, text in speaker_turns(result):
             file.write(f"{speaker}: {text}\n" if speaker is not None else f"{text}\n")
+
+
+class TsvWriter(ResultWriter):
+    """Tab-separated, a header then one row per speaker turn: start and end in whole
+    milliseconds, speaker ("" when diarization is off), text (CSV-quoted when it must be)."""
+
+    extension, media_type = "tsv", "text/tab-separated-values; charset=utf-8"
+
+    def write(self, result: Result, file: TextIO) -> None:
+        rows = csv.writer(file, delimiter="\t", lineterminator="\n")
+        rows.writerow(["start", "end", "speaker", "text"])
+        for speaker, start, end, text in speaker_turns(result):
+            rows.writerow([start, end, speaker or "", text])
+
+
+class RttmWriter(ResultWriter):
+    """RTTM: the diarization's own turns (overlap included), one ``SPEAKER`` line each;
+    empty without diarization. The file id is the title, spaces made underscores."""
+
+    extension = "rttm"
+
+    def write(self, result: Result, file: TextIO) -> None:
+        uri = re.sub(r"\s+", "_", self.options.title.strip()) or "transcript"
+        for turn in result_to_dict(result)["turns"]:
+            start_ms, end_ms = round(turn["start"] * 1000), round(turn["end"] * 1000)
+            file.write(f"SPEAKER {uri} 1 {start_ms / 1000:.3f} {(end_ms - start_ms) / 1000:.3f} "
+                       f"<NA> <NA> {turn['speaker']} <NA> <NA>\n")
+
+
+class DocxWriter(ResultWriter):
+    """A meeting transcript for people (``docx_export.py``)."""
+
+    extension = "docx"
+    media_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    binary = True
+
+    def write(self, result: Result, file: TextIO) -> None:
+        raise ValueError("docx is a binary format: use write_binary")
+
+    def write_binary(self, result: Result, file: BinaryIO) -> None:
+        from .docx_export import write_docx
+
+        write_docx(result, file, self.options.title, self.options.on or date.today(), speaker_turns(result))
 
 
 # --------------------------------------------------------------------------- registry
@@ -206,10 +258,16 @@ WRITERS: dict[str, type[ResultWriter]] = {
     "srt": SrtWriter,
     "vtt": VttWriter,
     "txt": TxtWriter,
+    "tsv": TsvWriter,
+    "rttm": RttmWriter,
+    "docx": DocxWriter,
 }
 
 #: the output formats, in the order of :data:`WRITERS`
 FORMATS: tuple[str, ...] = tuple(WRITERS)
+
+#: the formats laid out in cues, which carry a lint report
+SUBTITLE_FORMATS: tuple[str, ...] = tuple(k for k, w in WRITERS.items() if issubclass(w, _SubtitleWriter))
 
 #: the name that stands for every format at once
 ALL = "all"
@@ -236,13 +294,29 @@ def expand_formats(name: str) -> tuple[str, ...]:
     return (_format_key(name),)
 
 
-def get_writer(fmt: str) -> ResultWriter:
+def get_writer(fmt: str, options: Optional[ExportOptions] = None) -> ResultWriter:
     """The writer for ``fmt`` (one of :data:`FORMATS`, any case)."""
-    return WRITERS[_format_key(fmt)]()
+    return WRITERS[_format_key(fmt)](options)
 
 
-def render(result: Result, fmt: str) -> str:
-    """``result`` in format ``fmt``, as a string."""
+def render(result: Result, fmt: str, options: Optional[ExportOptions] = None) -> str:
+    """``result`` in text format ``fmt``, as a string (ValueError for a binary format)."""
+    writer = get_writer(fmt, options)
+    if writer.binary:
+        raise ValueError(f"{fmt} is a binary format: use render_bytes")
     buffer = io.StringIO()
-    get_writer(fmt).write(result, buffer)
+    writer.write(result, buffer)
     return buffer.getvalue()
+
+
+def render_bytes(result: Result, fmt: str, options: Optional[ExportOptions] = None) -> bytes:
+    """``result`` in format ``fmt`` as bytes (text formats as UTF-8)."""
+    buffer = io.BytesIO()
+    get_writer(fmt, options).write_binary(result, buffer)
+    return buffer.getvalue()
+
+
+def lint_report(result: Result, fmt: str, options: Optional[ExportOptions] = None) -> Optional[dict[str, Any]]:
+    """The lint report of subtitle format ``fmt`` (None for a format without cues)."""
+    writer = get_writer(fmt, options)
+    return writer.lint(result).to_dict() if isinstance(writer, _SubtitleWriter) else None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs import Job, JobRunner
 from ..pipeline import Pipeline
-from ..schema import JobOptions, parse
+from ..presets import DEFAULT_PRESET
+from ..schema import ExportFields, JobOptions, parse
+from ..writers import ExportOptions
 from ..types import Options
 from .settings import ServerSettings
 from .uploads import UploadForm
@@ -74,3 +76,55 @@ def form_options(form: UploadForm, *, diarize: bool) -> Options:
         **{name: _form_int(form, name) for name in ("min_speakers", "max_speakers", "num_speakers")},
         "diarize": diarize,
     }).to_options()
+
+
+#: The export fields a transcription form may carry (``hearback.schema.ExportFields``).
+EXPORT_FIELDS = ("subtitle_style", "max_line_chars", "max_lines", "min_cue_seconds", "max_cue_seconds",
+                 "max_cps", "min_gap_seconds", "speaker_labels", "highlight_words")
+
+
+def form_export(form: UploadForm, title: str = "transcript") -> ExportOptions:
+    """How exports of a transcription request look, from its form fields."""
+    fields: dict = {}
+    for name in EXPORT_FIELDS:
+        kind = ExportFields.model_fields[name].annotation
+        if name == "highlight_words":
+            value = form_flag(form, name)
+        elif kind in (Optional[int], int):
+            value = _form_int(form, name)
+        elif kind in (Optional[float], float):
+            value = _form_number(form, name)
+        else:
+            value = form.value(name)
+        if value is not None:
+            fields[name] = value
+    return parse(ExportFields, fields).to_export(title)
+
+
+def _form_number(form: UploadForm, name: str) -> Optional[float]:
+    value = form.value(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise HearbackError(ErrorCode.INVALID_INPUT, f"{name}: must be a number") from None
+
+
+def _export_fields(param):
+    """A dependency reading :class:`~hearback.schema.ExportFields` from form fields or the query."""
+
+    def read(subtitle_style: str = param(DEFAULT_PRESET), max_line_chars: Optional[int] = param(None),
+             max_lines: Optional[int] = param(None), min_cue_seconds: Optional[float] = param(None),
+             max_cue_seconds: Optional[float] = param(None), max_cps: Optional[float] = param(None),
+             min_gap_seconds: Optional[float] = param(None), speaker_labels: str = param("bracket"),
+             highlight_words: bool = param(False)) -> ExportOptions:
+        given = dict(locals())
+        fields = {k: v for k, v in given.items() if v is not None}
+        return parse(ExportFields, fields).to_export()
+
+    return read
+
+
+#: export options sent in the query (``GET /v1/jobs/{id}/result``)
+ExportQueryDep = Annotated[ExportOptions, Depends(_export_fields(Query))]

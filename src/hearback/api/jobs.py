@@ -4,16 +4,18 @@ worker pool are ``hearback.jobs``."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 
 from ..errors import ErrorCode, HearbackError
 from ..fetch import check_url
 from ..jobs import JobStatus
 from ..writers import FORMATS, render
-from .deps import JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options
+from .deps import ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options
+from .openai_format import export_response
 from .uploads import OPTION_FIELDS, form_schema, read_form
 
 router = APIRouter(prefix="/v1/jobs")
@@ -52,15 +54,15 @@ async def get_job(job: JobDep):
 
 
 @router.get("/{job_id}/result")
-async def job_result(job: JobDep, jobs: JobsDep, format: str = "json"):
+async def job_result(job: JobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
     if job.status != JobStatus.SUCCEEDED:
         raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
-    text = render(jobs.store.result(job.id), format)
+    result = jobs.store.result(job.id)
     if format == "json":
-        return JSONResponse(json.loads(text))
-    return PlainTextResponse(text)
+        return JSONResponse(json.loads(render(result, format)))
+    return export_response(result, format, replace(export, title=f"job-{job.id}"))
 
 
 @router.delete("/{job_id}")

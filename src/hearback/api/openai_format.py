@@ -2,7 +2,8 @@
 
 ``json`` and ``text`` as OpenAI gives them; ``srt``/``vtt`` from Hearback's writers;
 ``verbose_json`` with OpenAI's segment fields plus ``speaker`` (and ``words[]`` when asked);
-``diarized_json`` as ``gpt-4o-transcribe-diarize`` returns it.
+``diarized_json`` as ``gpt-4o-transcribe-diarize`` returns it; Hearback's own exports
+``tsv``, ``rttm`` and ``docx`` where OpenAI's list leaves room.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from fastapi.responses import PlainTextResponse, Response
 from .. import languages
 from ..errors import ErrorCode, HearbackError
 from ..types import Result
-from ..writers import render
+from ..writers import FORMATS, ExportOptions, get_writer, render_bytes
 
+#: the writers' formats the endpoint answers with as they are (OpenAI's own json and text
+#: are other shapes: the text alone)
+EXPORTS = tuple(f for f in FORMATS if f not in ("json", "txt"))
 #: Formats whose answer shows speakers: diarization is on for them unless the request says.
-WITH_SPEAKERS = ("diarized_json", "srt", "vtt", "verbose_json")
+WITH_SPEAKERS = ("diarized_json", "verbose_json", *EXPORTS)
 RESPONSE_FORMATS = ("json", "text", *WITH_SPEAKERS)
 
 
@@ -27,11 +31,12 @@ def check_format(response_format: str) -> None:
                             f"response_format must be one of {', '.join(RESPONSE_FORMATS)}")
 
 
-def respond(result: Result, response_format: str, granularities: set[str]) -> Response | dict[str, Any]:
+def respond(result: Result, response_format: str, granularities: set[str],
+            export: ExportOptions) -> Response | dict[str, Any]:
     if response_format == "text":
         return PlainTextResponse(result.text + "\n")
-    if response_format in ("srt", "vtt"):
-        return PlainTextResponse(render(result, response_format))
+    if response_format in EXPORTS:
+        return export_response(result, response_format, export)
     if response_format == "json":
         return {"text": result.text}
     if response_format == "diarized_json":
@@ -65,3 +70,11 @@ def _verbose(result: Result, granularities: set[str]) -> dict[str, Any]:
         verbose["words"] = [{"word": w.word, "start": w.start, "end": w.end, "speaker": w.speaker}
                             for s in result.segments for w in s.words]
     return verbose
+
+
+def export_response(result: Result, fmt: str, export: ExportOptions) -> Response:
+    """One of the writers' formats, with its media type (a binary one as an attachment)."""
+    writer = get_writer(fmt, export)
+    headers = ({"Content-Disposition": f'attachment; filename="{export.title}.{writer.extension}"'}
+               if writer.binary else None)
+    return Response(render_bytes(result, fmt, export), media_type=writer.media_type, headers=headers)

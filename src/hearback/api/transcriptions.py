@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from ..errors import ErrorCode, HearbackError
 from ..tempdirs import job_tempdir
 from . import openai_format
-from .deps import PipelineDep, SettingsDep, form_flag, form_options
+from .deps import PipelineDep, SettingsDep, EXPORT_FIELDS, form_export, form_flag, form_options
 from .uploads import OPTION_FIELDS, UploadForm, form_schema, read_form
 
 router = APIRouter(prefix="/v1")
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/audio/transcriptions", openapi_extra=form_schema(
     "model", "response_format", "temperature", "timestamp_granularities[]", *OPTION_FIELDS,
-    file_required=True))
+    *EXPORT_FIELDS, file_required=True))
 async def transcriptions(request: Request, pipeline: PipelineDep, settings: SettingsDep):
     with job_tempdir() as folder:
         form = await read_form(request, folder / "upload", settings.max_download_bytes)
@@ -31,13 +31,14 @@ async def transcriptions(request: Request, pipeline: PipelineDep, settings: Sett
         response_format = form.value("response_format") or "json"
         openai_format.check_format(response_format)
         _check_temperature(form)  # accepted and ignored; `model` too: the server runs its own
+        export = form_export(form)
         diarize = form_flag(form, "diarize")
         wants_speakers = response_format in openai_format.WITH_SPEAKERS
         options = form_options(form, diarize=wants_speakers if diarize is None else diarize)
         pipeline.check(options)
         result = await asyncio.to_thread(pipeline.transcribe_file, form.file, options)
     granularities = set(form.values("timestamp_granularities[]")) or {"segment"}
-    return openai_format.respond(result, response_format, granularities)
+    return openai_format.respond(result, response_format, granularities, export)
 
 
 def _check_temperature(form: UploadForm) -> None:

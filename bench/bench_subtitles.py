@@ -1,0 +1,141 @@
+"""Subtitles against their preset, on every recording of the public set.
+
+    python -m bench.bench_subtitles [--style netflix] [--minutes 10]
+
+The full pipeline (Whisper base, embedded diarizer; language given) on the pyannote sample,
+the 13 AMI clips, the 10 FLEURS-en and 10 FLEURS-fr clips and the 10-minute meeting built from
+the shared English clips (evaluation/variants.py). For each SRT and VTT: parsed back with ``srt`` /
+``webvtt-py`` and linted by :func:`independent_lint` (written here, not Hearback's lint, which
+must agree with it); the words of the cues against the JSON's words (in order, none lost or
+doubled; each word's start inside its cue, give or take the lead-in); reading-speed breaks
+explained (:func:`why_too_fast`): the speech itself is too fast, the SRT label tips it over,
+or the neighbouring cues leave no room. For the sample and the
+AMI clips, the DER of the RTTM export read back equals the DER of the diarization's turns.
+Writes bench/results/subtitles.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from bench import TESTDATA, setup_logging, write_results
+
+from pyannote.metrics.diarization import DiarizationErrorRate
+
+from evaluation.der import to_annotation
+from evaluation.subcheck import cue_words, independent_lint, srt_cues, strip_prefix, vtt_cues, word_check
+from evaluation.testdata import public_set, read_rttm
+from evaluation.variants import english_meeting
+from hearback.decode import decode
+from hearback.pipeline import Pipeline
+from hearback.settings import Settings
+from hearback.sublint import RULES
+from hearback.types import Options
+from hearback.writers import ExportOptions, lint_report, render, result_to_dict
+
+logger = logging.getLogger(__name__)
+
+HARD = [r.name for r in RULES if r.hard]
+
+
+def why_too_fast(cues, words, limits) -> tuple[int, int, int]:
+    """Why cues break the reading speed: (the speech itself: the cue's spoken characters over
+    its words' span plus the whole lead-in and lead-out are still over max_cps; the SRT label
+    or dual-speaker dash alone tips it over; no room: the neighbouring cues' words leave the
+    cue less time than the lead-in and lead-out would give)."""
+    speech = label = room = 0
+    for (start, end, lines), taken in zip(cues, words or [[] for _ in cues]):
+        seconds = max((end - start) / 1000, 1e-3)
+        shown = sum(len(line) for line in lines)
+        if shown / seconds <= limits.max_cps or not taken:
+            continue
+        spoken = sum(len(strip_prefix(line)) for line in lines)
+        span = (max(w[2] for w in taken) - min(w[1] for w in taken)) / 1000
+        if spoken / (span + limits.lead_in_seconds + limits.lead_out_seconds) > limits.max_cps:
+            speech += 1
+        elif spoken / seconds <= limits.max_cps:
+            label += 1
+        else:
+            room += 1
+    return speech, label, room
+
+
+def recordings(minutes: float):
+    """(name, kind, language, audio or path, rttm, uri, uem) for every recording of the public set."""
+    for uri, path, rttm, uem in public_set(TESTDATA):
+        yield uri, "conversation", "en", path, rttm, uem
+    for lang in ("en", "fr"):
+        for path in sorted((TESTDATA / "asr" / "fleurs").glob(f"{lang}-*.ogg")):
+            yield path.stem, "read", lang, path, None, None
+    yield f"meeting ({minutes:g} min)", "conversation", "en", english_meeting(TESTDATA, minutes).audio, None, None
+
+
+def run(style: str, minutes: float) -> tuple[list[str], dict]:
+    pipeline = Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded"))
+    options = ExportOptions(style)
+    rows, totals = [], {"conversation": {}, "read": {}}
+    for name, kind, lang, source, rttm, uem in recordings(minutes):
+        started = time.perf_counter()
+        audio = decode(source) if isinstance(source, Path) else source
+        result = pipeline.transcribe(audio, Options(language=lang))
+        limits, document = options.limits(lang), result_to_dict(result)
+        lead = round(limits.lead_in_seconds * 1000) + round(limits.min_gap_seconds * 1000) + 1
+        der = ""
+        if rttm is not None:
+            metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+            reference = read_rttm(rttm, None if name == "sample" else name)
+            export = Path("/tmp") / f"hearback-bench-{name}.rttm"
+            export.write_text(render(result, "rttm", ExportOptions(title=name)), encoding="utf-8")
+            via_file = metric(reference, read_rttm(export, name), uem=uem)
+            direct = metric(reference, to_annotation(result.diarization.turns), uem=uem)
+            export.unlink()
+            der = f"{via_file:.3f}" + ("" if abs(via_file - direct) < 1e-9 else f" (turns: {direct:.3f})")
+        for fmt, parse in (("srt", srt_cues), ("vtt", vtt_cues)):
+            cues = parse(render(result, fmt, options))
+            breaks = independent_lint(cues, limits)
+            ours = lint_report(result, fmt, options)["breaks"]
+            same, outside, n_words = word_check(cues, document, lead)
+            why = why_too_fast(cues, cue_words(cues, document), limits)
+            hard, n = sum(breaks[h] for h in HARD), max(len(cues), 1)
+            rows.append(f"| {name} | {lang} | {fmt} | {len(cues)} | {hard} | "
+                        f"{breaks['max_cps']} ({100 * breaks['max_cps'] / n:.0f}%) | {why[0]} / {why[1]} / {why[2]} | "
+                        f"{breaks['min_cue_seconds']} ({100 * breaks['min_cue_seconds'] / n:.0f}%) | "
+                        f"{'yes' if breaks == ours else 'NO'} | {'yes' if same else 'NO'} | {outside}/{n_words} | "
+                        f"{der if fmt == 'srt' else ''} |")
+            acc = totals[kind].setdefault(fmt, dict.fromkeys(
+                ("cues", "hard", "cps", "speech", "label", "room", "min", "outside", "words"), 0))
+            for key, value in (("cues", len(cues)), ("hard", hard), ("cps", breaks["max_cps"]), ("speech", why[0]),
+                               ("label", why[1]), ("room", why[2]), ("min", breaks["min_cue_seconds"]),
+                               ("outside", outside), ("words", n_words)):
+                acc[key] += value
+        logger.warning("%s: %.1f s", name, time.perf_counter() - started)
+    return rows, totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--style", default="netflix")
+    parser.add_argument("--minutes", type=float, default=10.0)
+    args = parser.parse_args()
+    setup_logging()
+    rows, totals = run(args.style, args.minutes)
+    head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast / label / no room "
+            "| min duration breaks | Hearback's lint agrees | words = JSON words | word start outside its cue "
+            "| DER via RTTM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    summary = ["| set | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast / label / no room "
+               "| min duration breaks | word starts outside their cue |", "|---|---|---|---|---|---|---|---|"]
+    for kind, by_format in totals.items():
+        for fmt, t in by_format.items():
+            n = max(t["cues"], 1)
+            summary.append(f"| {kind} | {fmt} | {t['cues']} | {t['hard']} | {t['cps']} ({100 * t['cps'] / n:.1f}%) | "
+                           f"{t['speech']} / {t['label']} / {t['room']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
+    text = "\n".join(summary + [""] + head + rows)
+    write_results(__spec__.name, "subtitles", f"Preset `{args.style}`, Whisper base + embedded diarizer, "
+                  "language given, 2 CPU cores.\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()
