@@ -15,6 +15,7 @@ import logging
 import os
 import resource
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,11 +31,20 @@ from evaluation.testdata import testdata_dir  # noqa: E402  (after the environme
 TESTDATA = testdata_dir()
 #: Where each benchmark writes its full table.
 RESULTS = REPO / "bench" / "results"
+#: Prefix of the benchmarks' temporary folders. Not "hearback-": a Hearback worker or server
+#: starting meanwhile removes unlocked hearback-* folders as crash leftovers (hearback.tempdirs),
+#: which would pull a running benchmark's files away.
+TEMP_PREFIX = "bench-hearback-"
 
 
 def setup_logging() -> None:
     """Warnings and errors only, so the figures are what a run prints."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+
+def temp_folder() -> tempfile.TemporaryDirectory:
+    """A temporary folder for one benchmark run, removed when its ``with`` block ends."""
+    return tempfile.TemporaryDirectory(prefix=TEMP_PREFIX)
 
 
 def peak_rss_mb() -> float:

@@ -11,11 +11,10 @@ factors, and the embedded backend on variants: mp3 and opus transcodes, white no
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
-from bench import TESTDATA, setup_logging, write_results
+from bench import TESTDATA, setup_logging, temp_folder, write_results
 from evaluation.der import Scorer, der_against_rttm, der_metric, to_annotation
 from evaluation.testdata import public_set
 from evaluation.variants import clip_audio, concatenated_meeting
@@ -93,7 +92,7 @@ def main() -> None:
     for system in systems:
         system.diarize(warm)  # warm-up, not timed
 
-    with tempfile.TemporaryDirectory(prefix="hearback-bench-") as name:
+    with temp_folder() as name:
         folder = Path(name)
         results = {s.name: run_public(s, None, folder) for s in systems}
         falcon = decode(TESTDATA / "diarization" / "falcon-3spk.wav")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import TESTDATA, setup_logging, write_results
+from bench import TEMP_PREFIX, TESTDATA, setup_logging, write_results
 
 CLIPS = ["diarization/pyannote-sample.wav", "asr/misc/jfk-en.flac", "diarization/ami/dev00.flac",
          "asr/fleurs/en-001.ogg"]
@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging()
 
-    temp = Path(tempfile.mkdtemp(prefix="hearback-bench-"))
+    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     tempfile.tempdir = str(temp)  # every job's temp files land here, to be checked at the end
     os.environ.update(WHISPER_MODEL=args.model, DIARIZATION_BACKEND="embedded", DEVICE="cpu")
 

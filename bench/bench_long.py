@@ -17,11 +17,10 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench import REPO, TESTDATA, peak_rss_mb, setup_logging, write_results
+from bench import REPO, TESTDATA, peak_rss_mb, setup_logging, temp_folder, write_results
 
 
 def child(path: Path, model: str, threads: int, out: Path) -> None:
@@ -85,7 +84,7 @@ def main() -> None:
         return
 
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
+    with temp_folder() as folder:
         for minutes in args.minutes:
             rows.append(run(minutes, args.model, args.threads, Path(folder)))
             sys.stderr.write(f"{minutes:g} min done: {rows[-1]['seconds']:.1f} s\n")

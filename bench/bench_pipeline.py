@@ -24,14 +24,13 @@ import gc
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple, Optional
 
 import soundfile
 
-from bench import REPO, TESTDATA, peak_rss_mb, setup_logging, write_results
+from bench import REPO, TESTDATA, peak_rss_mb, setup_logging, temp_folder, write_results
 from evaluation.der import der_against_rttm
 from evaluation.testdata import fleurs_clips, sample_transcript
 from evaluation.variants import english_meeting, words_by_clip
@@ -273,7 +272,7 @@ def main() -> None:
     # Warm-up on one short clip so no run pays first-call costs the others do not.
     pipeline.transcribe_file(items[0][0], Options())
 
-    with tempfile.TemporaryDirectory(prefix="hearback-bench-") as name:
+    with temp_folder() as name:
         folder = Path(name)
         meeting_path = folder / "meeting.flac"
         soundfile.write(meeting_path, meeting.audio.samples, 16000)

@@ -11,13 +11,12 @@ bench/results/profile.md.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import soundfile
 from pyinstrument import Profiler
 
-from bench import TESTDATA, setup_logging, write_results
+from bench import TESTDATA, setup_logging, temp_folder, write_results
 from evaluation.variants import english_meeting
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
@@ -36,7 +35,7 @@ def main() -> None:
     pipeline = Pipeline.load(Settings(whisper_model=args.model, compute_type="int8", device="cpu",
                                       cpu_threads=args.threads, diarization_backend="embedded"))
     pipeline.transcribe_file(TESTDATA / "diarization" / "pyannote-sample.wav", Options(language="en"))
-    with tempfile.TemporaryDirectory() as folder:
+    with temp_folder() as folder:
         path = Path(folder) / "meeting.flac"
         soundfile.write(path, meeting.audio.samples, 16000)
         profiler = Profiler(interval=0.01)

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 PLDA_DIR = Path(__file__).parent.parent / "assets" / "community-1-plda"
 
-#: speaker-diarization-3.1's published parameters (../shared/pyannote/speaker-diarization-3.1.yaml).
+#: speaker-diarization-3.1's published parameters (testdata/pyannote/speaker-diarization-3.1.yaml).
 PARAMS_3_1 = {
     "clustering": {"method": "centroid", "min_cluster_size": 12, "threshold": 0.7045654963945799},
     "segmentation": {"min_duration_off": 0.0},
