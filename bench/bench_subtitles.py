@@ -21,11 +21,9 @@ import logging
 import time
 from pathlib import Path
 
-from bench import TESTDATA, setup_logging, write_results
+from bench import TESTDATA, setup_logging, temp_folder, write_results
 
-from pyannote.metrics.diarization import DiarizationErrorRate
-
-from evaluation.der import to_annotation
+from evaluation.der import der_metric, to_annotation
 from evaluation.subcheck import cue_words, independent_lint, srt_cues, strip_prefix, vtt_cues, word_check
 from evaluation.testdata import public_set, read_rttm
 from evaluation.variants import english_meeting
@@ -85,13 +83,13 @@ def run(style: str, minutes: float) -> tuple[list[str], dict]:
         lead = round(limits.lead_in_seconds * 1000) + round(limits.min_gap_seconds * 1000) + 1
         der = ""
         if rttm is not None:
-            metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+            metric = der_metric()
             reference = read_rttm(rttm, None if name == "sample" else name)
-            export = Path("/tmp") / f"hearback-bench-{name}.rttm"
-            export.write_text(render(result, "rttm", ExportOptions(title=name)), encoding="utf-8")
-            via_file = metric(reference, read_rttm(export, name), uem=uem)
+            with temp_folder() as folder:
+                export = Path(folder) / f"{name}.rttm"
+                export.write_text(render(result, "rttm", ExportOptions(title=name)), encoding="utf-8")
+                via_file = metric(reference, read_rttm(export, name), uem=uem)
             direct = metric(reference, to_annotation(result.diarization.turns), uem=uem)
-            export.unlink()
             der = f"{via_file:.3f}" + ("" if abs(via_file - direct) < 1e-9 else f" (turns: {direct:.3f})")
         for fmt, parse in (("srt", srt_cues), ("vtt", vtt_cues)):
             cues = parse(render(result, fmt, options))
