@@ -98,6 +98,7 @@ class Pipeline:
                     )
                 with _timed(timings, "assign"):
                     segments = assign_speakers(transcript, diarization)
+                    segments = tuple(sorted(segments, key=lambda s: (s.start, s.end)))  # ordered, always
                     progress("assign", 1.0)
 
         if not options.word_timestamps:

@@ -34,6 +34,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, TextIO
 
+from .speech_languages import language_shares
 from .types import Result, Segment
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
             "end": _seconds(seg.end),
             "text": seg.text.strip(),
             "speaker": seg.speaker,
+            "language": seg.language or result.language,
+            "loop_collapsed": bool(seg.loop_collapsed),
             "words": [
                 {
                     "word": w.word.strip(),
@@ -111,6 +114,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "transcription": {"text": result.text, "segments": segments},
         "speakers": list(result.speakers),
         "language": result.language,
+        "languages": [{"language": code, "share": share}
+                      for code, share in language_shares(result.segments, result.language)],
         "language_probability": _round_probability(result.language_probability),
         "duration": _seconds(result.duration),
         "warnings": [_notice(n) for n in result.warnings],
