@@ -176,7 +176,16 @@ def test_a_recording_that_switches_language_is_transcribed_in_both(pipeline_base
         heard = [s["language"] for s in segments if lo <= (s["start"] + s["end"]) / 2 <= hi]
         assert heard and all(code == language for code in heard), (lo, hi, language, heard)
     scores = _wer_by_language(document, parts)
-    assert scores["en"] <= 0.25 and scores["fr"] <= 0.40, scores
+    # Within 5 points of each sentence sent alone; English gets 15 more: in this file Silero VAD
+    # finds no speech in "many people don't think about them as dinosaurs" (31.6-33.3 s), so no
+    # pass decodes it, whatever the language (measured: en 19.6 % here, 2.0 % alone).
+    slack = {"fr": 0.05, "en": 0.20}
+    for language in ("fr", "en"):
+        mine = [p for p in parts if p[3] == language]
+        alone = [pipeline_base.transcribe(Audio(audio.samples[int(lo * 16000):int(hi * 16000)]),
+                                          Options(diarize=False)).text for lo, hi, _r, _l in mine]
+        baseline = wer([p[2] for p in mine], alone, language)
+        assert scores[language] <= baseline + slack[language], (language, scores[language], baseline)
 
 
 def test_a_forced_language_keeps_forcing(pipeline_base, bilingual):

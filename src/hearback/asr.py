@@ -32,8 +32,8 @@ from .errors import ErrorCode, HearbackError
 from .memory import trim
 from .mend import loop_notices, mend, own
 from .speech_languages import MIN_REGION_SECONDS, language_shares, suspect, switched
-from .timing import MIN_WORD_SECONDS, spread_words, untangle
-from .types import SAMPLE_RATE, Audio, ProgressHook, Segment, Transcript, Word, no_progress
+from .timing import on_recording, settle, untangle, without_words_in
+from .types import SAMPLE_RATE, Audio, ProgressHook, Segment, Transcript, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class Recognizer:
             first = self._switch(samples, first, speech, regions, options)
             missed = _unheard(speech, first)
             second = self._second_pass_by_language(samples, audio.sample_rate, missed, regions, language, options)
-            out += [_segment(seg, duration, offset) for seg in first + second]
+            out += [settle(seg, duration, offset) for seg in first + second]
             trim()  # give this window's buffers back before the next
             progress("transcribe", min(end / len(audio.samples), 1.0))
         segments = untangle(out)
@@ -169,7 +169,7 @@ class Recognizer:
             elif code:
                 runs.append((code, *region))
             previous = code
-        kept = _without(segments, [(s, e) for _c, s, e in runs])
+        kept = without_words_in(segments, [(s, e) for _c, s, e in runs])
         for code in dict.fromkeys(c for c, _s, _e in runs):
             kept += self._decode(samples, [(s, e) for c, s, e in runs if c == code], code, options)[0]
         self._check_seconds += time.perf_counter() - started
@@ -219,7 +219,7 @@ class Recognizer:
         """Batched decoding of ``clips`` (s), or of faster-whisper's own VAD chunks when None
         (``speech``: the regions its VAD finds, :meth:`_speech`), with looping chunks decoded
         again (``mend.py``). Each segment spans at least the chunk it was decoded from (where
-        collapsed words get spread, :func:`_segment`). ``probe``: ask Whisper each chunk's
+        collapsed words get spread, :func:`timing.settle`). ``probe``: ask Whisper each chunk's
         language too (``self.batched.chunks``)."""
         self.batched.begin(probe)
         raw, info = self.batched.transcribe(
@@ -237,7 +237,7 @@ class Recognizer:
         )
         raw = list(raw)
         started = time.perf_counter()
-        chunks = {seek: replace(c, start=_on_recording(c.start, speech), end=_on_recording(c.end, speech))
+        chunks = {seek: replace(c, start=on_recording(c.start, speech), end=on_recording(c.end, speech))
                   for seek, c in self.batched.chunks.items()} if clips is None else self.batched.chunks
         pieces = []
         for seg in raw:
@@ -251,31 +251,6 @@ class Recognizer:
         segments = mend(self.model, samples, SAMPLE_RATE, pieces, chunks, sequential)
         self._check_seconds += time.perf_counter() - started + self.batched.probe_seconds
         return segments, info
-
-
-def _on_recording(time: float, speech: list[tuple[float, float]]) -> float:
-    """A time (s) on the speech-only time line (``speech`` regions end to end) → the same
-    moment in the recording."""
-    elapsed = 0.0
-    for start, end in speech:
-        if time <= elapsed + (end - start):
-            return start + max(time - elapsed, 0.0)
-        elapsed += end - start
-    return speech[-1][1] if speech else time
-
-
-def _without(segments: list[Segment], spans: list[tuple[float, float]]) -> list[Segment]:
-    """``segments`` without the words whose middle lies in one of ``spans`` (s); a segment left
-    without words goes."""
-    out = []
-    for seg in segments:
-        words = tuple(w for w in seg.words if not any(a <= (w.start + w.end) / 2 <= b for a, b in spans))
-        if len(words) == len(seg.words):
-            out.append(seg)
-        elif words:
-            out.append(replace(seg, start=words[0].start, end=words[-1].end,
-                               text="".join(w.word for w in words), words=words))
-    return out
 
 
 def _unheard(speech: list[tuple[float, float]], segments,
@@ -365,22 +340,3 @@ def _quietest(samples: np.ndarray, sample_rate: int, frame: float = 0.2) -> int:
     count = len(samples) // size
     energy = np.square(samples[:count * size].reshape(count, size), dtype=np.float64).mean(axis=1)
     return int(np.argmin(energy)) * size + size // 2
-
-
-def _segment(seg: Segment, duration: float, offset: float = 0.0) -> Segment:
-    """``seg`` moved ``offset`` s later, within the recording, its words stripped, every word
-    with a positive duration inside the span it was decoded from (collapsed words spread over
-    it, :func:`timing.spread_words`), and the segment spanning its words."""
-    words = tuple(
-        Word(word=w.word.strip(), start=w.start + offset, end=max(w.end, w.start) + offset,
-             probability=None if w.probability is None else round(w.probability, 4))
-        for w in seg.words if w.word.strip()
-    )
-    end = min(seg.end + offset, duration)
-    start = max(min(seg.start + offset, end), 0.0)
-    if words:
-        end = min(max(end, words[-1].end), duration)
-        start = max(min(start, words[0].start, end - MIN_WORD_SECONDS * len(words)), 0.0)
-        words = spread_words(words, start, end)
-        start, end = words[0].start, words[-1].end
-    return replace(seg, start=round(start, 3), end=round(end, 3), text=seg.text.strip(), words=words)

@@ -20,7 +20,7 @@ from .types import Segment
 #: region by region (single-language meetings measured ≤ 0.07, bench/RESULTS.md).
 SUSPECT_PROBABILITY = 0.15
 #: A region is decoded in another language when Whisper hears that one with this probability.
-SWITCH_PROBABILITY = 0.6
+SWITCH_PROBABILITY = 0.8
 #: Regions shorter than this (s) are too short to tell: they keep the window's language.
 MIN_REGION_SECONDS = 1.0
 

@@ -6,6 +6,7 @@ the audio it was given clamped to its edge). :func:`spread_words` gives such wor
 the span they were decoded from instead, in proportion to their length in characters.
 :func:`untangle` splits a segment where another one sits in a pause between its words (the
 second pass fills pauses the first left unheard), then orders everything by start.
+:func:`settle` puts one decoded segment on the recording's time line that way.
 """
 
 from __future__ import annotations
@@ -90,3 +91,47 @@ def _split_at(seg: Segment, starts: list[float]) -> list[Segment]:
         pieces.append(replace(seg, start=words[0].start, end=words[-1].end,
                               text=" ".join(w.word for w in words), words=words))
     return pieces
+
+
+def on_recording(time: float, speech: list[tuple[float, float]]) -> float:
+    """A time (s) on the speech-only time line (``speech`` regions end to end) → the same
+    moment in the recording."""
+    elapsed = 0.0
+    for start, end in speech:
+        if time <= elapsed + (end - start):
+            return start + max(time - elapsed, 0.0)
+        elapsed += end - start
+    return speech[-1][1] if speech else time
+
+
+def without_words_in(segments: list[Segment], spans: list[tuple[float, float]]) -> list[Segment]:
+    """``segments`` without the words whose middle lies in one of ``spans`` (s); a segment left
+    without words goes."""
+    out = []
+    for seg in segments:
+        words = tuple(w for w in seg.words if not any(a <= (w.start + w.end) / 2 <= b for a, b in spans))
+        if len(words) == len(seg.words):
+            out.append(seg)
+        elif words:
+            out.append(replace(seg, start=words[0].start, end=words[-1].end,
+                               text="".join(w.word for w in words), words=words))
+    return out
+
+
+def settle(seg: Segment, duration: float, offset: float = 0.0) -> Segment:
+    """``seg`` moved ``offset`` s later, within the recording, its words stripped, every word
+    with a positive duration inside the span it was decoded from (collapsed words spread over
+    it, :func:`spread_words`), and the segment spanning its words."""
+    words = tuple(
+        Word(word=w.word.strip(), start=w.start + offset, end=max(w.end, w.start) + offset,
+             probability=None if w.probability is None else round(w.probability, 4))
+        for w in seg.words if w.word.strip()
+    )
+    end = min(seg.end + offset, duration)
+    start = max(min(seg.start + offset, end), 0.0)
+    if words:
+        end = min(max(end, words[-1].end), duration)
+        start = max(min(start, words[0].start, end - MIN_WORD_SECONDS * len(words)), 0.0)
+        words = spread_words(words, start, end)
+        start, end = words[0].start, words[-1].end
+    return replace(seg, start=round(start, 3), end=round(end, 3), text=seg.text.strip(), words=words)
