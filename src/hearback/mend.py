@@ -6,7 +6,7 @@ log-probability fallback; on short or unclear speech Whisper then loops ("yeah, 
 sequential path does: VAD inside the chunk, timestamps, temperature fallback 0.0 → 1.0 on the
 compression-ratio (2.4) and log-probability (-1.0) checks, no conditioning on previous text,
 pieces Whisper finds to be no speech (no_speech_prob > 0.6 with a low log-probability)
-skipped. What still loops keeps one occurrence of the phrase and is flagged
+skipped; to bound the cost, BEST_OF samples per temperature and MAX_NEW_TOKENS per window. What still loops keeps one occurrence of the phrase and is flagged
 (``Segment.loop_collapsed``); if the second decoding heard nothing, the first one's words are
 kept that way: speech is never dropped silently.
 """
@@ -31,6 +31,12 @@ TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 #: faster-whisper's defaults for the fallback and the no-speech skip.
 LOG_PROB_THRESHOLD = -1.0
 NO_SPEECH_THRESHOLD = 0.6
+#: Samples drawn per fallback temperature (faster-whisper's default is 5): a looping attempt
+#: costs a full-length decoding each, and the first attempt (beam search) is the usual cure.
+BEST_OF = 2
+#: Tokens one 30 s window may produce (Whisper's limit is 448): fast speech gives ~150, a loop
+#: runs to the limit, on every attempt.
+MAX_NEW_TOKENS = 200
 
 
 def loops_in(segments: list[Segment]) -> bool:
@@ -68,7 +74,7 @@ def _decode_again(model: WhisperModel, samples: np.ndarray, sample_rate: int, ch
         piece, **{**decode_options, "language": language},
         temperature=TEMPERATURES, compression_ratio_threshold=loops.COMPRESSION_RATIO_LIMIT,
         log_prob_threshold=LOG_PROB_THRESHOLD, no_speech_threshold=NO_SPEECH_THRESHOLD,
-        condition_on_previous_text=False, vad_filter=True,
+        condition_on_previous_text=False, vad_filter=True, best_of=BEST_OF, max_new_tokens=MAX_NEW_TOKENS,
     )
     return [own(seg, language, chunk.start) for seg in segments if seg.text.strip()]
 
