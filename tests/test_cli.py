@@ -12,6 +12,7 @@ import srt
 import webvtt
 
 from hearback.cli import main
+from hearback.invariants import check
 from hearback.writers import FORMATS
 
 HEARBACK = Path(sys.executable).parent / "hearback"  # the console script pip installed
@@ -25,6 +26,7 @@ def _seconds(stamp: str) -> float:
 def check_outputs(folder: Path, stem: str, language: str) -> None:
     doc = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
     assert doc["language"] == language and doc["transcription"]["segments"]
+    assert check(doc) == []
     cues = list(srt.parse((folder / f"{stem}.srt").read_text(encoding="utf-8")))
     vtt = list(webvtt.read(str(folder / f"{stem}.vtt")))
     assert len(cues) >= 1 and len(vtt) >= 1

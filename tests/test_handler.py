@@ -26,6 +26,7 @@ import webvtt
 
 from hearback import worker
 from hearback.errors import ErrorCode
+from hearback.invariants import check
 from tests.httpserver import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,6 +69,7 @@ def test_json_output(sample_b64):
         for w in seg["words"]:
             assert set(w) >= {"word", "start", "end", "speaker"}
     json.dumps(out)  # serialisable as is
+    assert check(out) == []
 
 
 @pytest.mark.parametrize("fmt", ["srt", "vtt"])

@@ -16,6 +16,7 @@ import pytest
 
 from hearback import worker
 from hearback.errors import ErrorCode
+from hearback.invariants import check
 
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"  # a README prerequisite; .ci/run installs it
 
@@ -84,6 +85,7 @@ def test_unusable_files_give_invalid_audio(corpus, name):
 def test_odd_but_valid_files_are_transcribed(corpus, name):
     out = run(corpus[name])
     assert "error" not in out, out
+    assert check(out) == []
     text = out["transcription"]["text"].lower()
     assert "country" in text or "ask not" in text or "fellow" in text, text
 
@@ -99,6 +101,7 @@ def test_silence_and_noise_give_an_empty_or_tiny_transcript_not_an_error(corpus,
     out = run(corpus[name])
     assert "error" not in out, out
     assert len(out["transcription"]["text"].split()) <= 3
+    assert check(out) == []
     for seg in out["transcription"]["segments"]:  # anything heard still has a speaker
         assert seg["speaker"] in out["speakers"]
 

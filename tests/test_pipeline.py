@@ -11,13 +11,16 @@ import pytest
 from evaluation.der import der_against_rttm
 from evaluation.testdata import fleurs_clips, sample_transcript
 from evaluation.wer import cpwer_against_stm, wer
+from hearback.invariants import check
 from hearback.types import Options
 from hearback.types import Result
+from hearback.writers import result_to_dict
 
 
 def check_invariants(result: Result) -> None:
     """Every word has a speaker, start ≤ end, words inside their segment,
     segments ordered, nothing past the end of the audio."""
+    assert check(result_to_dict(result)) == []
     previous_start = -1.0
     for seg in result.segments:
         assert 0.0 <= seg.start <= seg.end <= result.duration + 1e-6, seg
@@ -100,6 +103,7 @@ def test_no_word_timestamps_keeps_speakers(pipeline_tiny, testdata):
     result = pipeline_tiny.transcribe_file(
         testdata / "diarization" / "pyannote-sample.wav", Options(word_timestamps=False))
     assert all(not s.words for s in result.segments)
+    check_invariants(result)
     assert all(s.speaker in result.speakers for s in result.segments)
     assert len(result.speakers) == 2
 
@@ -122,6 +126,7 @@ def test_long_recordings_are_transcribed_in_windows_cut_in_pauses(pipeline_tiny,
     for start, _end in cuts[1:]:  # each cut falls in a quiet stretch
         assert np.abs(meeting.audio.samples[start - 800:start + 800]).max() < 0.05
     windowed = pipeline_tiny.transcribe(meeting.audio, Options(language="en", diarize=False))
+    check_invariants(windowed)
     starts = [s.start for s in windowed.segments]
     assert starts == sorted(starts)
     for seg in windowed.segments:

@@ -422,7 +422,7 @@ def test_empty_result_gives_valid_empty_files():
     assert len(webvtt.from_buffer(io.StringIO(vtt_text), strict=True).captions) == 0
     assert render(EMPTY, "txt") == ""
     assert json.loads(render(EMPTY, "json")) == {
-        "transcription": {"text": "", "segments": []}, "speakers": [], "language": "en",
+        "transcription": {"text": "", "segments": []}, "speakers": [], "language": "en", "languages": [],
         "language_probability": None, "duration": 5.0, "warnings": [], "turns": []}
     assert build_cues(EMPTY) == []
 
@@ -448,16 +448,19 @@ def test_json_document_matches_the_result():
         "transcription": {
             "text": "Hello there. No words here.",
             "segments": [
-                {"start": 0.123, "end": 1.235, "text": "Hello there.", "speaker": "SPEAKER_00", "words": [
+                {"start": 0.123, "end": 1.235, "text": "Hello there.", "speaker": "SPEAKER_00",
+                 "language": "en", "loop_collapsed": False, "words": [
                     {"word": "Hello", "start": 0.123, "end": 0.5, "speaker": "SPEAKER_00",
                      "probability": 0.9312, "speaker_inferred": False, "overlap": False},
                     {"word": "there.", "start": 0.6, "end": 1.235, "speaker": "SPEAKER_00",
                      "probability": 0.8, "speaker_inferred": True, "overlap": True}]},
-                {"start": 2.0, "end": 3.0, "text": "No words here.", "speaker": "SPEAKER_01", "words": []},
+                {"start": 2.0, "end": 3.0, "text": "No words here.", "speaker": "SPEAKER_01",
+                 "language": "en", "loop_collapsed": False, "words": []},
             ],
         },
         "speakers": ["SPEAKER_00", "SPEAKER_01"],
         "language": "en",
+        "languages": [{"language": "en", "share": 1.0}],
         "language_probability": 0.99,
         "duration": 30.0,
         "warnings": [{"code": "audio_damaged", "message": "skipped", "start": 4.0, "end": 5.5},

@@ -17,17 +17,22 @@ memory stays bounded.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import numpy as np
-from faster_whisper import BatchedInferencePipeline, WhisperModel
+from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from .batched import ProbingPipeline, detect_regions
 from .errors import ErrorCode, HearbackError
 from .memory import trim
-from .types import Audio, ProgressHook, Segment, Stage, Transcript, Word, no_progress
+from .mend import loop_notices, mend, own
+from .speech_languages import MIN_REGION_SECONDS, language_shares, suspect, switched
+from .timing import on_recording, settle, untangle, without_words_in
+from .types import SAMPLE_RATE, Audio, ProgressHook, Segment, Stage, Transcript, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +67,9 @@ class Recognizer:
         self.model = WhisperModel(
             model_path, device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
-        self.batched = BatchedInferencePipeline(self.model)
+        self.batched = ProbingPipeline(self.model)
+        #: seconds spent on loop and language checks and the re-decodes they asked for, this job
+        self._check_seconds = 0.0
 
     @property
     def multilingual(self) -> bool:
@@ -83,37 +90,95 @@ class Recognizer:
         self, audio: Audio, options: AsrOptions, progress: ProgressHook = no_progress
     ) -> Transcript:
         """Per window: pass 1 is faster-whisper's batched pipeline over its VAD chunks (speech
-        concatenated into ≤ 30 s); pass 2 decodes again the VAD speech regions pass 1 left
-        without a word (Whisper tends to stop after the first speaker of a chunk), packed into
-        shared clips (:meth:`_second_pass`). Language: the caller's, or detected on the first
-        window with speech and kept."""
+        concatenated into ≤ 30 s); regions heard in another language are decoded again in it
+        (:meth:`_switch`); pass 2 decodes again the VAD speech regions left without a word
+        (Whisper tends to stop after the first speaker of a chunk), packed into shared clips
+        (:meth:`_second_pass`). Every decoding call mends its repetition loops (``mend.py``).
+        Language: the caller's, or detected on the first window with speech; the transcript's
+        is the one with the largest share of speech."""
         self.check_language(options.language)
         language = options.language if self.multilingual else "en"
+        probe = language is None and options.word_timestamps  # switching needs word times
         probability = 1.0 if language else 0.0
+        self._check_seconds = 0.0
         out: list[Segment] = []
         duration = max(audio.duration, 1e-6)
         for start, end in windows(audio.samples, audio.sample_rate, WINDOW_SECONDS, CUT_SEARCH_SECONDS):
             offset = start / audio.sample_rate
             samples = audio.samples[start:end]  # a view, not a copy
-            first, info = self._decode(samples, None, language, options)
+            # faster-whisper keeps its VAD result to itself, so the speech regions are found a
+            # second time here (0.7 s per 10 minutes on 2 cores, bench/RESULTS.md profile).
+            speech = self._speech(samples, audio.sample_rate)
+            first, info = self._decode(samples, None, language, options, probe, speech)
             if info.duration_after_vad == 0:
                 continue
             if language is None:  # the first window with speech sets the language
                 language, probability = info.language, info.language_probability
-            # faster-whisper keeps its VAD result to itself, so the speech regions are found a
-            # second time here (0.7 s per 10 minutes on 2 cores, bench/RESULTS.md profile).
-            missed = _unheard(self._speech(samples, audio.sample_rate), first)
-            second = self._second_pass(samples, audio.sample_rate, missed, language, options)
-            for seg in sorted(first + second, key=lambda seg: seg.start):
-                out.append(_segment(seg, duration, offset))
+            mixed = probe and any(suspect(c.languages, language) for c in self.batched.chunks.values())
+            regions = self._region_languages(samples, audio.sample_rate, speech, language) if mixed else {}
+            first = self._switch(samples, first, speech, regions, options)
+            missed = _unheard(speech, first)
+            second = self._second_pass_by_language(samples, audio.sample_rate, missed, regions, language, options)
+            out += [settle(seg, duration, offset) for seg in first + second]
             trim()  # give this window's buffers back before the next
             progress(Stage.TRANSCRIBE, min(end / len(audio.samples), 1.0))
-        language = language or "en"
-        logger.info("transcribed %d segments, language %s (p=%.2f)", len(out), language, probability)
-        return Transcript(tuple(out), language, probability)
+        segments = untangle(out)
+        main = language_shares(segments, language or "en")[0][0] if segments else language or "en"
+        logger.info("transcribed %d segments, language %s (p=%.2f); checks and re-decodes took %.2f s",
+                    len(segments), main, probability, self._check_seconds,
+                    extra={"check_seconds": self._check_seconds})
+        return Transcript(tuple(segments), main, probability if main == (language or "en") else None,
+                          notices=tuple(loop_notices(segments)))
+
+    def _region_languages(self, samples: np.ndarray, sample_rate: int, speech: list[tuple[float, float]],
+                          language: str) -> dict[tuple[float, float], str]:
+        """The speech regions Whisper confidently hears in a language other than ``language``."""
+        started = time.perf_counter()
+        long = [r for r in speech if r[1] - r[0] >= MIN_REGION_SECONDS]
+        found = detect_regions(self.model, samples, sample_rate, long)
+        regions = {r: code for r, f in zip(long, found) if (code := switched(f, language))}
+        self._check_seconds += time.perf_counter() - started
+        logger.info("language check by region: %d of %d regions in another language than %s",
+                    len(regions), len(long), language)
+        return regions
+
+    def _switch(self, samples: np.ndarray, segments: list[Segment], speech: list[tuple[float, float]],
+                regions: dict[tuple[float, float], str], options: AsrOptions) -> list[Segment]:
+        """``segments`` with the words in ``regions`` replaced by those regions decoded again in
+        their own language (runs of neighbouring regions of one language share a clip)."""
+        if not regions:
+            return segments
+        started, counted = time.perf_counter(), self._check_seconds
+        runs: list[tuple[str, float, float]] = []  # (language, start, end)
+        previous = ""  # the language of the last region long enough to tell ("": the main one)
+        for region in speech:
+            if region[1] - region[0] < MIN_REGION_SECONDS:
+                continue  # too short to tell: inside a run if the run goes on past it
+            code = regions.get(region, "")
+            if code and code == previous and region[1] - runs[-1][1] <= CLIP_SECONDS:
+                runs[-1] = (code, runs[-1][1], region[1])
+            elif code:
+                runs.append((code, *region))
+            previous = code
+        kept = without_words_in(segments, [(s, e) for _c, s, e in runs])
+        for code in dict.fromkeys(c for c, _s, _e in runs):
+            kept += self._decode(samples, [(s, e) for c, s, e in runs if c == code], code, options)[0]
+        self._check_seconds = counted + time.perf_counter() - started  # its decodes' checks included
+        return kept
+
+    def _second_pass_by_language(self, samples: np.ndarray, sample_rate: int, missed: list[tuple[float, float]],
+                                 regions: dict[tuple[float, float], str], language: str,
+                                 options: AsrOptions) -> list:
+        """:meth:`_second_pass` once per language of the ``missed`` regions (``regions`` holds
+        those not in ``language``)."""
+        out: list = []
+        for code in dict.fromkeys(regions.get(r, language) for r in missed):
+            out += self._second_pass(samples, sample_rate, [r for r in missed if regions.get(r, language) == code],
+                                     code, options)
+        return out
 
     def _second_pass(self, samples: np.ndarray, sample_rate: int, missed: list[tuple[float, float]],
-                     language: str, options: AsrOptions) -> list:
+                        language: str, options: AsrOptions) -> list:
         """Decode the ``missed`` regions (s) again: packed into shared clips, then one clip each
         for those that shared a clip and are still without a word. Packing needs word
         timestamps to put each word back in its region; without them every region gets its
@@ -140,9 +205,15 @@ class Recognizer:
         return [(s["start"] / sample_rate, s["end"] / sample_rate) for s in stamps]
 
     def _decode(self, samples: np.ndarray, clips: Optional[list[tuple[float, float]]],
-                language: Optional[str], options: AsrOptions) -> tuple[list, Any]:
-        """Batched decoding of ``clips`` (s), or of faster-whisper's own VAD chunks when None."""
-        segments, info = self.batched.transcribe(
+                language: Optional[str], options: AsrOptions, probe: bool = False,
+                speech: Optional[list[tuple[float, float]]] = None) -> tuple[list, Any]:
+        """Batched decoding of ``clips`` (s), or of faster-whisper's own VAD chunks when None
+        (``speech``: the regions its VAD finds, :meth:`_speech`), with looping chunks decoded
+        again (``mend.py``). Each segment spans at least the chunk it was decoded from (where
+        collapsed words get spread, :func:`timing.settle`). ``probe``: ask Whisper each chunk's
+        language too (``self.batched.chunks``)."""
+        self.batched.begin(probe)
+        raw, info = self.batched.transcribe(
             samples,
             language=language,
             vad_filter=clips is None,
@@ -155,7 +226,22 @@ class Recognizer:
             beam_size=options.beam_size,
             batch_size=options.batch_size,
         )
-        return list(segments), info
+        raw = list(raw)
+        started = time.perf_counter()
+        chunks = {seek: replace(c, start=on_recording(c.start, speech), end=on_recording(c.end, speech))
+                  for seek, c in self.batched.chunks.items()} if clips is None else self.batched.chunks
+        pieces = []
+        for seg in raw:
+            chunk = chunks.get(seg.seek)
+            mine = own(seg, language or info.language)
+            if chunk is not None:
+                mine = replace(mine, start=min(mine.start, chunk.start), end=max(mine.end, chunk.end))
+            pieces.append((mine, seg.seek))
+        sequential = {"beam_size": options.beam_size, "word_timestamps": options.word_timestamps,
+                      "initial_prompt": options.initial_prompt}
+        segments = mend(self.model, samples, SAMPLE_RATE, pieces, chunks, sequential)
+        self._check_seconds += time.perf_counter() - started + self.batched.probe_seconds
+        return segments, info
 
 
 def _unheard(speech: list[tuple[float, float]], segments,
@@ -218,8 +304,9 @@ class _Packed:
                 lo, hi, shift = self.places[region]
                 by_region.setdefault(region, []).append(replace(
                     w, start=min(max(w.start, lo), hi) + shift, end=min(max(w.end, lo), hi) + shift))
-            for words in by_region.values():
-                out.append(replace(seg, start=words[0].start, end=words[-1].end,
+            for region, words in by_region.items():
+                lo, hi, shift = self.places[region]  # the segment spans the region it was heard in
+                out.append(replace(seg, start=lo + shift, end=hi + shift,
                                    text="".join(w.word for w in words).strip(), words=words))
         return out
 
@@ -244,25 +331,3 @@ def _quietest(samples: np.ndarray, sample_rate: int, frame: float = 0.2) -> int:
     count = len(samples) // size
     energy = np.square(samples[:count * size].reshape(count, size), dtype=np.float64).mean(axis=1)
     return int(np.argmin(energy)) * size + size // 2
-
-
-def _segment(seg, duration: float, offset: float = 0.0) -> Segment:
-    words = tuple(
-        Word(
-            word=w.word.strip(),
-            start=round(min(w.start + offset, duration), 3),
-            end=round(min(max(w.end, w.start) + offset, duration), 3),
-            probability=round(w.probability, 4),
-        )
-        for w in (seg.words or ())
-        if w.word.strip()
-    )
-    start, end = seg.start + offset, seg.end + offset
-    if words:  # keep every word inside its segment
-        start, end = min(start, words[0].start), max(end, words[-1].end)
-    return Segment(
-        start=round(max(start, 0.0), 3),
-        end=round(min(end, duration), 3),
-        text=seg.text.strip(),
-        words=words,
-    )

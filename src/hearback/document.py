@@ -14,6 +14,7 @@ import math
 from typing import Any, Optional
 
 from .cues import to_ms
+from .speech_languages import language_shares
 from .types import Diarization, Notice, Result, Segment, Turn, Word
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
             "end": _seconds(seg.end),
             "text": seg.text.strip(),
             "speaker": seg.speaker,
+            "language": seg.language or result.language,
+            "loop_collapsed": bool(seg.loop_collapsed),
             "words": [
                 {
                     "word": w.word.strip(),
@@ -63,6 +66,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "transcription": {"text": result.text, "segments": segments},
         "speakers": list(result.speakers),
         "language": result.language,
+        "languages": [{"language": code, "share": share}
+                      for code, share in language_shares(result.segments, result.language)],
         "language_probability": _round_probability(result.language_probability),
         "duration": _seconds(result.duration),
         "warnings": [_notice(n) for n in result.warnings],
@@ -92,7 +97,8 @@ def result_from_dict(document: dict[str, Any]) -> Result:
     renders from it exactly as from the original (times are already whole milliseconds).
     Stored jobs keep the document and render exports from it on demand."""
     segments = tuple(
-        Segment(seg["start"], seg["end"], seg["text"], speaker=seg["speaker"], words=tuple(
+        Segment(seg["start"], seg["end"], seg["text"], speaker=seg["speaker"],
+                language=seg.get("language"), loop_collapsed=seg.get("loop_collapsed", False), words=tuple(
             Word(w["word"], w["start"], w["end"], w["probability"], w["speaker"],
                  w["speaker_inferred"], w["overlap"])
             for w in seg["words"]))

@@ -101,6 +101,7 @@ class Pipeline:
                     )
                 with _timed(timings, Stage.ASSIGN):
                     segments = assign_speakers(transcript, diarization)
+                    segments = tuple(sorted(segments, key=lambda s: (s.start, s.end)))  # ordered, always
                     progress(Stage.ASSIGN, 1.0)
 
         if not options.word_timestamps:

@@ -64,6 +64,11 @@ class Segment:
     text: str
     words: tuple[Word, ...] = ()
     speaker: Optional[str] = None
+    #: the language Whisper transcribed this segment in (None: the transcript's language)
+    language: Optional[str] = None
+    #: True when Whisper looped on a phrase here, decoding again did not cure it, and the
+    #: repeats were cut to one occurrence (a ``repetition_loop`` warning says where)
+    loop_collapsed: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+"""Long meetings you can trust (issue 18): order, real word times, no repetition loops, French
+and English in one file.
+
+The pipeline tests run the real models on real recordings from ../shared/testdata, put end to
+end with uneven pauses. The first tests feed hand-made documents and words to the checks
+themselves, to show each check can fail.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evaluation.testdata import fleurs_clips
+from evaluation.wer import wer
+from hearback import loops
+from hearback.decode import decode
+from hearback.invariants import check
+from hearback.timing import spread_words, untangle
+from hearback.types import Audio, Options, Segment, Word
+from hearback.writers import result_to_dict
+
+
+def _doc(segments, duration=100.0, speakers=("SPEAKER_00",)):
+    return {"duration": duration, "speakers": list(speakers), "transcription": {"segments": segments}}
+
+
+def _seg(start, end, words, speaker="SPEAKER_00"):
+    return {"start": start, "end": end, "speaker": speaker, "text": " ".join(w[0] for w in words),
+            "words": [{"word": w, "start": a, "end": b, "speaker": speaker} for w, a, b in words]}
+
+
+def test_the_invariants_helper_finds_each_kind_of_fault():
+    good = _doc([_seg(1.0, 2.0, [("hello", 1.0, 1.5), ("there", 1.5, 2.0)]),
+                 _seg(3.0, 4.0, [("bye", 3.0, 4.0)])])
+    assert check(good) == []
+    faults = _doc([
+        _seg(78.0, 80.0, [("late", 78.0, 80.0)]),
+        _seg(62.0, 64.0, [("early", 62.0, 62.0), ("b", 63.0, 65.0)]),   # order, zero length, outside
+        _seg(70.0, 72.0, [("x", 71.0, 72.0), ("y", 70.0, 70.5)]),        # word order
+        _seg(90.0, 101.0, [("yeah", 90.0 + i, 90.5 + i) for i in range(6)], speaker=None),
+    ])
+    kinds = {p.kind for p in check(faults)}
+    assert kinds == {"order", "zero_length", "outside", "word_order", "past_duration", "no_speaker", "loop"}
+
+
+def test_loops_are_found_and_cut_to_one_occurrence():
+    assert loops.find_loop("Yeah, yeah, yeah, yeah.".split()) == loops.Loop(0, 1, 4)
+    assert loops.find_loop("no, no, no, I said".split()) is None  # three times is speech
+    assert loops.collapse("so de l'Est de l'Est de l'Est de l'Est ok".split()) == ["so", "de", "l'Est", "ok"]
+    long_phrase = "I do not know what to say about it. " * 5
+    assert loops.is_loop(long_phrase)  # Whisper's own check: the text compresses too well
+    assert " ".join(loops.collapse(long_phrase.split())) == long_phrase.strip().split(". ")[0] + "."
+
+
+def test_collapsed_words_are_spread_over_their_span_and_segments_untangled():
+    stacked = [Word("so", 10.0, 10.4)] + [Word("yeah", 10.5, 10.5)] * 3 + [Word("ok", 10.5, 11.0)]
+    spread = spread_words(stacked, 10.0, 11.0)
+    assert [w.word for w in spread] == ["so", "yeah", "yeah", "yeah", "ok"]
+    assert all(w.end > w.start for w in spread)
+    assert all(a.end <= b.start for a, b in zip(spread, spread[1:]))
+    assert (spread[0].start, spread[-1].end) == (10.0, 11.0)
+    at_the_end = spread_words([Word("a", 5.0, 5.0), Word("b", 5.0, 5.0)], 5.0, 5.0)
+    assert all(w.end > w.start for w in at_the_end)
+    # a second-pass segment in a pause of a first-pass one: the first is split around it
+    first = Segment(60.0, 90.0, "a b", (Word("a", 60.0, 61.0), Word("b", 78.0, 90.0)))
+    second = Segment(62.0, 70.0, "c", (Word("c", 62.0, 70.0),))
+    assert [s.text for s in untangle([first, second])] == ["a", "c", "b"]
+
+
+def _shuffled(paths, seed: int) -> tuple[Audio, list[tuple[float, float]]]:
+    """The recordings in a shuffled order, 0.1-6 s of silence after each; each one's span."""
+    rng = np.random.default_rng(seed)
+    pieces, spans, offset = [], [], 0.0
+    for i in rng.permutation(len(paths)):
+        audio = decode(paths[i])
+        pause = float(rng.uniform(0.1, 6.0))
+        spans.append((offset, offset + audio.duration))
+        pieces += [audio.samples, np.zeros(int(pause * 16000), dtype=np.float32)]
+        offset += audio.duration + pause
+    return Audio(np.concatenate(pieces)), spans
+
+
+def test_a_shuffled_meeting_of_many_speakers_keeps_every_promise(pipeline_tiny, testdata, caplog):
+    """Four minutes: AMI excerpts (1-4 speakers each), the pyannote sample and falcon in a
+    shuffled order with uneven pauses, diarized: many speakers, many second-pass regions. The
+    document keeps the contract: ordered segments, words ordered, positive and inside their
+    segment, a speaker on each, no loops."""
+    folder = testdata / "diarization"
+    paths = sorted((folder / "ami").glob("*.flac"))[:6] + [folder / "pyannote-sample.wav",
+                                                           folder / "falcon-3spk.wav"]
+    audio, _spans = _shuffled(paths, seed=7)
+    with caplog.at_level("INFO", logger="hearback.asr"):
+        result = pipeline_tiny.transcribe(audio, Options(language="en"))
+    assert "second pass over" in caplog.text
+    document = result_to_dict(result)
+    assert check(document) == []
+    assert len(result.speakers) >= 4
+    assert sum(len(s["words"]) for s in document["transcription"]["segments"]) > 300
+
+
+def test_a_clip_whisper_loops_on_is_mended(pipeline_base, testdata):
+    """AMI tst00 alone: Whisper base's batched pass says "yeah" dozens of times running there.
+    The piece is decoded again with faster-whisper's fallback; nothing loops any more, and what
+    could not be cured is flagged and warned about, not dropped."""
+    result = pipeline_base.transcribe_file(testdata / "diarization" / "ami" / "tst00.flac",
+                                           Options(language="en", diarize=False))
+    document = result_to_dict(result)
+    assert check(document) == []
+    assert len(result.text.split()) > 30
+    flagged = [s for s in result.segments if s.loop_collapsed]
+    assert len(flagged) == sum(w.code == "repetition_loop" for w in result.warnings)
+
+
+def test_mending_decodes_a_looping_piece_again(pipeline_base, testdata):
+    """A looping piece handed to the mender (made up here: Whisper does not loop on this clip)
+    over JFK's 11 s comes back as the real speech; over silence, where the second decoding hears
+    nothing, the loop is kept once and flagged, not dropped."""
+    from hearback.batched import Chunk
+    from hearback.mend import mend
+
+    model = pipeline_base.recognizer.model
+    samples = decode(testdata / "asr" / "misc" / "jfk-en.flac").samples
+    looping = Segment(0.0, 11.0, " and so and so and so and so and so",
+                      tuple(Word(" " + w, 0.5 + i * 0.2, 0.6 + i * 0.2) for i, w in enumerate(["and", "so"] * 5)),
+                      language="en")
+    options = {"beam_size": 5, "word_timestamps": True, "initial_prompt": None}
+    mended = mend(model, samples, 16000, [(looping, 0)], {0: Chunk(0.0, 11.0)}, options)
+    text = " ".join(s.text for s in mended)
+    assert wer(["and so my fellow americans ask not what your country can do for you ask what you "
+                "can do for your country"], [text], "en") < 0.2, text
+    assert not any(s.loop_collapsed for s in mended)
+    silent = mend(model, np.zeros(16000 * 5, dtype=np.float32), 16000, [(looping, 0)], {0: Chunk(0.0, 5.0)}, options)
+    assert [s.text for s in silent] == [" and so"] and silent[0].loop_collapsed
+
+
+@pytest.fixture(scope="module")
+def bilingual(testdata):
+    """Three FLEURS-fr and three FLEURS-en sentences alternating, 1-3 s apart (~1.5 min):
+    (audio, [(start, end, reference, language)])."""
+    rng = np.random.default_rng(5)
+    pieces, parts, offset = [], [], 0.0
+    for fr, en in zip(fleurs_clips(testdata, "fr")[3:6], fleurs_clips(testdata, "en")[3:6]):
+        for (path, ref), language in ((fr, "fr"), (en, "en")):
+            audio = decode(path)
+            pause = float(rng.uniform(1.0, 3.0))
+            parts.append((offset, offset + audio.duration, ref, language))
+            pieces += [audio.samples, np.zeros(int(pause * 16000), dtype=np.float32)]
+            offset += audio.duration + pause
+    return Audio(np.concatenate(pieces)), parts
+
+
+def _wer_by_language(document, parts) -> dict[str, float]:
+    words = [w for s in document["transcription"]["segments"] for w in s["words"]]
+    out = {}
+    for language in ("fr", "en"):
+        mine = [p for p in parts if p[3] == language]
+        hyps = [" ".join(w["word"] for w in words if lo <= (w["start"] + w["end"]) / 2 <= hi) for lo, hi, _r, _l in mine]
+        out[language] = wer([p[2] for p in mine], hyps, language)
+    return out
+
+
+def test_a_recording_that_switches_language_is_transcribed_in_both(pipeline_base, bilingual):
+    """language=auto on French and English sentences alternating: each segment carries the
+    language it was transcribed in, the document keeps a main language and lists both with
+    their share of speech, and the English sentences are not turned into French (one language
+    per file gave 79.8 % WER on them)."""
+    audio, parts = bilingual
+    document = result_to_dict(pipeline_base.transcribe(audio, Options(diarize=False)))
+    assert check(document) == []
+    segments = document["transcription"]["segments"]
+    assert {s["language"] for s in segments} == {"fr", "en"}
+    shares = {x["language"]: x["share"] for x in document["languages"]}
+    assert set(shares) == {"fr", "en"} and abs(sum(shares.values()) - 1.0) < 0.01
+    assert document["language"] == max(shares, key=shares.get)
+    for lo, hi, _ref, language in parts:  # every sentence is heard in its own language
+        heard = [s["language"] for s in segments if lo <= (s["start"] + s["end"]) / 2 <= hi]
+        assert heard and all(code == language for code in heard), (lo, hi, language, heard)
+    scores = _wer_by_language(document, parts)
+    # Within 5 points of each sentence sent alone; English gets 15 more: in this file Silero VAD
+    # finds no speech in "many people don't think about them as dinosaurs" (31.6-33.3 s), so no
+    # pass decodes it, whatever the language (measured: en 19.6 % here, 2.0 % alone).
+    slack = {"fr": 0.05, "en": 0.20}
+    for language in ("fr", "en"):
+        mine = [p for p in parts if p[3] == language]
+        alone = [pipeline_base.transcribe(Audio(audio.samples[int(lo * 16000):int(hi * 16000)]),
+                                          Options(diarize=False)).text for lo, hi, _r, _l in mine]
+        baseline = wer([p[2] for p in mine], alone, language)
+        assert scores[language] <= baseline + slack[language], (language, scores[language], baseline)
+
+
+def test_a_forced_language_keeps_forcing(pipeline_base, bilingual):
+    audio, _parts = bilingual
+    document = result_to_dict(pipeline_base.transcribe(audio, Options(language="fr", diarize=False)))
+    assert {s["language"] for s in document["transcription"]["segments"]} == {"fr"}
+    assert document["languages"] == [{"language": "fr", "share": 1.0}]
+    assert document["language"] == "fr"
