@@ -40,6 +40,9 @@ class ErrorCode(StrEnum):
     INVALID_API_KEY = "invalid_api_key", 401  # HTTP API: missing or wrong bearer key
     NOT_FOUND = "not_found", 404  # HTTP API: no such job
     JOB_NOT_DONE = "job_not_done", 409  # HTTP API: a job's result asked for before it succeeded
+    REFERENCE_TOO_SHORT = "reference_too_short", 400  # a voice reference with < 2 s of speech
+    REFERENCE_NO_SPEECH = "reference_no_speech", 400  # a voice reference where VAD finds no speech
+    INVALID_SPEAKER_NAME = "invalid_speaker_name", 400  # empty, too long, SPEAKER_nn, or twice
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
 

@@ -21,7 +21,7 @@ import math
 from typing import Any, Optional, TextIO
 
 from .cues import Cue, CueLimits, build_cues, speaker_runs, to_ms
-from .types import Notice, Result, Segment, Word
+from .types import Notice, Result, Segment, SpeakerIdentity, Word
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def result_to_dict(result: Result) -> dict[str, Any]:
                 for w in seg.words
             ],
         })
-    return {
+    document = {
         "transcription": {"text": result.text, "segments": segments},
         "speakers": list(result.speakers),
         "language": result.language,
@@ -82,6 +82,11 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "duration": _seconds(result.duration),
         "warnings": [_notice(n) for n in result.warnings],
     }
+    if result.identities:  # only when known voices were compared (hearback.speakers)
+        document["speaker_identities"] = [
+            {"speaker": i.speaker, "label": i.label, "name": i.name, "score": i.score}
+            for i in result.identities]
+    return document
 
 
 def _notice(notice: Notice) -> dict[str, Any]:
@@ -108,6 +113,8 @@ def result_from_dict(document: dict[str, Any]) -> Result:
         speakers=tuple(document["speakers"]), language_probability=document["language_probability"],
         warnings=tuple(Notice(n["code"], n["message"], n.get("start"), n.get("end"))
                        for n in document.get("warnings", ())),
+        identities=tuple(SpeakerIdentity(i["label"], i["name"], i["score"])
+                         for i in document.get("speaker_identities", ())),
     )
 
 

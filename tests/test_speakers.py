@@ -1,0 +1,141 @@
+"""Speakers by name (hearback.speakers): voiceprints from real speech with the embedded
+diarizer's CAM++, matched to the speakers diarization finds in real recordings.
+
+Nothing is mocked. The one test on hand-made vectors checks the assignment rule itself
+(optimal, one-to-one, thresholded), which no recording here isolates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evaluation.naming import score_naming, solo_audio
+from evaluation.testdata import read_rttm, read_uem
+from hearback.decode import decode
+from hearback.errors import ErrorCode, HearbackError
+from hearback.speakers.match import THRESHOLD, identify, rename
+from hearback.speakers.voiceprint import Voiceprint, enrol
+from hearback.types import Audio, Diarization, Options, Turn
+from hearback.writers import render, result_from_dict, result_to_dict
+
+#: the pyannote sample's reference speakers, under the names the test gives them
+SAMPLE_NAMES = {"speaker90": "Diane", "speaker91": "Sheila"}
+
+
+def _cut(audio: Audio, spans) -> Audio:
+    rate = audio.sample_rate
+    return Audio(np.concatenate([audio.samples[int(a * rate):int(b * rate)] for a, b in spans]), rate)
+
+
+@pytest.fixture(scope="module")
+def sample_audio(testdata):
+    return decode(testdata / "diarization" / "pyannote-sample.wav")
+
+
+@pytest.fixture(scope="module")
+def sample_voices(testdata, sample_audio, embedded_diarizer):
+    """Diane and Sheila, each enrolled from their reference turns in the first 15 s."""
+    reference = read_rttm(testdata / "diarization" / "pyannote-sample.rttm")
+    voices = []
+    for person, name in SAMPLE_NAMES.items():
+        spans = [(s.start, min(s.end, 15.0)) for s in reference.label_timeline(person) if s.start < 15.0]
+        voices.append(enrol(name, [_cut(sample_audio, spans)], embedded_diarizer))
+    return voices
+
+
+def test_sample_words_after_15_s_carry_the_right_names(pipeline_tiny, sample_audio, sample_voices, testdata):
+    result = pipeline_tiny.transcribe(sample_audio, Options(language="en"), voices=sample_voices)
+    reference = read_rttm(testdata / "diarization" / "pyannote-sample.rttm")
+    right = total = 0
+    for word in (w for s in result.segments for w in s.words if w.start >= 15.0):
+        middle = (word.start + word.end) / 2
+        speaking = {SAMPLE_NAMES[l] for s, _, l in reference.itertracks(yield_label=True) if s.start <= middle <= s.end}
+        if len(speaking) == 1:
+            total += 1
+            right += word.speaker in speaking
+    assert total >= 30
+    assert right / total >= 0.95, f"{right}/{total} words after 15 s named right"
+    assert set(result.speakers) == {"Diane", "Sheila"}
+    by_label = {i.label: i for i in result.identities}
+    assert {i.name for i in by_label.values()} == {"Diane", "Sheila"}
+    assert all(i.score >= THRESHOLD for i in by_label.values())
+    # the JSON document says it per speaker, and survives the round trip every export uses
+    document = result_to_dict(result)
+    assert {(i["name"], i["speaker"]) for i in document["speaker_identities"]} == {("Diane", "Diane"), ("Sheila", "Sheila")}
+    assert result_to_dict(result_from_dict(document)) == document
+    assert "[Diane]" in render(result, "srt") and "<v Sheila>" in render(result, "vtt")
+
+
+def test_people_not_in_the_recording_are_not_named(embedded_diarizer, testdata, sample_audio):
+    """Unknown stays unknown: the four people of an AMI clip, enrolled, are not in the sample."""
+    ami = testdata / "diarization" / "ami"
+    audio = decode(ami / "tst00.flac")
+    reference = read_rttm(ami / "ami.rttm", "tst00")
+    uem = read_uem(ami / "ami.uem")["tst00"]
+    voices = [enrol(p, [solo_audio(audio, reference, p, uem)], embedded_diarizer) for p in reference.labels()]
+    assert len(voices) == 4
+    diarization = embedded_diarizer.diarize(sample_audio)
+    identities = identify(diarization, voices)
+    assert [i.label for i in identities] == diarization.speakers and len(identities) == 2
+    assert all(i.name is None and i.score < THRESHOLD for i in identities)
+    assert rename(diarization, identities) == diarization
+
+
+def test_across_recordings_the_same_people_are_named(embedded_diarizer, testdata):
+    """dev01's people enrolled from their solo speech there; dev00 (same two people) named."""
+    ami = testdata / "diarization" / "ami"
+    uems = read_uem(ami / "ami.uem")
+    source = decode(ami / "dev01.flac")
+    reference = read_rttm(ami / "ami.rttm", "dev01")
+    voices = [enrol(p, [solo_audio(source, reference, p, uems["dev01"])], embedded_diarizer)
+              for p in reference.labels()]
+    target = decode(ami / "dev00.flac")
+    diarization = embedded_diarizer.diarize(target)
+    assert diarization.embedding_model == voices[0].model and diarization.centroids
+    identities = identify(diarization, voices)
+    named = rename(diarization, identities)
+    assert sorted(i.name for i in identities) == ["MEE009", "MEE012"]
+    score = score_naming(named.turns, ami / "ami.rttm", "dev00", {"MEE009", "MEE012"},
+                         target.duration, uems["dev00"])
+    assert score.accuracy >= 0.6 and score.false_naming == 0.0  # bench/RESULTS.md: 66.5 %
+
+
+def test_assignment_is_optimal_one_to_one_and_thresholded():
+    """Greedy would give A to the first speaker (0.9) and leave the second with nothing
+    above the threshold; the optimal assignment names both."""
+    model = "m"
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    first = 0.9 * a + np.sqrt(1 - 0.81) * b          # cos 0.9 with A, 0.44 with B
+    second = 0.8 * a + 0.6 * b                        # cos 0.8 with A, 0.6 with B
+    third = np.array([0.0, 0.0, 1.0])                 # nobody
+    diarization = Diarization(
+        turns=(Turn(0, 1, "SPEAKER_00"), Turn(1, 2, "SPEAKER_01"), Turn(2, 3, "SPEAKER_02")),
+        exclusive=(), centroids={"SPEAKER_00": tuple(first), "SPEAKER_01": tuple(second),
+                                 "SPEAKER_02": tuple(third)}, embedding_model=model)
+    voices = [Voiceprint("A", model, tuple(a), 5.0), Voiceprint("B", model, tuple(b), 5.0)]
+    names = [i.name for i in identify(diarization, voices, threshold=0.42)]
+    assert names == ["A", "B", None]
+    assert [i.name for i in identify(diarization, voices, threshold=0.7)] == ["A", None, None]
+    other = [Voiceprint("A", "another model", tuple(a), 5.0)]
+    assert [i.name for i in identify(diarization, other)] == [None, None, None]
+
+
+@pytest.mark.parametrize("spans, code", [
+    ([(0.0, 0.0)], ErrorCode.REFERENCE_NO_SPEECH),        # nothing at all
+    ([(8.32, 9.5)], ErrorCode.REFERENCE_TOO_SHORT),       # 1.2 s of Diane
+])
+def test_bad_references_get_their_codes(embedded_diarizer, sample_audio, spans, code):
+    with pytest.raises(HearbackError) as caught:
+        enrol("Diane", [_cut(sample_audio, spans)], embedded_diarizer)
+    assert caught.value.code == code
+
+
+def test_silence_is_no_speech_and_reserved_names_are_refused(embedded_diarizer):
+    silence = Audio(np.zeros(16000 * 5, dtype=np.float32))
+    with pytest.raises(HearbackError) as caught:
+        enrol("Diane", [silence], embedded_diarizer)
+    assert caught.value.code == ErrorCode.REFERENCE_NO_SPEECH
+    for name in ("", "  ", "SPEAKER_03", "x" * 101):
+        with pytest.raises(HearbackError) as caught:
+            enrol(name, [silence], embedded_diarizer)
+        assert caught.value.code == ErrorCode.INVALID_SPEAKER_NAME
