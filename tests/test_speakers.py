@@ -139,3 +139,48 @@ def test_silence_is_no_speech_and_reserved_names_are_refused(embedded_diarizer):
         with pytest.raises(HearbackError) as caught:
             enrol(name, [silence], embedded_diarizer)
         assert caught.value.code == ErrorCode.INVALID_SPEAKER_NAME
+
+
+# --------------------------------------------------------------------------- per request
+
+
+def test_known_speaker_lists_are_checked():
+    from hearback.speakers.references import MAX_KNOWN_SPEAKERS, check_known
+
+    assert check_known([" Alice ", "Bob"], 2) == ("Alice", "Bob")
+    for names, count in ((["Alice"], 2), (["Alice", "Alice"], 2),
+                         ([f"P{i}" for i in range(MAX_KNOWN_SPEAKERS + 1)], MAX_KNOWN_SPEAKERS + 1)):
+        with pytest.raises(HearbackError) as caught:
+            check_known(names, count)
+        assert caught.value.code == ErrorCode.INVALID_KNOWN_SPEAKERS
+
+
+def test_cli_names_speakers_from_reference_files(testdata, tmp_path, sample_audio, capsys):
+    import json
+
+    import soundfile
+
+    from hearback.cli import main
+
+    reference = read_rttm(testdata / "diarization" / "pyannote-sample.rttm")
+    arguments = []
+    for person, name in SAMPLE_NAMES.items():
+        spans = [(s.start, min(s.end, 15.0)) for s in reference.label_timeline(person) if s.start < 15.0]
+        path = tmp_path / f"{name}.wav"
+        soundfile.write(path, _cut(sample_audio, spans).samples, 16000)
+        arguments += ["--speaker", f"{name}={path}"]
+    sample = testdata / "diarization" / "pyannote-sample.wav"
+    out = tmp_path / "out"
+    code = main(["transcribe", str(sample), "--model", "tiny.en", "--language", "en",
+                 "--format", "all", "--output-dir", str(out), *arguments])
+    assert code == 0, capsys.readouterr().err
+    document = json.loads((out / "pyannote-sample.json").read_text())
+    assert set(document["speakers"]) == {"Diane", "Sheila"}
+    assert (out / "pyannote-sample.txt").read_text().split(":")[0] in {"Diane", "Sheila"}
+    # a bad reference is a usage error with its code, before any file is transcribed
+    silent = tmp_path / "silence.wav"
+    soundfile.write(silent, np.zeros(16000 * 3, dtype=np.float32), 16000)
+    code = main(["transcribe", str(sample), "--model", "tiny.en", "--output-dir", str(out),
+                 "--speaker", f"Diane={silent}"])
+    assert code == 2 and "reference_no_speech" in capsys.readouterr().err
+    assert main(["transcribe", str(sample), "--speaker", "Diane"]) == 2

@@ -2,7 +2,7 @@
 
     hearback transcribe FILE... [--language fr|en|auto] [--min-speakers N] [--max-speakers N]
                         [--num-speakers N] [--format json|srt|vtt|txt|all] [--output-dir DIR]
-                        [--model NAME] [--no-diarize]
+                        [--model NAME] [--no-diarize] [--speaker NAME=FILE]...
     hearback models
     hearback doctor [--allow-no-gpu] [--sample FILE]
     hearback serve [--host H] [--port P]
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="Whisper model (default: WHISPER_MODEL, else base on CPU)")
     run.add_argument("--no-diarize", action="store_true", help="do not find speakers")
     run.add_argument("--initial-prompt", help="names or jargon to help Whisper")
+    run.add_argument("--speaker", action="append", default=[], metavar="NAME=FILE",
+                     help="a known person and a recording of them alone (repeatable; "
+                          "the same name again adds a reference)")
 
     commands.add_parser("models", help="list the models Hearback knows and whether each is here")
 
@@ -115,6 +118,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
         pipeline.check(options)
+        voices = _known_voices(pipeline, args.speaker)
     except HearbackError as exc:
         err.write(f"hearback: {exc}\n")
         return 2
@@ -123,7 +127,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failures = 0
     for path in args.files:
         try:
-            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err)
+            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err, voices)
         except Exception as exc:  # report it with its code and keep going with the other files
             failures += 1
             err.write(f"{path}: error {as_error(exc, str(path))}\n")
@@ -132,15 +136,24 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failures else 0
 
 
+def _known_voices(pipeline, arguments: Sequence[str]):
+    """The ``--speaker NAME=FILE`` voiceprints (none without diarization)."""
+    if not arguments or pipeline.diarizer is None:
+        return ()
+    from .speakers.references import voices_from_files
+
+    return voices_from_files(arguments, pipeline.diarizer, pipeline.settings.max_duration)
+
+
 def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], output_dir: Path,
-                    out: TextIO, err: TextIO) -> None:
+                    out: TextIO, err: TextIO, voices=()) -> None:
     """One file through the pipeline, written in each format as ``<stem>.<ext>``."""
     from .writers import get_writer
 
     if not path.is_file():
         raise HearbackError(ErrorCode.INVALID_INPUT, f"no such file: {path}")
     with _progress(path.name, err) as hook:
-        result = pipeline.transcribe_file(path, options, hook)
+        result = pipeline.transcribe_file(path, options, hook, voices=voices)
     for fmt in formats:
         writer = get_writer(fmt)
         target = output_dir / f"{path.stem}.{writer.extension}"

@@ -42,7 +42,8 @@ class ErrorCode(StrEnum):
     JOB_NOT_DONE = "job_not_done", 409  # HTTP API: a job's result asked for before it succeeded
     REFERENCE_TOO_SHORT = "reference_too_short", 400  # a voice reference with < 2 s of speech
     REFERENCE_NO_SPEECH = "reference_no_speech", 400  # a voice reference where VAD finds no speech
-    INVALID_SPEAKER_NAME = "invalid_speaker_name", 400  # empty, too long, SPEAKER_nn, or twice
+    INVALID_SPEAKER_NAME = "invalid_speaker_name", 400  # empty, too long, SPEAKER_nn
+    INVALID_KNOWN_SPEAKERS = "invalid_known_speakers", 400  # a name twice, counts differ, too many
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
 

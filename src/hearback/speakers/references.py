@@ -1,0 +1,65 @@
+"""Known speakers given with one request (RunPod ``known_speakers``, HTTP
+``known_speaker_names``/``known_speaker_references``, CLI ``--speaker NAME=FILE``): checked,
+decoded and enrolled into voiceprints for that request only."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+from ..decode import decode
+from ..diarize import Diarizer
+from ..errors import ErrorCode, HearbackError
+from ..types import Audio
+from .voiceprint import Voiceprint, check_name, enrol
+
+logger = logging.getLogger(__name__)
+
+#: Most known speakers one request may name (each costs an embedding pass over its reference).
+MAX_KNOWN_SPEAKERS = 20
+
+
+def check_known(names: Sequence[str], references: int) -> tuple[str, ...]:
+    """The names, checked: as many as the references, at most :data:`MAX_KNOWN_SPEAKERS`,
+    each valid and none twice."""
+    if len(names) != references:
+        raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS,
+                            f"{len(names)} known speaker names for {references} references")
+    if len(names) > MAX_KNOWN_SPEAKERS:
+        raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS,
+                            f"{len(names)} known speakers; at most {MAX_KNOWN_SPEAKERS} per request")
+    cleaned = tuple(check_name(n) for n in names)
+    twice = sorted({n for n in cleaned if cleaned.count(n) > 1})
+    if twice:
+        raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS, f"known speaker named twice: {', '.join(twice)}")
+    return cleaned
+
+
+def parse_speaker_argument(text: str) -> tuple[str, Path]:
+    """CLI ``NAME=FILE`` -> (name, path)."""
+    name, sep, path = text.partition("=")
+    if not sep or not path:
+        raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS, f"--speaker {text!r}: expected NAME=FILE")
+    return check_name(name), Path(path)
+
+
+def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
+                      max_duration: float) -> tuple[Voiceprint, ...]:
+    """CLI: one voiceprint per name; a name given several times has several reference files."""
+    files: dict[str, list[Path]] = {}
+    for name, path in map(parse_speaker_argument, arguments):
+        if not path.is_file():
+            raise HearbackError(ErrorCode.INVALID_INPUT, f"--speaker {name}: no such file: {path}")
+        files.setdefault(name, []).append(path)
+    if len(files) > MAX_KNOWN_SPEAKERS:
+        raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS, f"at most {MAX_KNOWN_SPEAKERS} known speakers")
+    return tuple(enrol(name, [decode(p, max_duration=max_duration) for p in paths], diarizer)
+                 for name, paths in files.items())
+
+
+def voices_from_audio(names: Sequence[str], references: Sequence[Audio],
+                      diarizer: Diarizer) -> tuple[Voiceprint, ...]:
+    """One voiceprint per (name, decoded reference), names checked first."""
+    names = check_known(names, len(references))
+    return tuple(enrol(name, [audio], diarizer) for name, audio in zip(names, references))
