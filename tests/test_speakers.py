@@ -162,13 +162,8 @@ def test_cli_names_speakers_from_reference_files(testdata, tmp_path, sample_audi
 
     from hearback.cli import main
 
-    reference = read_rttm(testdata / "diarization" / "pyannote-sample.rttm")
-    arguments = []
-    for person, name in SAMPLE_NAMES.items():
-        spans = [(s.start, min(s.end, 15.0)) for s in reference.label_timeline(person) if s.start < 15.0]
-        path = tmp_path / f"{name}.wav"
-        soundfile.write(path, _cut(sample_audio, spans).samples, 16000)
-        arguments += ["--speaker", f"{name}={path}"]
+    refs = _reference_wavs(testdata, sample_audio, tmp_path)
+    arguments = [a for name, path in refs.items() for a in ("--speaker", f"{name}={path}")]
     sample = testdata / "diarization" / "pyannote-sample.wav"
     out = tmp_path / "out"
     code = main(["transcribe", str(sample), "--model", "tiny.en", "--language", "en",
@@ -184,3 +179,41 @@ def test_cli_names_speakers_from_reference_files(testdata, tmp_path, sample_audi
                  "--speaker", f"Diane={silent}"])
     assert code == 2 and "reference_no_speech" in capsys.readouterr().err
     assert main(["transcribe", str(sample), "--speaker", "Diane"]) == 2
+
+
+def _reference_wavs(testdata, sample_audio, folder) -> dict[str, "Path"]:
+    """Diane's and Sheila's first-15-s turns as WAV files."""
+    import soundfile
+
+    reference = read_rttm(testdata / "diarization" / "pyannote-sample.rttm")
+    out = {}
+    for person, name in SAMPLE_NAMES.items():
+        spans = [(s.start, min(s.end, 15.0)) for s in reference.label_timeline(person) if s.start < 15.0]
+        out[name] = folder / f"{name}.wav"
+        soundfile.write(out[name], _cut(sample_audio, spans).samples, 16000)
+    return out
+
+
+def test_runpod_known_speakers_name_the_speakers(tiny_worker, testdata, sample_audio, tmp_path):
+    import base64
+
+    def b64(path) -> str:
+        return base64.b64encode(path.read_bytes()).decode()
+
+    refs = _reference_wavs(testdata, sample_audio, tmp_path)
+    job = {"audio_base64": b64(testdata / "diarization" / "pyannote-sample.wav"), "language": "en",
+           "output_format": "srt",
+           "known_speakers": [{"name": n, "audio_base64": b64(p)} for n, p in refs.items()]}
+    out = tiny_worker.handler({"id": "t", "input": job})
+    assert set(out["speakers"]) == {"Diane", "Sheila"}, out
+    assert {i["name"] for i in out["speaker_identities"]} == {"Diane", "Sheila"}
+    assert "[Diane]" in out["subtitles"] and "[Sheila]" in out["subtitles"]
+    cases = [
+        ([{"name": "Diane", "audio_base64": b64(refs["Diane"])}] * 2, ErrorCode.INVALID_KNOWN_SPEAKERS),
+        ([{"name": "Diane"}], ErrorCode.MISSING_AUDIO),
+        ([{"name": "Diane", "audio_base64": "AAAA"}], ErrorCode.INVALID_AUDIO),
+        ([{"name": "Diane", "audio_base64": b64(refs["Diane"]), "x": 1}], ErrorCode.UNKNOWN_FIELD),
+    ]
+    for known, code in cases:
+        out = tiny_worker.handler({"id": "t", "input": {**job, "known_speakers": known}})
+        assert out.get("error_code") == code, (known, out)

@@ -82,11 +82,22 @@ class JobOptions(BaseModel):
         )
 
 
+class KnownSpeakerInput(BaseModel):
+    """A person to name in this job: a name and a recording of them alone (as the main audio)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(max_length=200)
+    audio_url: Optional[str] = Field(None, max_length=8192)
+    audio_base64: Optional[str] = None
+
+
 class HandlerInput(JobOptions):
     """The RunPod job input."""
 
     audio_url: Optional[str] = Field(None, max_length=8192)
     audio_base64: Optional[str] = None
+    known_speakers: list[KnownSpeakerInput] = Field(default_factory=list)
     output_format: str = "json"
 
     @field_validator("output_format")

@@ -58,6 +58,23 @@ def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
                  for name, paths in files.items())
 
 
+def voices_from_sources(speakers: Sequence, pipeline) -> tuple[Voiceprint, ...]:
+    """RunPod ``known_speakers`` (``name`` + ``audio_url`` | ``audio_base64`` each): fetched with
+    the main audio's rules and caps, decoded, enrolled; every temporary file removed."""
+    from ..fetch import fetched_audio
+
+    if not speakers:
+        return ()
+    names = check_known([s.name for s in speakers], len(speakers))
+    settings = pipeline.settings
+    voices = []
+    for name, speaker in zip(names, speakers):
+        with fetched_audio(settings, url=speaker.audio_url, data_base64=speaker.audio_base64) as path:
+            audio = decode(path, max_duration=settings.max_duration)
+        voices.append(enrol(name, [audio], pipeline.diarizer))
+    return tuple(voices)
+
+
 def voices_from_audio(names: Sequence[str], references: Sequence[Audio],
                       diarizer: Diarizer) -> tuple[Voiceprint, ...]:
     """One voiceprint per (name, decoded reference), names checked first."""
