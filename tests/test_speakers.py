@@ -217,3 +217,41 @@ def test_runpod_known_speakers_name_the_speakers(tiny_worker, testdata, sample_a
     for known, code in cases:
         out = tiny_worker.handler({"id": "t", "input": {**job, "known_speakers": known}})
         assert out.get("error_code") == code, (known, out)
+
+
+def test_openai_sdk_over_real_http_names_the_speakers(pipeline_tiny, testdata, sample_audio, tmp_path):
+    """The openai SDK's own known_speaker_names/known_speaker_references (sent as ``name[]``),
+    and plain form fields without ``[]``, on a real server."""
+    import base64
+
+    import openai
+    import requests
+
+    from tests.httpserver import hearback_server
+
+    refs = _reference_wavs(testdata, sample_audio, tmp_path)
+    names = list(refs)
+    urls = [f"data:audio/wav;base64,{base64.b64encode(p.read_bytes()).decode()}" for p in refs.values()]
+    sample = testdata / "diarization" / "pyannote-sample.wav"
+    with hearback_server(pipeline_tiny, tmp_path / "server") as server:
+        client = openai.OpenAI(base_url=f"{server}/v1", api_key="unused")
+        with sample.open("rb") as fh:
+            diarized = client.audio.transcriptions.create(
+                model="gpt-4o-transcribe-diarize", file=fh, response_format="diarized_json",
+                known_speaker_names=names, known_speaker_references=urls)
+        assert {s.speaker for s in diarized.segments} == {"Diane", "Sheila"}
+        with sample.open("rb") as fh:
+            verbose = client.audio.transcriptions.create(
+                model="whisper-1", file=fh, response_format="verbose_json", language="en",
+                timestamp_granularities=["word"], extra_body={"known_speaker_names": names,
+                                                               "known_speaker_references": urls})
+        assert {w.speaker for w in verbose.words} == {"Diane", "Sheila"}
+        plain = [("known_speaker_names", n) for n in names] + [("known_speaker_references", u) for u in urls]
+        with sample.open("rb") as fh:
+            answer = requests.post(f"{server}/v1/audio/transcriptions", files={"file": fh},
+                                   data=plain + [("response_format", "srt")], timeout=600)
+        assert answer.status_code == 200 and "[Diane]" in answer.text and "[Sheila]" in answer.text
+        with sample.open("rb") as fh:
+            answer = requests.post(f"{server}/v1/audio/transcriptions", files={"file": fh},
+                                   data=plain[:3] + [("response_format", "srt")], timeout=600)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_known_speakers"

@@ -58,3 +58,18 @@ class _OptionsForm:
 
 
 OptionsFormDep = Annotated[_OptionsForm, Depends()]
+
+
+async def _known_speakers(request: Request) -> tuple[list[str], list[str]]:
+    """OpenAI's ``known_speaker_names`` and ``known_speaker_references`` (data URLs) form
+    fields, each with or without ``[]`` (the openai SDK sends ``name[]``)."""
+    form = await request.form()
+
+    def values(name: str) -> list[str]:
+        return [str(v) for key in (name, f"{name}[]") for v in form.getlist(key)]
+
+    return values("known_speaker_names"), values("known_speaker_references")
+
+
+#: (names, references) of the request's known speakers, both possibly empty.
+KnownSpeakersDep = Annotated[tuple[list[str], list[str]], Depends(_known_speakers)]

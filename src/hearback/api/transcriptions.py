@@ -8,8 +8,9 @@ from typing import Optional
 from fastapi import APIRouter, File, Form, UploadFile
 
 from ..fetch import job_tempdir
+from ..speakers.references import voices_from_form
 from . import openai_format
-from .deps import OptionsFormDep, PipelineDep, SettingsDep
+from .deps import KnownSpeakersDep, OptionsFormDep, PipelineDep, SettingsDep
 from .uploads import save_upload
 
 router = APIRouter(prefix="/v1")
@@ -20,6 +21,7 @@ async def transcriptions(
     pipeline: PipelineDep,
     settings: SettingsDep,
     form: OptionsFormDep,
+    known: KnownSpeakersDep,
     file: UploadFile = File(...),
     model: str = Form("whisper-1"),  # accepted; the server runs the model it loaded
     response_format: str = Form("json"),
@@ -31,10 +33,11 @@ async def transcriptions(
     wants_speakers = response_format in openai_format.WITH_SPEAKERS
     options = form.options(diarize=wants_speakers if diarize is None else diarize)
     pipeline.check(options)
+    voices = await asyncio.to_thread(voices_from_form, *known, pipeline) if options.diarize else ()
     with job_tempdir() as folder:
         path = folder / "upload"
         await asyncio.to_thread(save_upload, file, path, settings.max_download_bytes)
-        result = await asyncio.to_thread(pipeline.transcribe_file, path, options)
+        result = await asyncio.to_thread(pipeline.transcribe_file, path, options, voices=voices)
     return openai_format.respond(result, response_format, set(timestamp_granularities) or {"segment"})
 
 

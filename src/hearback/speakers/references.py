@@ -5,8 +5,9 @@ decoded and enrolled into voiceprints for that request only."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..decode import decode
 from ..diarize import Diarizer
@@ -15,6 +16,18 @@ from ..types import Audio
 from .voiceprint import Voiceprint, check_name, enrol
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One known speaker of a request, before its audio is fetched."""
+
+    #: the person's name
+    name: str
+    #: where the recording is (the main audio's URL rules)
+    audio_url: Optional[str] = None
+    #: the recording itself, base64 or a ``data:…;base64,`` URL
+    audio_base64: Optional[str] = None
 
 #: Most known speakers one request may name (each costs an embedding pass over its reference).
 MAX_KNOWN_SPEAKERS = 20
@@ -58,9 +71,16 @@ def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
                  for name, paths in files.items())
 
 
-def voices_from_sources(speakers: Sequence, pipeline) -> tuple[Voiceprint, ...]:
-    """RunPod ``known_speakers`` (``name`` + ``audio_url`` | ``audio_base64`` each): fetched with
-    the main audio's rules and caps, decoded, enrolled; every temporary file removed."""
+def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline) -> tuple[Voiceprint, ...]:
+    """HTTP ``known_speaker_names`` + ``known_speaker_references`` (data URLs), counts checked first."""
+    check_known(names, len(references))
+    return voices_from_sources([Reference(n, audio_base64=r) for n, r in zip(names, references)], pipeline)
+
+
+def voices_from_sources(speakers: Sequence[Reference], pipeline) -> tuple[Voiceprint, ...]:
+    """RunPod ``known_speakers`` or :class:`Reference` items (``name`` + ``audio_url`` |
+    ``audio_base64`` each): fetched with the main audio's rules and caps, decoded, enrolled;
+    every temporary file removed."""
     from ..fetch import fetched_audio
 
     if not speakers:
