@@ -255,3 +255,47 @@ def test_openai_sdk_over_real_http_names_the_speakers(pipeline_tiny, testdata, s
             answer = requests.post(f"{server}/v1/audio/transcriptions", files={"file": fh},
                                    data=plain[:3] + [("response_format", "srt")], timeout=600)
         assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_known_speakers"
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def test_library_cli_add_list_transcribe_remove_leaves_no_copy(testdata, sample_audio, tmp_path,
+                                                               monkeypatch, capsys):
+    """``hearback speakers add/list/remove`` on a real file, transcription naming from it, and
+    deletion: after remove (+ VACUUM) the vector's bytes are nowhere in the database file."""
+    import json
+
+    from hearback.cli import main
+    from hearback.speakers.library import Library
+
+    refs = _reference_wavs(testdata, sample_audio, tmp_path)
+    db = tmp_path / "voices.sqlite"
+    monkeypatch.setenv("SPEAKER_LIBRARY", str(db))
+    for name, path in refs.items():
+        assert main(["speakers", "add", name, str(path)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["speakers", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[1] for line in listed] == ["Diane", "Sheila"]
+    sample = testdata / "diarization" / "pyannote-sample.wav"
+    out = tmp_path / "out"
+    assert main(["transcribe", str(sample), "--model", "tiny.en", "--language", "en",
+                 "--output-dir", str(out)]) == 0
+    assert set(json.loads((out / "pyannote-sample.json").read_text())["speakers"]) == {"Diane", "Sheila"}
+    assert main(["transcribe", str(sample), "--model", "tiny.en", "--language", "en", "--no-library",
+                 "--output-dir", str(out)]) == 0
+    assert set(json.loads((out / "pyannote-sample.json").read_text())["speakers"]) == {"SPEAKER_00", "SPEAKER_01"}
+
+    diane = next(e for e in Library(db).entries() if e.voice.name == "Diane")
+    vector = np.asarray(diane.voice.vector, dtype=np.float32).tobytes()
+    assert vector in db.read_bytes()
+    assert main(["speakers", "remove", "Diane"]) == 0
+    assert vector not in db.read_bytes() and vector[:64] not in db.read_bytes()
+    assert [e.voice.name for e in Library(db, readonly=True).entries()] == ["Sheila"]
+    assert main(["speakers", "remove", "Diane"]) == 2 and "not_found" in capsys.readouterr().err
+    # a read-only library (RunPod workers on a network volume) refuses writes, never creates
+    monkeypatch.setenv("SPEAKER_LIBRARY_READONLY", "1")
+    assert main(["speakers", "remove", "Sheila"]) == 2
+    assert Library(tmp_path / "absent.sqlite", readonly=True).voices() == ()
+    assert not (tmp_path / "absent.sqlite").exists()

@@ -3,6 +3,7 @@
     hearback transcribe FILE... [--language fr|en|auto] [--min-speakers N] [--max-speakers N]
                         [--num-speakers N] [--format json|srt|vtt|txt|all] [--output-dir DIR]
                         [--model NAME] [--no-diarize] [--speaker NAME=FILE]...
+    hearback speakers add NAME FILE... | list | remove NAME
     hearback models
     hearback doctor [--allow-no-gpu] [--sample FILE]
     hearback serve [--host H] [--port P]
@@ -48,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a known person and a recording of them alone (repeatable; "
                           "the same name again adds a reference)")
 
+    run.add_argument("--no-library", action="store_true", help="do not name voices of SPEAKER_LIBRARY")
+
+    speakers = commands.add_parser("speakers", help="the voice library (SPEAKER_LIBRARY)")
+    actions = speakers.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="enrol a person from recordings of them alone")
+    add.add_argument("name")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    actions.add_parser("list", help="list the voices")
+    remove = actions.add_parser("remove", help="delete a voice for good")
+    remove.add_argument("name", help="its name or id")
+
     commands.add_parser("models", help="list the models Hearback knows and whether each is here")
 
     doctor = commands.add_parser("doctor", help="check this deployment offline (device, models, a sample)")
@@ -72,6 +84,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .doctor import main as doctor
 
         return doctor(sys.stdout, allow_no_gpu=args.allow_no_gpu, sample=args.sample)
+    if args.command == "speakers":
+        from .speakers.cli import main as speakers
+
+        return speakers(args, sys.stdout, sys.stderr)
     if args.command == "serve":
         from .api import serve
 
@@ -118,7 +134,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
         pipeline.check(options)
-        voices = _known_voices(pipeline, args.speaker)
+        voices = _known_voices(pipeline, args.speaker, args.no_library)
     except HearbackError as exc:
         err.write(f"hearback: {exc}\n")
         return 2
@@ -136,13 +152,16 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failures else 0
 
 
-def _known_voices(pipeline, arguments: Sequence[str]):
-    """The ``--speaker NAME=FILE`` voiceprints (none without diarization)."""
-    if not arguments or pipeline.diarizer is None:
+def _known_voices(pipeline, arguments: Sequence[str], no_library: bool):
+    """The library's voices (unless ``no_library``) and the ``--speaker NAME=FILE`` ones, which
+    win by name (none without diarization)."""
+    if pipeline.diarizer is None:
         return ()
+    from .speakers.library import library_voices, with_requested
     from .speakers.references import voices_from_files
 
-    return voices_from_files(arguments, pipeline.diarizer, pipeline.settings.max_duration)
+    requested = voices_from_files(arguments, pipeline.diarizer, pipeline.settings.max_duration)
+    return requested if no_library else with_requested(library_voices(pipeline.settings), requested)
 
 
 def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], output_dir: Path,

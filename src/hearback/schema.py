@@ -98,6 +98,7 @@ class HandlerInput(JobOptions):
     audio_url: Optional[str] = Field(None, max_length=8192)
     audio_base64: Optional[str] = None
     known_speakers: list[KnownSpeakerInput] = Field(default_factory=list)
+    use_library: bool = True
     output_format: str = "json"
 
     @field_validator("output_format")

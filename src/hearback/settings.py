@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     download_read_timeout: float = Field(60.0, gt=0)
     download_deadline: float = Field(1800.0, gt=0)
     max_duration: float = Field(6 * 3600.0, gt=0, description="Longest accepted recording, seconds.")
+    speaker_library: Optional[Path] = Field(
+        None, description="SQLite voice library (hearback.speakers.library); none: no library.")
+    speaker_library_readonly: bool = Field(
+        False, description="Open the library read-only (RunPod workers on a network volume).")
 
     @field_validator("diarization_backend")
     @classmethod

@@ -20,7 +20,7 @@ from .pipeline import Pipeline
 from .progress import throttled
 from .schema import HandlerInput, parse
 from .settings import Settings, get_settings
-from .speakers.references import voices_from_sources
+from .speakers.references import known_voices
 from .types import ProgressHook, Result, Stage
 from .writers import render, result_to_dict
 
@@ -55,7 +55,7 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
         pipeline = get_pipeline()
         options = request.to_options()
         pipeline.check(options)
-        voices = voices_from_sources(request.known_speakers, pipeline) if options.diarize else ()
+        voices = known_voices(request, pipeline) if options.diarize else ()
         with fetched_audio(pipeline.settings, url=request.audio_url,
                            data_base64=request.audio_base64) as path:
             result = pipeline.transcribe_file(path, options, _progress_hook(job), voices=voices)

@@ -71,10 +71,25 @@ def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
                  for name, paths in files.items())
 
 
+def known_voices(request, pipeline) -> tuple[Voiceprint, ...]:
+    """A RunPod job's voices: the library's (unless ``use_library`` is false) and its
+    ``known_speakers``, which win by name."""
+    from .library import library_voices, with_requested
+
+    requested = voices_from_sources(request.known_speakers, pipeline)
+    if not request.use_library:
+        return requested
+    return with_requested(library_voices(pipeline.settings), requested)
+
+
 def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline) -> tuple[Voiceprint, ...]:
-    """HTTP ``known_speaker_names`` + ``known_speaker_references`` (data URLs), counts checked first."""
+    """HTTP: the library's voices and ``known_speaker_names`` + ``known_speaker_references``
+    (data URLs, counts checked first), which win by name."""
+    from .library import library_voices, with_requested
+
     check_known(names, len(references))
-    return voices_from_sources([Reference(n, audio_base64=r) for n, r in zip(names, references)], pipeline)
+    requested = voices_from_sources([Reference(n, audio_base64=r) for n, r in zip(names, references)], pipeline)
+    return with_requested(library_voices(pipeline.settings), requested)
 
 
 def voices_from_sources(speakers: Sequence[Reference], pipeline) -> tuple[Voiceprint, ...]:
