@@ -299,3 +299,43 @@ def test_library_cli_add_list_transcribe_remove_leaves_no_copy(testdata, sample_
     assert main(["speakers", "remove", "Sheila"]) == 2
     assert Library(tmp_path / "absent.sqlite", readonly=True).voices() == ()
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_http_library_enrol_list_name_delete(pipeline_tiny, testdata, sample_audio, tmp_path):
+    """/v1/speakers over real HTTP: enrol from files, list, every transcription names the
+    library's voices, delete removes the voiceprint from the file for good."""
+    import requests
+
+    from hearback.speakers.library import Library
+    from tests.httpserver import hearback_server
+
+    refs = _reference_wavs(testdata, sample_audio, tmp_path)
+    db = tmp_path / "voices.sqlite"
+    sample = testdata / "diarization" / "pyannote-sample.wav"
+    with hearback_server(pipeline_tiny, tmp_path / "server", speaker_library=db) as server:
+        ids = {}
+        for name, path in refs.items():
+            with path.open("rb") as fh:
+                answer = requests.post(f"{server}/v1/speakers", data={"name": name},
+                                       files=[("file", fh)], timeout=120)
+            assert answer.status_code == 201, answer.text
+            ids[name] = answer.json()["id"]
+        listed = requests.get(f"{server}/v1/speakers", timeout=30).json()["data"]
+        assert sorted(v["name"] for v in listed) == ["Diane", "Sheila"]
+        with sample.open("rb") as fh:
+            answer = requests.post(f"{server}/v1/audio/transcriptions", files={"file": fh},
+                                   data={"response_format": "vtt", "language": "en"}, timeout=600)
+        assert "<v Diane>" in answer.text and "<v Sheila>" in answer.text
+        vector = np.asarray(next(e for e in Library(db).entries() if e.voice.name == "Diane").voice.vector,
+                            dtype=np.float32).tobytes()
+        answer = requests.delete(f"{server}/v1/speakers/{ids['Diane']}", timeout=30)
+        assert answer.json() == {"id": ids["Diane"], "name": "Diane", "deleted": True}
+        assert vector not in db.read_bytes()
+        assert requests.delete(f"{server}/v1/speakers/{ids['Diane']}", timeout=30).status_code == 404
+        with refs["Diane"].open("rb") as fh:
+            answer = requests.post(f"{server}/v1/speakers", data={"name": "SPEAKER_01"},
+                                   files=[("file", fh)], timeout=120)
+        assert answer.json()["error"]["code"] == "invalid_speaker_name"
+    with hearback_server(pipeline_tiny, tmp_path / "bare") as server:
+        answer = requests.get(f"{server}/v1/speakers", timeout=30)
+        assert answer.status_code == 409 and answer.json()["error"]["code"] == "speaker_library_unavailable"

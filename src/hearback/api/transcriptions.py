@@ -33,7 +33,7 @@ async def transcriptions(
     wants_speakers = response_format in openai_format.WITH_SPEAKERS
     options = form.options(diarize=wants_speakers if diarize is None else diarize)
     pipeline.check(options)
-    voices = await asyncio.to_thread(voices_from_form, *known, pipeline) if options.diarize else ()
+    voices = await asyncio.to_thread(voices_from_form, *known, pipeline, settings) if options.diarize else ()
     with job_tempdir() as folder:
         path = folder / "upload"
         await asyncio.to_thread(save_upload, file, path, settings.max_download_bytes)

@@ -15,14 +15,11 @@ logger = logging.getLogger(__name__)
 def main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Exit code 0 on success, 2 on a usage error (reported with its code)."""
     from ..settings import Settings
-    from .library import Library
+    from .library import open_library
 
     settings = Settings()
-    if settings.speaker_library is None:
-        err.write("hearback: set SPEAKER_LIBRARY to the voice library's file\n")
-        return 2
     try:
-        library = Library(settings.speaker_library, readonly=settings.speaker_library_readonly)
+        library = open_library(settings)
         if args.action == "add":
             entry = library.add(_enrol(args, settings))
             out.write(f"{entry.id}\t{entry.voice.name}\t{entry.voice.seconds:.1f} s of speech\n")

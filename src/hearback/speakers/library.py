@@ -65,13 +65,15 @@ class Library:
             db.execute("PRAGMA secure_delete = ON")
         return db
 
-    def _writable(self) -> None:
+    def check_writable(self) -> None:
+        """``speaker_library_unavailable`` when the library is open read-only."""
         if self.readonly:
-            raise HearbackError(ErrorCode.INVALID_INPUT, "the voice library is open read-only here")
+            raise HearbackError(ErrorCode.SPEAKER_LIBRARY_UNAVAILABLE,
+                                "the voice library is open read-only here (SPEAKER_LIBRARY_READONLY)")
 
     def add(self, voice: Voiceprint) -> Entry:
         """Store ``voice``; a voice of the same name is replaced (its old vector deleted for good)."""
-        self._writable()
+        self.check_writable()
         entry = Entry(f"voice_{uuid.uuid4().hex[:16]}", voice, time.time())
         vector = np.asarray(voice.vector, dtype=np.float32).tobytes()
         with closing(self._connect()) as db:
@@ -96,7 +98,7 @@ class Library:
 
     def remove(self, key: str) -> Entry:
         """Delete the voice with this id or name, then VACUUM: no copy stays in the file."""
-        self._writable()
+        self.check_writable()
         found = [e for e in self.entries() if key in (e.id, e.voice.name)]
         if not found:
             raise HearbackError(ErrorCode.NOT_FOUND, f"no voice {key!r} in the library")
@@ -114,8 +116,13 @@ def with_requested(library: tuple[Voiceprint, ...], requested: tuple[Voiceprint,
     return tuple(v for v in library if v.name not in names) + requested
 
 
+def open_library(settings) -> Library:
+    """The library ``SPEAKER_LIBRARY`` names, or ``speaker_library_unavailable``."""
+    if settings.speaker_library is None:
+        raise HearbackError(ErrorCode.SPEAKER_LIBRARY_UNAVAILABLE, "no voice library: set SPEAKER_LIBRARY")
+    return Library(settings.speaker_library, readonly=settings.speaker_library_readonly)
+
+
 def library_voices(settings) -> tuple[Voiceprint, ...]:
     """The voices of the library ``SPEAKER_LIBRARY`` names (none when unset)."""
-    if settings.speaker_library is None:
-        return ()
-    return Library(settings.speaker_library, readonly=settings.speaker_library_readonly).voices()
+    return open_library(settings).voices() if settings.speaker_library is not None else ()

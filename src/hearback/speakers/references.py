@@ -79,17 +79,18 @@ def known_voices(request, pipeline) -> tuple[Voiceprint, ...]:
     requested = voices_from_sources(request.known_speakers, pipeline)
     if not request.use_library:
         return requested
-    return with_requested(library_voices(pipeline.settings), requested)
+    return with_requested(library_voices(settings), requested)
 
 
-def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline) -> tuple[Voiceprint, ...]:
-    """HTTP: the library's voices and ``known_speaker_names`` + ``known_speaker_references``
+def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline,
+                     settings) -> tuple[Voiceprint, ...]:
+    """HTTP: the library's voices (``settings``: the server's) and ``known_speaker_names`` + ``known_speaker_references``
     (data URLs, counts checked first), which win by name."""
     from .library import library_voices, with_requested
 
     check_known(names, len(references))
     requested = voices_from_sources([Reference(n, audio_base64=r) for n, r in zip(names, references)], pipeline)
-    return with_requested(library_voices(pipeline.settings), requested)
+    return with_requested(library_voices(settings), requested)
 
 
 def voices_from_sources(speakers: Sequence[Reference], pipeline) -> tuple[Voiceprint, ...]:
