@@ -339,3 +339,55 @@ def test_http_library_enrol_list_name_delete(pipeline_tiny, testdata, sample_aud
     with hearback_server(pipeline_tiny, tmp_path / "bare") as server:
         answer = requests.get(f"{server}/v1/speakers", timeout=30)
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "speaker_library_unavailable"
+
+
+# --------------------------------------------------------------------------- fix after the fact
+
+
+def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny, testdata, tmp_path):
+    import json
+    import time
+
+    import requests
+    import srt
+
+    from tests.httpserver import hearback_server
+
+    sample = testdata / "diarization" / "pyannote-sample.wav"
+    with hearback_server(pipeline_tiny, tmp_path / "server") as server:
+        with sample.open("rb") as fh:
+            job = requests.post(f"{server}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()
+        url = f"{server}/v1/jobs/{job['id']}"
+        while requests.get(url, timeout=10).json()["status"] in ("queued", "running"):
+            time.sleep(1)
+        before = requests.get(f"{url}/result", timeout=10).json()
+        assert before["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
+        words_before = [w["word"] for s in before["transcription"]["segments"] for w in s["words"]]
+
+        answer = requests.patch(f"{url}/speakers", json={"renames": {"SPEAKER_00": "Diane", "SPEAKER_01": "Sheila"}},
+                                timeout=10)
+        assert answer.status_code == 200, answer.text
+        document = requests.get(f"{url}/result", timeout=10).json()
+        assert document == answer.json() and document["speakers"] == ["Diane", "Sheila"]
+        assert [w["word"] for s in document["transcription"]["segments"] for w in s["words"]] == words_before
+        assert {w["speaker"] for s in document["transcription"]["segments"] for w in s["words"]} == {"Diane", "Sheila"}
+        cues = list(srt.parse(requests.get(f"{url}/result", params={"format": "srt"}, timeout=10).text))
+        assert {c.content.split("]")[0] + "]" for c in cues} == {"[Diane]", "[Sheila]"}
+        assert "<v Sheila>" in requests.get(f"{url}/result", params={"format": "vtt"}, timeout=10).text
+        txt = requests.get(f"{url}/result", params={"format": "txt"}, timeout=10).text
+        assert {line.split(":")[0] for line in txt.splitlines()} == {"Diane", "Sheila"}
+
+        answer = requests.patch(f"{url}/speakers", json={"merges": [["Diane", "Sheila"]]}, timeout=10)
+        merged = requests.get(f"{url}/result", timeout=10).json()
+        assert merged["speakers"] == ["Diane"]
+        assert {s["speaker"] for s in merged["transcription"]["segments"]} == {"Diane"}
+        cues = list(srt.parse(requests.get(f"{url}/result", params={"format": "srt"}, timeout=10).text))
+        assert {c.content.split("]")[0] + "]" for c in cues} == {"[Diane]"}  # (she says "I'm Sheila")
+
+        for body, code in (({"renames": {"Nobody": "X"}}, "unknown_speaker"),
+                           ({"renames": {"Diane": "SPEAKER_04"}}, "invalid_speaker_name"),
+                           ({"merges": [["Diane"]]}, "invalid_input")):
+            answer = requests.patch(f"{url}/speakers", json=body, timeout=10)
+            assert answer.status_code == 400 and answer.json()["error"]["code"] == code, answer.text
+        assert requests.get(f"{url}/result", timeout=10).json() == merged  # a refused edit changes nothing
+        assert requests.patch(f"{server}/v1/jobs/nope/speakers", json={}, timeout=10).status_code == 404

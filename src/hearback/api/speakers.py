@@ -1,24 +1,50 @@
-"""The voice library over HTTP: ``/v1/speakers`` (enrol, list, delete). The library is
-``hearback.speakers.library``; ``SPEAKER_LIBRARY`` names its file."""
+"""Speakers by name over HTTP: the voice library, ``/v1/speakers`` (enrol, list, delete; the
+library is ``hearback.speakers.library``, ``SPEAKER_LIBRARY`` names its file), and fixing a
+finished job's speakers, ``PATCH /v1/jobs/{id}/speakers`` (``hearback.speakers.edit``)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from fastapi import APIRouter, File, Form, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..decode import decode
 from ..errors import ErrorCode, HearbackError
 from ..fetch import job_tempdir
+from ..jobs import JobStatus
+from ..speakers.edit import edit_speakers
 from ..speakers.library import open_library
 from ..speakers.voiceprint import check_name, enrol
-from .deps import PipelineDep, SettingsDep
+from ..writers import result_to_dict
+from .deps import JobDep, JobsDep, PipelineDep, SettingsDep
 from .uploads import save_upload
 
-router = APIRouter(prefix="/v1/speakers")
+router = APIRouter(prefix="/v1")
 
 
-@router.post("", status_code=201)
+class SpeakerEdits(BaseModel):
+    """``PATCH /v1/jobs/{id}/speakers``: merges first, then renames."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: speaker as the result shows it -> new name
+    renames: dict[str, str] = Field(default_factory=dict)
+    #: groups of speakers to make one (each takes the group's first)
+    merges: list[list[str]] = Field(default_factory=list)
+
+
+@router.patch("/jobs/{job_id}/speakers")
+async def edit_job_speakers(job: JobDep, jobs: JobsDep, edits: SpeakerEdits):
+    """Renames and merges on a finished job: the stored result, so every export, follows."""
+    if job.status != JobStatus.SUCCEEDED:
+        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+    edited = edit_speakers(jobs.store.result(job.id), edits.renames, edits.merges)
+    await asyncio.to_thread(jobs.store.succeed, job.id, edited)
+    return result_to_dict(edited)
+
+
+@router.post("/speakers", status_code=201)
 async def add_speaker(pipeline: PipelineDep, settings: SettingsDep, name: str = Form(...),
                       file: list[UploadFile] = File(...)):
     """Enrol (or replace) ``name`` from one or more recordings of them alone (``file``, repeated)."""
@@ -37,13 +63,13 @@ async def add_speaker(pipeline: PipelineDep, settings: SettingsDep, name: str = 
     return (await asyncio.to_thread(library.add, voice)).public_view()
 
 
-@router.get("")
+@router.get("/speakers")
 async def list_speakers(settings: SettingsDep):
     entries = await asyncio.to_thread(open_library(settings).entries)
     return {"object": "list", "data": [e.public_view() for e in entries]}
 
 
-@router.delete("/{voice_id}")
+@router.delete("/speakers/{voice_id}")
 async def delete_speaker(voice_id: str, settings: SettingsDep):
     """Delete a voice for good (row deleted, file vacuumed)."""
     entry = await asyncio.to_thread(open_library(settings).remove, voice_id)
