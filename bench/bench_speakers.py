@@ -110,6 +110,36 @@ def _owners(diarization, uri: str) -> dict[str, str]:
     return out
 
 
+def sample_words(diarizer) -> str:
+    """The pyannote sample: Diane (speaker90) and Sheila (speaker91) enrolled from their turns in
+    the first 15 s, the whole file transcribed (Whisper base): words after 15 s named right."""
+    from hearback.pipeline import Pipeline
+    from hearback.types import Audio, Options
+
+    folder = TESTDATA / "diarization"
+    audio = decode(folder / "pyannote-sample.wav")
+    reference = read_rttm(folder / "pyannote-sample.rttm")
+    names = {"speaker90": "Diane", "speaker91": "Sheila"}
+    voices = []
+    for person, name in names.items():
+        spans = [(s.start, min(s.end, 15.0)) for s in reference.label_timeline(person) if s.start < 15.0]
+        samples = np.concatenate([audio.samples[int(a * 16000):int(b * 16000)] for a, b in spans])
+        voices.append(enrol(name, [Audio(samples)], diarizer))
+    pipeline = Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded", device="cpu"),
+                             diarizer=diarizer)
+    started = time.perf_counter()
+    result = pipeline.transcribe(audio, Options(language="en"), voices=voices)
+    job_seconds = time.perf_counter() - started
+    right = total = 0
+    for word in (w for s in result.segments for w in s.words if w.start >= 15.0):
+        middle = (word.start + word.end) / 2
+        speaking = {names[l] for s, _, l in reference.itertracks(yield_label=True) if s.start <= middle <= s.end}
+        if len(speaking) == 1:
+            total, right = total + 1, right + (word.speaker in speaking)
+    return (f"pyannote sample: {right}/{total} words after 15 s named right ({100 * right / total:.1f} %); "
+            f"names {[(i.label, i.name, i.score) for i in result.identities]}; job {job_seconds:.1f} s")
+
+
 def _pct(value: float) -> str:
     return "—" if value != value else f"{100 * value:.1f} %"
 
@@ -135,7 +165,7 @@ def main() -> None:
             per_job = match_seconds / len(directed_pairs())
             cost = (f"matching: {1000 * per_job:.2f} ms per job; diarization alone "
                     f"{clips.diarize_seconds / len(clips.audio):.2f} s per 30 s clip")
-    lines += ["", *table, "", cost,
+    lines += ["", *table, "", sample_words(clips.diarizer), "", cost,
               f"enrolment: {clips.enrol_seconds:.2f} s for {clips.voice_seconds:.1f} s of voice = "
               f"{60 * clips.enrol_seconds / clips.voice_seconds:.2f} s per minute of voice"]
     write_results(__spec__.name, "speakers", "\n".join(lines))

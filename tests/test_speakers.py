@@ -354,7 +354,7 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
     from tests.httpserver import hearback_server
 
     sample = testdata / "diarization" / "pyannote-sample.wav"
-    with hearback_server(pipeline_tiny, tmp_path / "server") as server:
+    with hearback_server(pipeline_tiny, tmp_path / "server", speaker_library=tmp_path / "voices.sqlite") as server:
         with sample.open("rb") as fh:
             job = requests.post(f"{server}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()
         url = f"{server}/v1/jobs/{job['id']}"
@@ -377,6 +377,19 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         txt = requests.get(f"{url}/result", params={"format": "txt"}, timeout=10).text
         assert {line.split(":")[0] for line in txt.splitlines()} == {"Diane", "Sheila"}
 
+        # enrol from the finished job: "this voice is Sheila", no audio sent; the library names her
+        answer = requests.post(f"{server}/v1/speakers", data={"name": "Sheila", "job_id": job["id"],
+                                                                "speaker": "Sheila"}, timeout=30)
+        assert answer.status_code == 201 and answer.json()["name"] == "Sheila", answer.text
+        with sample.open("rb") as fh:
+            answer = requests.post(f"{server}/v1/audio/transcriptions", files={"file": fh},
+                                   data={"response_format": "verbose_json", "language": "en",
+                                         "timestamp_granularities[]": "word"}, timeout=600)
+        assert {w["speaker"] for w in answer.json()["words"]} == {"Sheila", "SPEAKER_00"}
+        answer = requests.post(f"{server}/v1/speakers", data={"name": "X", "job_id": job["id"],
+                                                                "speaker": "SPEAKER_00"}, timeout=30)
+        assert answer.json()["error"]["code"] == "unknown_speaker"  # renamed: it is Diane now
+
         answer = requests.patch(f"{url}/speakers", json={"merges": [["Diane", "Sheila"]]}, timeout=10)
         merged = requests.get(f"{url}/result", timeout=10).json()
         assert merged["speakers"] == ["Diane"]
@@ -391,3 +404,10 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
             assert answer.status_code == 400 and answer.json()["error"]["code"] == code, answer.text
         assert requests.get(f"{url}/result", timeout=10).json() == merged  # a refused edit changes nothing
         assert requests.patch(f"{server}/v1/jobs/nope/speakers", json={}, timeout=10).status_code == 404
+        # the kept embeddings followed the merge, and go with the job
+        from hearback.speakers.job_voices import JobVoices
+
+        kept = JobVoices(tmp_path / "server" / "jobs.sqlite3")
+        assert set(kept.kept(job["id"])) == {"Diane"}
+        requests.delete(url, timeout=10)
+        assert kept.kept(job["id"]) == {}

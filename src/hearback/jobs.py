@@ -26,6 +26,7 @@ from typing import Any, Optional
 from .errors import ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .progress import throttled
+from .speakers.job_voices import JobVoices
 from .types import Options, Result, Stage
 from .writers import result_from_dict, result_to_dict
 
@@ -206,6 +207,7 @@ class JobRunner:
             with source as path:
                 result = self.pipeline.transcribe_file(path, job.options, progress)
             self.store.succeed(job_id, result)
+            JobVoices(self.settings.hearback_db).keep(job_id, result.diarization)  # enrol-from-job
         except Exception as exc:
             self.store.fail(job_id, as_error(exc, f"job {job_id}"))
         finally:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobStatus
+from ..speakers.job_voices import JobVoices
 from ..writers import FORMATS, render
 from .deps import JobDep, JobsDep, OptionsFormDep, PipelineDep, SettingsDep
 from .uploads import save_upload
@@ -67,8 +68,9 @@ async def job_result(job: JobDep, jobs: JobsDep, format: str = "json"):
 
 
 @router.delete("/{job_id}")
-async def delete_job(job: JobDep, jobs: JobsDep):
+async def delete_job(job: JobDep, jobs: JobsDep, settings: SettingsDep):
     jobs.store.delete(job.id)
+    JobVoices(settings.hearback_db).delete(job.id)  # its kept speaker embeddings too
     if job.status != JobStatus.RUNNING:  # a running job removes its own upload when it ends
         job.remove_upload()
     return {"id": job.id, "deleted": True}

@@ -5,6 +5,7 @@ finished job's speakers, ``PATCH /v1/jobs/{id}/speakers`` (``hearback.speakers.e
 from __future__ import annotations
 
 import asyncio
+from typing import Optional
 
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +14,8 @@ from ..decode import decode
 from ..errors import ErrorCode, HearbackError
 from ..fetch import job_tempdir
 from ..jobs import JobStatus
-from ..speakers.edit import edit_speakers
+from ..speakers.edit import edit_speakers, speaker_mapping
+from ..speakers.job_voices import JobVoices
 from ..speakers.library import open_library
 from ..speakers.voiceprint import check_name, enrol
 from ..writers import result_to_dict
@@ -35,24 +37,34 @@ class SpeakerEdits(BaseModel):
 
 
 @router.patch("/jobs/{job_id}/speakers")
-async def edit_job_speakers(job: JobDep, jobs: JobsDep, edits: SpeakerEdits):
+async def edit_job_speakers(job: JobDep, jobs: JobsDep, settings: SettingsDep, edits: SpeakerEdits):
     """Renames and merges on a finished job: the stored result, so every export, follows."""
     if job.status != JobStatus.SUCCEEDED:
         raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
-    edited = edit_speakers(jobs.store.result(job.id), edits.renames, edits.merges)
+    result = jobs.store.result(job.id)
+    edited = edit_speakers(result, edits.renames, edits.merges)
     await asyncio.to_thread(jobs.store.succeed, job.id, edited)
+    mapping = speaker_mapping(result.speakers, edits.renames, edits.merges)
+    await asyncio.to_thread(JobVoices(settings.hearback_db).follow, job.id, mapping)
     return result_to_dict(edited)
 
 
 @router.post("/speakers", status_code=201)
 async def add_speaker(pipeline: PipelineDep, settings: SettingsDep, name: str = Form(...),
-                      file: list[UploadFile] = File(...)):
-    """Enrol (or replace) ``name`` from one or more recordings of them alone (``file``, repeated)."""
+                      file: Optional[list[UploadFile]] = File(None), job_id: Optional[str] = Form(None),
+                      speaker: Optional[str] = Form(None)):
+    """Enrol (or replace) ``name`` from one or more recordings of them alone (``file``,
+    repeated), or from a finished job's speaker (``job_id`` + ``speaker``), without audio."""
     library = open_library(settings)
     library.check_writable()
+    name = check_name(name)
+    if bool(file) == (job_id is not None) or (job_id is not None) != (speaker is not None):
+        raise HearbackError(ErrorCode.INVALID_INPUT, "give file(s), or job_id and speaker")
+    if job_id is not None:
+        voice = await asyncio.to_thread(JobVoices(settings.hearback_db).voice, job_id, speaker, name)
+        return (await asyncio.to_thread(library.add, voice)).public_view()
     if pipeline.diarizer is None:
         raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")
-    name = check_name(name)
     with job_tempdir() as folder:
         audio = []
         for index, upload in enumerate(file):

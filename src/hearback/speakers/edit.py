@@ -23,7 +23,7 @@ def edit_speakers(result: Result, renames: Mapping[str, str],
                   merges: Sequence[Sequence[str]] = ()) -> Result:
     """A new result with ``merges`` then ``renames`` applied to every segment, word,
     ``speakers`` and ``identities``."""
-    mapping = _mapping(result.speakers, renames, merges)
+    mapping = speaker_mapping(result.speakers, renames, merges)
     segments = tuple(
         replace(s, speaker=mapping.get(s.speaker, s.speaker),
                 words=tuple(replace(w, speaker=mapping.get(w.speaker, w.speaker)) for w in s.words))
@@ -33,8 +33,9 @@ def edit_speakers(result: Result, renames: Mapping[str, str],
                    identities=_identities(result.identities, mapping, renames))
 
 
-def _mapping(speakers: Sequence[str], renames: Mapping[str, str],
-             merges: Sequence[Sequence[str]]) -> dict[str, str]:
+def speaker_mapping(speakers: Sequence[str], renames: Mapping[str, str],
+                    merges: Sequence[Sequence[str]]) -> dict[str, str]:
+    """Each speaker -> the speaker it becomes, the edit checked (codes as the module says)."""
     known = set(speakers)
     mapping: dict[str, str] = {}
     for group in merges:

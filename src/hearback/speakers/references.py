@@ -79,7 +79,7 @@ def known_voices(request, pipeline) -> tuple[Voiceprint, ...]:
     requested = voices_from_sources(request.known_speakers, pipeline)
     if not request.use_library:
         return requested
-    return with_requested(library_voices(settings), requested)
+    return with_requested(library_voices(pipeline.settings), requested)
 
 
 def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline,
