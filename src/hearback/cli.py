@@ -5,7 +5,8 @@
                         [--output-dir DIR] [--model NAME] [--no-diarize]
                         [--subtitle-style netflix|bbc] [--max-line-chars N] [--max-lines N]
                         [--min-cue-seconds S] [--max-cue-seconds S] [--max-cps N] [--min-gap-seconds S]
-                        [--speaker-labels bracket|colon|none] [--highlight-words]
+                        [--speaker-labels bracket|colon|none] [--highlight-words] [--speaker NAME=FILE]...
+    hearback speakers add NAME FILE... | list | remove NAME
     hearback models
     hearback doctor [--allow-no-gpu] [--sample FILE]
     hearback serve [--host H] [--port P]
@@ -58,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--speaker-labels", default="bracket", choices=tuple(SPEAKER_LABELS),
                      help="SRT: [Name], Name: or no label where the speaker changes")
     run.add_argument("--highlight-words", action="store_true", help="VTT: karaoke word timestamps")
+    run.add_argument("--speaker", action="append", default=[], metavar="NAME=FILE",
+                     help="a known person and a recording of them alone (repeatable; "
+                          "the same name again adds a reference)")
+
+    run.add_argument("--no-library", action="store_true", help="do not name voices of SPEAKER_LIBRARY")
+
+    speakers = commands.add_parser("speakers", help="the voice library (SPEAKER_LIBRARY)")
+    actions = speakers.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="enrol a person from recordings of them alone")
+    add.add_argument("name")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    actions.add_parser("list", help="list the voices")
+    remove = actions.add_parser("remove", help="delete a voice for good")
+    remove.add_argument("name", help="its name or id")
 
     commands.add_parser("models", help="list the models Hearback knows and whether each is here")
 
@@ -83,6 +98,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .doctor import main as doctor
 
         return doctor(sys.stdout, allow_no_gpu=args.allow_no_gpu, sample=args.sample)
+    if args.command == "speakers":
+        from .speakers.cli import main as speakers
+
+        return speakers(args, sys.stdout, sys.stderr)
     if args.command == "serve":
         from .api import serve
 
@@ -133,6 +152,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
         pipeline.check(options)
+        voices = _known_voices(pipeline, args.speaker, args.no_library)
     except HearbackError as exc:
         err.write(f"hearback: {exc}\n")
         return 2
@@ -141,7 +161,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failures = 0
     for path in args.files:
         try:
-            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err, export)
+            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err, export, voices)
         except Exception as exc:  # report it with its code and keep going with the other files
             failures += 1
             err.write(f"{path}: error {as_error(exc, str(path))}\n")
@@ -150,8 +170,20 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failures else 0
 
 
+def _known_voices(pipeline, arguments: Sequence[str], no_library: bool):
+    """The library's voices (unless ``no_library``) and the ``--speaker NAME=FILE`` ones, which
+    win by name (none without diarization)."""
+    if pipeline.diarizer is None:
+        return ()
+    from .speakers.library import library_voices, with_requested
+    from .speakers.references import voices_from_files
+
+    requested = voices_from_files(arguments, pipeline.diarizer, pipeline.settings.max_duration)
+    return requested if no_library else with_requested(library_voices(pipeline.settings), requested)
+
+
 def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], output_dir: Path,
-                    out: TextIO, err: TextIO, export) -> None:
+                    out: TextIO, err: TextIO, export, voices=()) -> None:
     """One file through the pipeline, written in each format as ``<stem>.<ext>``; the lint
     report of each subtitle format on ``err``."""
     from .writers import get_writer
@@ -159,7 +191,7 @@ def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], outpu
     if not path.is_file():
         raise HearbackError(ErrorCode.INVALID_INPUT, f"no such file: {path}")
     with _progress(path.name, err) as hook:
-        result = pipeline.transcribe_file(path, options, hook)
+        result = pipeline.transcribe_file(path, options, hook, voices=voices)
     for fmt in formats:
         writer = get_writer(fmt, export.to_export(path.stem))
         target = output_dir / f"{path.stem}.{writer.extension}"

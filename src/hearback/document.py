@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from .cues import to_ms
 from .speech_languages import language_shares
-from .types import Diarization, Notice, Result, Segment, Turn, Word
+from .types import Diarization, Notice, Result, Segment, SpeakerIdentity, Turn, Word
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def result_to_dict(result: Result) -> dict[str, Any]:
                 for w in seg.words
             ],
         })
-    return {
+    document = {
         "transcription": {"text": result.text, "segments": segments},
         "speakers": list(result.speakers),
         "language": result.language,
@@ -73,6 +73,11 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "warnings": [_notice(n) for n in result.warnings],
         "turns": _turns(result),
     }
+    if result.identities:  # only when known voices were compared (hearback.speakers)
+        document["speaker_identities"] = [
+            {"speaker": i.speaker, "label": i.label, "name": i.name, "score": i.score}
+            for i in result.identities]
+    return document
 
 
 def _turns(result: Result) -> list[dict[str, Any]]:
@@ -111,4 +116,6 @@ def result_from_dict(document: dict[str, Any]) -> Result:
         diarization=Diarization(turns, ()) if turns else None,
         warnings=tuple(Notice(n["code"], n["message"], n.get("start"), n.get("end"))
                        for n in document.get("warnings", ())),
+        identities=tuple(SpeakerIdentity(i["label"], i["name"], i["score"])
+                         for i in document.get("speaker_identities", ())),
     )

@@ -43,6 +43,12 @@ class ErrorCode(StrEnum):
     REQUEST_TIMEOUT = "request_timeout", 408  # HTTP API: the request body stalled past the timeout
     SERVER_BUSY = "server_busy", 503  # HTTP API: too many uploads at once; retry later
     JOB_NOT_DONE = "job_not_done", 409  # HTTP API: a job's result asked for before it succeeded
+    REFERENCE_TOO_SHORT = "reference_too_short", 400  # a voice reference with < 2 s of speech
+    REFERENCE_NO_SPEECH = "reference_no_speech", 400  # a voice reference where VAD finds no speech
+    INVALID_SPEAKER_NAME = "invalid_speaker_name", 400  # empty, too long, SPEAKER_nn
+    INVALID_KNOWN_SPEAKERS = "invalid_known_speakers", 400  # a name twice, counts differ, too many
+    UNKNOWN_SPEAKER = "unknown_speaker", 400  # a rename or merge names a speaker the result lacks
+    SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
 

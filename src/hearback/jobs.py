@@ -28,6 +28,7 @@ from typing import Any, Optional
 from .errors import Cancelled, ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .progress import throttled
+from .speakers.job_voices import JobVoices
 from .types import Options, Result, Stage
 from .writers import result_from_dict, result_to_dict
 
@@ -266,6 +267,7 @@ class JobRunner:
         if cancelled.is_set():
             raise Cancelled(f"job {job.id} was deleted")
         self.store.succeed(job.id, result)
+        JobVoices(self.settings.hearback_db).keep(job.id, result.diarization)  # enrol-from-job
 
     def _remove_orphan_uploads(self) -> None:
         if self.data_dir is None or not self.data_dir.is_dir():

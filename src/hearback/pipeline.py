@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from .align import Aligner
 from .asr import AsrOptions, Recognizer
@@ -24,7 +24,10 @@ from .errors import ErrorCode, HearbackError
 from .memory import trim
 from .models import resolve_whisper_model
 from .settings import Settings
-from .types import Audio, Diarization, Options, ProgressHook, Result, Stage, no_progress
+from .speakers.match import identify, rename
+from .speakers.voiceprint import Voiceprint
+from .types import (Audio, Diarization, Options, ProgressHook, Result, SpeakerIdentity, Stage,
+                    no_progress)
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +68,8 @@ class Pipeline:
             raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")
 
     def transcribe_file(self, path: str | Path, options: Options,
-                        progress: ProgressHook = no_progress) -> Result:
+                        progress: ProgressHook = no_progress,
+                        voices: Sequence[Voiceprint] = ()) -> Result:
         self.check(options)
         started = time.perf_counter()
         progress(Stage.DECODE, 0.0)
@@ -73,10 +77,12 @@ class Pipeline:
             audio = decode(path, max_duration=self.settings.max_duration)
         trim()
         progress(Stage.DECODE, 1.0)
-        return self.transcribe(audio, options, progress, decode_seconds=time.perf_counter() - started)
+        return self.transcribe(audio, options, progress, decode_seconds=time.perf_counter() - started,
+                               voices=voices)
 
     def transcribe(self, audio: Audio, options: Options, progress: ProgressHook = no_progress,
-                   *, decode_seconds: float = 0.0) -> Result:
+                   *, decode_seconds: float = 0.0, voices: Sequence[Voiceprint] = ()) -> Result:
+        """``voices``: known people; found speakers that match one are named (hearback.speakers)."""
         self.check(options)
         if audio.duration > self.settings.max_duration:
             raise HearbackError(ErrorCode.AUDIO_TOO_LONG,
@@ -92,6 +98,7 @@ class Pipeline:
                     transcript = self.aligner.align(transcript, audio, progress)
 
             diarization: Optional[Diarization] = None
+            identities: tuple[SpeakerIdentity, ...] = ()
             segments = transcript.segments
             if options.diarize:
                 with _timed(timings, Stage.DIARIZE):
@@ -100,6 +107,8 @@ class Pipeline:
                         max_speakers=options.max_speakers, progress=progress,
                     )
                 with _timed(timings, Stage.ASSIGN):
+                    identities = identify(diarization, voices) if voices else ()
+                    diarization = rename(diarization, identities)
                     segments = assign_speakers(transcript, diarization)
                     segments = tuple(sorted(segments, key=lambda s: (s.start, s.end)))  # ordered, always
                     progress(Stage.ASSIGN, 1.0)
@@ -115,6 +124,7 @@ class Pipeline:
             diarization=diarization,
             timings=timings,
             warnings=audio.notices + transcript.notices,
+            identities=identities,
         )
 
     def _asr_options(self, options: Options) -> AsrOptions:

@@ -83,6 +83,17 @@ class JobOptions(BaseModel):
         )
 
 
+class KnownSpeakerInput(BaseModel):
+    """A person to name in this job: a name and a recording of them alone (as the main audio)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(max_length=200)
+    audio_url: Optional[str] = Field(None, max_length=8192)
+    audio_base64: Optional[str] = None
+
+
+
 class ExportFields(BaseModel):
     """How exports look: the subtitle preset, its limits overridden, SRT labels, karaoke VTT."""
 
@@ -127,6 +138,8 @@ class HandlerInput(JobOptions, ExportFields):
 
     audio_url: Optional[str] = Field(None, max_length=8192)
     audio_base64: Optional[str] = None
+    known_speakers: list[KnownSpeakerInput] = Field(default_factory=list)
+    use_library: bool = True
     output_format: str = "json"
 
     @field_validator("output_format")

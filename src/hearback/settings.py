@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     max_concurrent_decodes: int = Field(
         2, ge=1, description="Decodes run at once per process; more wait (each holds up to "
         "MAX_DURATION of 16 kHz float32 audio).")
+    speaker_library: Optional[Path] = Field(
+        None, description="SQLite voice library (hearback.speakers.library); none: no library.")
+    speaker_library_readonly: bool = Field(
+        False, description="Open the library read-only (RunPod workers on a network volume).")
 
     @field_validator("diarization_backend")
     @classmethod

@@ -100,6 +100,10 @@ class Diarization:
 
     turns: tuple[Turn, ...]
     exclusive: tuple[Turn, ...]
+    #: each speaker's centroid (mean of its chunk embeddings), by label; empty if not known
+    centroids: dict[str, tuple[float, ...]] = field(default_factory=dict, compare=False)
+    #: the embedding model that made ``centroids`` (only compared with voices of that model)
+    embedding_model: Optional[str] = None
 
     @property
     def speakers(self) -> list[str]:
@@ -107,6 +111,23 @@ class Diarization:
         for t in sorted(self.turns, key=lambda t: t.start):
             seen.setdefault(t.speaker, None)
         return list(seen)
+
+
+@dataclass(frozen=True)
+class SpeakerIdentity:
+    """A speaker diarization found, and the known voice it was matched to (hearback.speakers)."""
+
+    #: the label diarization gave, SPEAKER_00, SPEAKER_01, …
+    label: str
+    #: the known person's name, or None when no known voice was close enough
+    name: Optional[str] = None
+    #: cosine similarity with the known voice it was best matched to (None: nothing compared)
+    score: Optional[float] = None
+
+    @property
+    def speaker(self) -> str:
+        """What segments and words carry as ``speaker``: the name, else the label."""
+        return self.name or self.label
 
 
 @dataclass(frozen=True)
@@ -122,6 +143,8 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     #: every stage's notices, in stage order
     warnings: tuple[Notice, ...] = ()
+    #: per speaker found, the name given (or none) and the score; empty without known voices
+    identities: tuple[SpeakerIdentity, ...] = ()
 
     @property
     def text(self) -> str:

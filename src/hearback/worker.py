@@ -22,6 +22,7 @@ from .pipeline import Pipeline
 from .progress import throttled
 from .schema import HandlerInput, parse
 from .settings import Settings, get_settings
+from .speakers.references import known_voices
 from .types import ProgressHook, Result, Stage
 from .writers import ExportOptions, SUBTITLE_FORMATS, get_writer, lint_report, render, render_bytes, result_to_dict
 
@@ -56,9 +57,10 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
         pipeline = get_pipeline()
         options = request.to_options()
         pipeline.check(options)
+        voices = known_voices(request, pipeline) if options.diarize else ()
         with fetched_audio(pipeline.settings, url=request.audio_url,
                            data_base64=request.audio_base64) as path:
-            result = pipeline.transcribe_file(path, options, _progress_hook(job))
+            result = pipeline.transcribe_file(path, options, _progress_hook(job), voices=voices)
         output = build_output(result, request.output_format, time.perf_counter() - started,
                               request.to_export())
         logger.info("job %s done: %.1f s of audio in %.1f s", job_id, result.duration,

@@ -17,13 +17,13 @@ from .. import __version__, tempdirs
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobRunner, JobStore
 from ..pipeline import Pipeline
-from . import errors, jobs, transcriptions
+from . import errors, jobs, speakers, transcriptions
 from .limits import BodyGuard
 from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (transcriptions.router, jobs.router)
+ROUTERS = (transcriptions.router, jobs.router, speakers.router)
 
 
 def create_app(settings: Optional[ServerSettings] = None, *,

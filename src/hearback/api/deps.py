@@ -128,3 +128,13 @@ def _export_fields(param):
 
 #: export options sent in the query (``GET /v1/jobs/{id}/result``)
 ExportQueryDep = Annotated[ExportOptions, Depends(_export_fields(Query))]
+
+
+def known_speakers(form: UploadForm) -> tuple[list[str], list[str]]:
+    """OpenAI's ``known_speaker_names`` and ``known_speaker_references`` (data URLs) form
+    fields, each with or without ``[]`` (the openai SDK sends ``name[]``)."""
+
+    def values(name: str) -> list[str]:
+        return [v for key in (name, f"{name}[]") for v in form.values(key)]
+
+    return values("known_speaker_names"), values("known_speaker_references")

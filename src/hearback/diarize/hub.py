@@ -25,7 +25,14 @@ def load(settings: Settings) -> PipelineDiarizer:
     pipeline = load_pipeline(settings.pyannote_pipeline, settings.hf_token)
     pipeline.to(device)
     logger.info("diarization: pyannote on %s", device)
-    return PipelineDiarizer("pyannote", pipeline)
+    # pyannote.audio 4.0.7: the pipeline keeps the embedding it was built with as ``embedding``.
+    model = str(getattr(pipeline, "embedding", name_of(settings)))
+    return PipelineDiarizer("pyannote", pipeline, embedding_model=model)
+
+
+def name_of(settings: Settings) -> str:
+    """A fallback embedding id: the pipeline's own name."""
+    return f"{settings.pyannote_pipeline} embedding"
 
 
 def load_pipeline(name: str, token: Optional[str]) -> Pipeline:

@@ -8,9 +8,10 @@ progress hook maps are those ``SpeakerDiarization.apply`` reports in that versio
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
+import numpy as np
 import torch
 from pyannote.audio import Pipeline
 from pyannote.core import Annotation, Segment
@@ -42,6 +43,8 @@ class PipelineDiarizer:
     long_pipeline: Optional[Pipeline] = None
     #: seconds of audio beyond which ``long_pipeline`` takes over
     long_recording: float = float("inf")
+    #: which speaker embedding model the pipelines use (voiceprints record it)
+    embedding_model: str = "unknown"
 
     def pipeline_for(self, duration: float) -> Pipeline:
         if self.long_pipeline is not None and duration > self.long_recording:
@@ -60,7 +63,13 @@ class PipelineDiarizer:
             hook=_ProgressAdapter(progress),
         )
         progress("diarize", 1.0)
-        return to_diarization(output)
+        return replace(to_diarization(output), embedding_model=self.embedding_model)
+
+    def embed(self, waveforms: torch.Tensor) -> np.ndarray:
+        """Speaker embeddings of (batch, 1, samples) waveforms of one speaker each, with the
+        pipelines' own embedding model: (batch, dimension)."""
+        # pyannote.audio 4.0.7: the pipeline's embedding model is its private ``_embedding``.
+        return self.pipeline._embedding(waveforms)
 
 
 def to_diarization(output: Any) -> Diarization:
@@ -71,7 +80,22 @@ def to_diarization(output: Any) -> Diarization:
     exclusive = getattr(output, "exclusive_speaker_diarization", None)
     if exclusive is None:
         exclusive = _exclusive(regular)
-    return _relabel(regular, exclusive)
+    diarization = _relabel(regular, exclusive)
+    return replace(diarization, centroids=_centroids(regular, getattr(output, "speaker_embeddings", None)))
+
+
+def _centroids(regular: Annotation, embeddings: Optional[np.ndarray]) -> dict[str, tuple[float, ...]]:
+    """Each speaker's centroid under its Hearback label. pyannote 4 sorts
+    ``speaker_embeddings`` rows in ``regular.labels()`` order; an all-zero row (a speaker
+    with no centroid of its own) is left out."""
+    if embeddings is None:
+        return {}
+    order = _label_order(regular)
+    out = {}
+    for label, row in zip(regular.labels(), embeddings):
+        if np.any(row) and np.all(np.isfinite(row)):
+            out[order[label]] = tuple(float(x) for x in row)
+    return out
 
 
 class _ProgressAdapter:
@@ -107,11 +131,17 @@ def _exclusive(annotation: Annotation) -> Annotation:
     return out.support()
 
 
-def _relabel(regular: Annotation, exclusive: Annotation) -> Diarization:
-    """SPEAKER_00, SPEAKER_01, … in order of first speech, the same in both annotations."""
+def _label_order(regular: Annotation) -> dict[str, str]:
+    """pyannote's label -> SPEAKER_00, SPEAKER_01, … in order of first speech."""
     order: dict[str, str] = {}
     for segment, _track, label in sorted(regular.itertracks(yield_label=True), key=lambda t: t[0].start):
         order.setdefault(label, f"SPEAKER_{len(order):02d}")
+    return order
+
+
+def _relabel(regular: Annotation, exclusive: Annotation) -> Diarization:
+    """SPEAKER_00, SPEAKER_01, … in order of first speech, the same in both annotations."""
+    order = _label_order(regular)
 
     def turns(annotation: Annotation) -> tuple[Turn, ...]:
         out = []

@@ -1,0 +1,175 @@
+"""Speakers by name (hearback.speakers): accuracy across recordings, and what it costs.
+
+    python -m bench.bench_speakers [--sweep]
+
+* AMI pairs (clips sharing people, both directions): each speaker of one clip enrolled from
+  their solo speech there (per the RTTM), the other clip diarized and named. Named accuracy
+  and false naming (evaluation/naming.py), at match.THRESHOLD, and with ``--sweep`` at
+  other thresholds, with every same-person and different-person similarity (calibration).
+* enrolment time per minute of voice; matching time per job.
+Writes bench/results/speakers.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from bench import TESTDATA, setup_logging, write_results
+from evaluation.naming import NamingScore, directed_pairs, score_naming, solo_audio
+from evaluation.testdata import read_rttm, read_uem
+from hearback.decode import decode
+from hearback.diarize import load_diarizer
+from hearback.errors import HearbackError
+from hearback.settings import Settings
+from hearback.speakers.match import THRESHOLD, identify, rename, similarities
+from hearback.speakers.voiceprint import enrol
+
+AMI = TESTDATA / "diarization" / "ami"
+SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
+
+
+class Clips:
+    """Each AMI clip decoded, diarized and its speakers enrolled once."""
+
+    def __init__(self, diarizer):
+        self.diarizer = diarizer
+        self.uems = read_uem(AMI / "ami.uem")
+        self.audio, self.diarization, self.voices = {}, {}, {}
+        self.enrol_seconds, self.voice_seconds, self.diarize_seconds = 0.0, 0.0, 0.0
+
+    def load(self, uri: str) -> None:
+        if uri in self.audio:
+            return
+        audio = decode(AMI / f"{uri}.flac")
+        self.audio[uri] = audio
+        started = time.perf_counter()
+        self.diarization[uri] = self.diarizer.diarize(audio)
+        self.diarize_seconds += time.perf_counter() - started
+        reference = read_rttm(AMI / "ami.rttm", uri)
+        voices = []
+        for person in reference.labels():
+            solo = solo_audio(audio, reference, person, self.uems.get(uri))
+            started = time.perf_counter()
+            try:
+                voices.append(enrol(person, [solo], self.diarizer))
+            except HearbackError as error:
+                print(f"{uri} {person}: not enrolled ({error.code}, {solo.duration:.1f} s solo)")
+                continue
+            self.enrol_seconds += time.perf_counter() - started
+            self.voice_seconds += voices[-1].seconds
+        self.voices[uri] = voices
+
+
+def score_pairs(clips: Clips, threshold: float) -> tuple[NamingScore, list[str], float]:
+    total, rows, match_seconds = NamingScore(0, 0, 0, 0), [], 0.0
+    for source, target in directed_pairs():
+        voices = clips.voices[source]
+        started = time.perf_counter()
+        identities = identify(clips.diarization[target], voices, threshold)
+        named = rename(clips.diarization[target], identities)
+        match_seconds += time.perf_counter() - started
+        score = score_naming(named.turns, AMI / "ami.rttm", target, {v.name for v in voices},
+                             clips.audio[target].duration, clips.uems.get(target))
+        total = total + score
+        given = ", ".join(f"{i.label}→{i.name or '-'} ({i.score})" for i in identities)
+        rows.append(f"| {source} → {target} | {_pct(score.accuracy)} | {_pct(score.false_naming)} | {given} |")
+    return total, rows, match_seconds
+
+
+def similarity_spread(clips: Clips) -> str:
+    """Same-person and different-person similarities between enrolled voices and the found
+    speakers they overlap most (a found speaker counts as person X when X holds most of its time)."""
+    same, different = [], []
+    for source, target in directed_pairs():
+        found = clips.diarization[target]
+        owners = _owners(found, target)
+        for label, centroid in found.centroids.items():
+            for voice in clips.voices[source]:
+                score = float(similarities([centroid], [voice.vector])[0, 0])
+                (same if owners.get(label) == voice.name else different).append(score)
+    return (f"same person: {len(same)} pairs, {min(same):.3f}–{max(same):.3f}; "
+            f"different people: {len(different)} pairs, {min(different):.3f}–{max(different):.3f}")
+
+
+def _owners(diarization, uri: str) -> dict[str, str]:
+    reference = read_rttm(AMI / "ami.rttm", uri)
+    out = {}
+    for label in diarization.speakers:
+        mine = [t for t in diarization.turns if t.speaker == label]
+        shares = {}
+        for turn in mine:
+            for segment, _, person in reference.itertracks(yield_label=True):
+                shared = min(turn.end, segment.end) - max(turn.start, segment.start)
+                if shared > 0:
+                    shares[person] = shares.get(person, 0.0) + shared
+        if shares:
+            out[label] = max(shares, key=shares.get)
+    return out
+
+
+def sample_words(diarizer) -> str:
+    """The pyannote sample: Diane (speaker90) and Sheila (speaker91) enrolled from their turns in
+    the first 15 s, the whole file transcribed (Whisper base): words after 15 s named right."""
+    from hearback.pipeline import Pipeline
+    from hearback.types import Audio, Options
+
+    folder = TESTDATA / "diarization"
+    audio = decode(folder / "pyannote-sample.wav")
+    reference = read_rttm(folder / "pyannote-sample.rttm")
+    names = {"speaker90": "Diane", "speaker91": "Sheila"}
+    voices = []
+    for person, name in names.items():
+        spans = [(s.start, min(s.end, 15.0)) for s in reference.label_timeline(person) if s.start < 15.0]
+        samples = np.concatenate([audio.samples[int(a * 16000):int(b * 16000)] for a, b in spans])
+        voices.append(enrol(name, [Audio(samples)], diarizer))
+    pipeline = Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded", device="cpu"),
+                             diarizer=diarizer)
+    started = time.perf_counter()
+    result = pipeline.transcribe(audio, Options(language="en"), voices=voices)
+    job_seconds = time.perf_counter() - started
+    right = total = 0
+    for word in (w for s in result.segments for w in s.words if w.start >= 15.0):
+        middle = (word.start + word.end) / 2
+        speaking = {names[l] for s, _, l in reference.itertracks(yield_label=True) if s.start <= middle <= s.end}
+        if len(speaking) == 1:
+            total, right = total + 1, right + (word.speaker in speaking)
+    return (f"pyannote sample: {right}/{total} words after 15 s named right ({100 * right / total:.1f} %); "
+            f"names {[(i.label, i.name, i.score) for i in result.identities]}; job {job_seconds:.1f} s")
+
+
+def _pct(value: float) -> str:
+    return "—" if value != value else f"{100 * value:.1f} %"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sweep", action="store_true", help="score other thresholds too")
+    args = parser.parse_args()
+    setup_logging()
+    clips = Clips(load_diarizer(Settings(diarization_backend="embedded", device="cpu")))
+    for pair in directed_pairs():
+        for uri in pair:
+            clips.load(uri)
+    lines = ["## AMI pairs: enrolled from one clip's solo speech, the other clip named", "",
+             similarity_spread(clips), ""]
+    for threshold in (SWEEP if args.sweep else (THRESHOLD,)):
+        total, rows, match_seconds = score_pairs(clips, threshold)
+        lines.append(f"threshold {threshold}: named accuracy {_pct(total.accuracy)}, "
+                     f"false naming {_pct(total.false_naming)}")
+        if threshold == THRESHOLD:
+            table = ["| enrolled from → named | accuracy | false naming | speakers found → name (score) |",
+                     "|---|---|---|---|", *rows]
+            per_job = match_seconds / len(directed_pairs())
+            cost = (f"matching: {1000 * per_job:.2f} ms per job; diarization alone "
+                    f"{clips.diarize_seconds / len(clips.audio):.2f} s per 30 s clip")
+    lines += ["", *table, "", sample_words(clips.diarizer), "", cost,
+              f"enrolment: {clips.enrol_seconds:.2f} s for {clips.voice_seconds:.1f} s of voice = "
+              f"{60 * clips.enrol_seconds / clips.voice_seconds:.2f} s per minute of voice"]
+    write_results(__spec__.name, "speakers", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
