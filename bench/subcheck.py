@@ -4,6 +4,7 @@ Shared by bench/bench_subtitles.py and the tests."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -25,7 +26,8 @@ def srt_cues(text: str) -> list[tuple[int, int, list[str]]]:
 
 
 def vtt_cues(text: str) -> list[tuple[int, int, list[str]]]:
-    return [(vtt_ms(c.start), vtt_ms(c.end), c.text.split("\n"))
+    """(start ms, end ms, lines) per caption; webvtt-py strips tags but keeps escapes (&amp;)."""
+    return [(vtt_ms(c.start), vtt_ms(c.end), html.unescape(c.text).split("\n"))
             for c in webvtt.from_buffer(io.StringIO(text), strict=True).captions]
 
 
