@@ -32,7 +32,8 @@ from bench import TESTDATA  # noqa: E402
 from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 from bench.der import public_set, read_rttm, to_annotation  # noqa: E402
-from bench.subcheck import cue_words, independent_lint, srt_cues, strip_prefix, vtt_cues, word_check  # noqa: E402
+from bench.subcheck import (cue_words, independent_lint, is_dual, srt_cues, strip_prefix, vtt_cues,  # noqa: E402
+                            word_check)
 from bench.variants import english_meeting  # noqa: E402
 from hearback.decode import decode  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
@@ -55,7 +56,7 @@ def why_too_fast(cues, words, limits) -> tuple[int, int, int]:
         shown = sum(len(line) for line in lines)
         if shown / seconds <= limits.max_cps or not taken:
             continue
-        spoken = sum(len(strip_prefix(line)) for line in lines)
+        spoken = sum(len(strip_prefix(line, is_dual(lines))) for line in lines)
         span = (max(w[2] for w in taken) - min(w[1] for w in taken)) / 1000
         if spoken / (span + limits.lead_in_seconds + limits.lead_out_seconds) > limits.max_cps:
             speech += 1

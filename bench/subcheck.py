@@ -48,13 +48,20 @@ def independent_lint(cues, limits) -> dict[str, int]:
     return breaks
 
 
-def strip_prefix(line: str) -> str:
-    """A line without its dual-speaker dash and SRT speaker label."""
-    return re.sub(r"^(-\s?)?(\[SPEAKER_\d\d\] )?", "", line)
+def is_dual(lines) -> bool:
+    """A dual-speaker cue: every one of its two or more lines starts with a dash."""
+    return len(lines) > 1 and all(line.startswith("-") for line in lines)
+
+
+def strip_prefix(line: str, dual: bool) -> str:
+    """A line without its dual-speaker dash (``dual``) and its SRT speaker label; a word that
+    itself starts with a dash (Whisper writes "-" for a cut-off word) is kept."""
+    return re.sub(r"^\[SPEAKER_\d\d\] ", "", re.sub(r"^-\s?", "", line) if dual else line)
 
 
 def _bare(lines) -> str:
-    return re.sub(r"\s", "", "".join(strip_prefix(line) for line in lines))
+    dual = is_dual(lines)
+    return re.sub(r"\s", "", "".join(strip_prefix(line, dual) for line in lines))
 
 
 def cue_words(cues, document) -> list[list[tuple[str, int, int]]] | None:
