@@ -24,7 +24,7 @@ from pathlib import Path
 from bench import TESTDATA, setup_logging, temp_folder, write_results
 
 from evaluation.der import der_metric, to_annotation
-from evaluation.subcheck import cue_words, independent_lint, srt_cues, strip_prefix, vtt_cues, word_check
+from evaluation.subcheck import cue_words, independent_lint, is_dual, srt_cues, strip_prefix, vtt_cues, word_check
 from evaluation.testdata import public_set, read_rttm
 from evaluation.variants import english_meeting
 from hearback.decode import decode
@@ -50,7 +50,7 @@ def why_too_fast(cues, words, limits) -> tuple[int, int, int]:
         shown = sum(len(line) for line in lines)
         if shown / seconds <= limits.max_cps or not taken:
             continue
-        spoken = sum(len(strip_prefix(line)) for line in lines)
+        spoken = sum(len(strip_prefix(line, is_dual(lines))) for line in lines)
         span = (max(w[2] for w in taken) - min(w[1] for w in taken)) / 1000
         if spoken / (span + limits.lead_in_seconds + limits.lead_out_seconds) > limits.max_cps:
             speech += 1

@@ -4,6 +4,7 @@ Shared by bench/bench_subtitles.py and the tests."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -25,7 +26,8 @@ def srt_cues(text: str) -> list[tuple[int, int, list[str]]]:
 
 
 def vtt_cues(text: str) -> list[tuple[int, int, list[str]]]:
-    return [(vtt_ms(c.start), vtt_ms(c.end), c.text.split("\n"))
+    """(start ms, end ms, lines) per caption; webvtt-py strips tags but keeps escapes (&amp;)."""
+    return [(vtt_ms(c.start), vtt_ms(c.end), html.unescape(c.text).split("\n"))
             for c in webvtt.from_buffer(io.StringIO(text), strict=True).captions]
 
 
@@ -46,13 +48,20 @@ def independent_lint(cues, limits) -> dict[str, int]:
     return breaks
 
 
-def strip_prefix(line: str) -> str:
-    """A line without its dual-speaker dash and SRT speaker label."""
-    return re.sub(r"^(-\s?)?(\[SPEAKER_\d\d\] )?", "", line)
+def is_dual(lines) -> bool:
+    """A dual-speaker cue: every one of its two or more lines starts with a dash."""
+    return len(lines) > 1 and all(line.startswith("-") for line in lines)
+
+
+def strip_prefix(line: str, dual: bool) -> str:
+    """A line without its dual-speaker dash (``dual``) and its SRT speaker label; a word that
+    itself starts with a dash (Whisper writes "-" for a cut-off word) is kept."""
+    return re.sub(r"^\[SPEAKER_\d\d\] ", "", re.sub(r"^-\s?", "", line) if dual else line)
 
 
 def _bare(lines) -> str:
-    return re.sub(r"\s", "", "".join(strip_prefix(line) for line in lines))
+    dual = is_dual(lines)
+    return re.sub(r"\s", "", "".join(strip_prefix(line, dual) for line in lines))
 
 
 def cue_words(cues, document) -> list[list[tuple[str, int, int]]] | None:
