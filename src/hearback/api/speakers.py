@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..decode import decode
 from ..errors import ErrorCode, HearbackError
-from ..fetch import job_tempdir
+from ..tempdirs import job_tempdir
 from ..jobs import JobStatus
 from ..speakers.edit import edit_speakers, speaker_mapping
 from ..speakers.job_voices import JobVoices

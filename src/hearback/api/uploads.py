@@ -190,3 +190,17 @@ class _MultipartReader:
         if self.saw_file and self.written == 0:
             raise HearbackError(ErrorCode.INVALID_AUDIO, "the uploaded file is empty")
         return UploadForm(self.fields, self.target if self.saw_file else None)
+
+
+def save_upload(upload, target: Path, cap: int) -> None:
+    """Copy a FastAPI ``UploadFile`` (routes that take several small files: voice references)
+    to ``target``; ``audio_too_large`` past ``cap`` bytes, ``invalid_audio`` if empty."""
+    written = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            written += len(chunk)
+            if written > cap:
+                raise HearbackError(ErrorCode.AUDIO_TOO_LARGE, f"the upload is larger than {cap} bytes")
+            out.write(chunk)
+    if written == 0:
+        raise HearbackError(ErrorCode.INVALID_AUDIO, "the uploaded file is empty")
