@@ -59,13 +59,22 @@ def form_flag(form: UploadForm, name: str) -> Optional[bool]:
 
 
 def _form_int(form: UploadForm, name: str) -> Optional[int]:
+    return _form_value(form, name, int, "an integer")
+
+
+def _form_number(form: UploadForm, name: str) -> Optional[float]:
+    return _form_value(form, name, float, "a number")
+
+
+def _form_value(form: UploadForm, name: str, kind: type, what: str):
+    """A form field read as ``kind`` (int, float); None when absent or blank."""
     value = form.value(name)
     if value is None or not value.strip():
         return None
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        raise HearbackError(ErrorCode.INVALID_INPUT, f"{name}: must be an integer") from None
+        raise HearbackError(ErrorCode.INVALID_INPUT, f"{name}: must be {what}") from None
 
 
 def form_options(form: UploadForm, *, diarize: bool) -> Options:
@@ -99,16 +108,6 @@ def form_export(form: UploadForm, title: str = "transcript") -> ExportOptions:
         if value is not None:
             fields[name] = value
     return parse(ExportFields, fields).to_export(title)
-
-
-def _form_number(form: UploadForm, name: str) -> Optional[float]:
-    value = form.value(name)
-    if value is None or not value.strip():
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise HearbackError(ErrorCode.INVALID_INPUT, f"{name}: must be a number") from None
 
 
 def _export_fields(param):
