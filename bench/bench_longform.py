@@ -18,6 +18,7 @@ from the recognizer's log (``check_seconds``) and given in % of the pipeline's t
 from __future__ import annotations
 
 import argparse
+import sys
 import logging
 import time
 from collections import Counter
@@ -205,7 +206,7 @@ def main() -> None:
         rows.append(run_long(pipeline, item, log))
         logger.info("%s", rows[-1])
     text = report(args.label, args.model, rows, clips)
-    print(text)
+    sys.stdout.write(text + "\n")
     with open(args.out, "a", encoding="utf-8") as out:
         out.write("\n" + text)
 

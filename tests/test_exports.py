@@ -97,6 +97,7 @@ def test_docx_reads_and_converts_to_pdf(sample_result, tmp_path):
     if SOFFICE is None:
         if IN_CI:
             pytest.fail("libreoffice-writer is missing; .ci/run installs it")
+        # .ci/run and the Makefile install it; only a hand-made environment without it skips
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-writer")
     proc = subprocess.run([SOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
                           capture_output=True, text=True, timeout=180,

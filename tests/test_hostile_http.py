@@ -287,7 +287,7 @@ sys.path[:0] = ["src"]
 from hearback.tempdirs import job_tempdir
 with job_tempdir() as folder:
     (folder / "upload").write_bytes(b"x" * 1000)
-    print(folder, flush=True)
+    print(folder, flush=True)  # the child tells the parent its folder, then is SIGKILLed
     os.kill(os.getpid(), signal.SIGKILL)
 """
 
