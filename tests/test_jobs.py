@@ -122,3 +122,35 @@ def test_results_stored_by_earlier_versions_still_render(tmp_path):
     old = {fmt: render(result, fmt) for fmt in ("json", "srt", "vtt", "txt")}
     store._set(job.id, status="succeeded", results=json.dumps(old))
     assert render(store.result(job.id), "srt") == old["srt"]
+
+
+def test_retention_forgets_everything_kept_for_a_job(tmp_path):
+    """An ended job past its retention loses its row, its speakers' embeddings and its kept
+    folder; a job still within retention keeps all three. (Store-level: no pipeline needed.)"""
+    from types import SimpleNamespace
+
+    from hearback.jobs import JobRunner, JobStore
+    from hearback.speakers.job_voices import JobVoices
+    from hearback.types import Diarization, Options, Result
+
+    db = tmp_path / "jobs.sqlite3"
+    runner = JobRunner(JobStore(db), None, SimpleNamespace(hearback_db=db), data_dir=tmp_path / "data",
+                       retention=3600)
+    try:
+        ids = []
+        for _ in range(2):
+            job = runner.store.add(Options(), audio_path=None, audio_url="https://example.com/a.mp3")
+            runner.store.succeed(job.id, Result((), "en", 1.0, ("SPEAKER_00",)))
+            JobVoices(db).keep(job.id, Diarization((), (), {"SPEAKER_00": (0.1, 0.2)}, "cam++"))
+            runner.kept_folder(job.id).mkdir(parents=True)
+            (runner.kept_folder(job.id) / "audio.ogg").write_bytes(b"kept")
+            ids.append(job.id)
+        runner.store._run(  # ended long ago
+            "UPDATE jobs SET updated_at = 0 WHERE id = ?", (ids[0],))
+        assert runner.purge_expired() == [ids[0]]
+        assert runner.store.get(ids[0]) is None and JobVoices(db).kept(ids[0]) == {}
+        assert not runner.kept_folder(ids[0]).exists()
+        assert runner.store.get(ids[1]) is not None and JobVoices(db).kept(ids[1])
+        assert (runner.kept_folder(ids[1]) / "audio.ogg").read_bytes() == b"kept"
+    finally:
+        runner.shutdown()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -44,6 +45,9 @@ class JobStatus(StrEnum):
 
 #: ``stage`` of a job that succeeded.
 DONE = "done"
+
+#: Under the data directory: one folder per finished job for what it keeps (``JobRunner.kept_folder``).
+KEPT = "kept"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -166,15 +170,22 @@ class JobStore:
                   results=json.dumps(result_to_dict(result), ensure_ascii=False),
                   audio_url=None, audio_path=None)
 
+    def update_result(self, job_id: str, result: Result) -> None:
+        """Replace a finished job's result (speaker edits, rediarization, transcript edits)."""
+        self._set(job_id, results=json.dumps(result_to_dict(result), ensure_ascii=False))
+
     def fail(self, job_id: str, error: HearbackError) -> None:
         self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message,
                   audio_url=None, audio_path=None)
 
-    def purge(self, older_than: float) -> int:
-        """Delete the jobs that ended before ``older_than`` (seconds since the epoch)."""
+    def purge(self, older_than: float) -> list[str]:
+        """Delete the jobs that ended before ``older_than`` (seconds since the epoch); their ids."""
         rows = self._run("DELETE FROM jobs WHERE status IN (?, ?) AND updated_at < ? RETURNING id",
                          (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, older_than))
-        return len(rows)
+        return [r[0] for r in rows]
+
+    def ids(self) -> set[str]:
+        return {r[0] for r in self._run("SELECT id FROM jobs")}
 
     def uploads(self) -> set[Path]:
         """The uploads jobs still own (queued or running)."""
@@ -220,6 +231,20 @@ class JobRunner:
     def submit(self, job_id: str) -> None:
         self._cancels[job_id] = threading.Event()
         self.pool.submit(self._run, job_id)
+
+    def kept_folder(self, job_id: str) -> Optional[Path]:
+        """What a finished job keeps beside its row (e.g. audio for playback), removed with it."""
+        return self.data_dir / KEPT / job_id if self.data_dir is not None else None
+
+    def forget(self, job_id: str) -> None:
+        """Delete a job and everything kept for it: its row, its speakers' embeddings, its
+        kept folder. A running job is cancelled and removes its own upload when it ends."""
+        self.cancel(job_id)
+        self.store.delete(job_id)
+        JobVoices(self.settings.hearback_db).delete(job_id)
+        folder = self.kept_folder(job_id)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def cancel(self, job_id: str) -> None:
         """Stop a job's work (it is being deleted)."""
@@ -270,23 +295,36 @@ class JobRunner:
         JobVoices(self.settings.hearback_db).keep(job.id, result.diarization)  # enrol-from-job
 
     def _remove_orphan_uploads(self) -> None:
+        """Uploads no queued or running job owns, and kept folders of jobs that are gone."""
         if self.data_dir is None or not self.data_dir.is_dir():
             return
         owned = self.store.uploads()
         orphans = [p for p in self.data_dir.iterdir() if p.is_file() and p not in owned]
         for path in orphans:
             path.unlink(missing_ok=True)
-        if orphans:
-            logger.info("removed %d upload(s) no job owns", len(orphans))
+        kept = self.data_dir / KEPT
+        jobs = self.store.ids()
+        gone = [p for p in kept.iterdir() if p.name not in jobs] if kept.is_dir() else []
+        for folder in gone:
+            shutil.rmtree(folder, ignore_errors=True)
+        if orphans or gone:
+            logger.info("removed %d upload(s) and %d kept folder(s) no job owns", len(orphans), len(gone))
 
     def _sweep(self) -> None:
         """Delete ended jobs past the retention time, checking a few times per period."""
         every = max(1.0, min(3600.0, self.retention / 4))
         while not self._stopping.wait(every):
             try:
-                removed = self.store.purge(time.time() - self.retention)
+                removed = self.purge_expired()
             except sqlite3.Error:
                 logger.exception("retention sweep failed")
                 continue
             if removed:
-                logger.info("retention: deleted %d ended job(s)", removed)
+                logger.info("retention: deleted %d ended job(s)", len(removed))
+
+    def purge_expired(self) -> list[str]:
+        """Forget the jobs that ended more than ``retention`` seconds ago; their ids."""
+        removed = self.store.purge(time.time() - self.retention)
+        for job_id in removed:
+            self.forget(job_id)
+        return removed

@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 from ..errors import ErrorCode, HearbackError
 from ..fetch import check_url
 from ..jobs import JobStatus
-from ..speakers.job_voices import JobVoices
 from ..writers import FORMATS, render
 from .deps import ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options
 from .openai_format import export_response
@@ -67,10 +66,8 @@ async def job_result(job: JobDep, jobs: JobsDep, export: ExportQueryDep, format:
 
 
 @router.delete("/{job_id}")
-async def delete_job(job: JobDep, jobs: JobsDep, settings: SettingsDep):
-    jobs.cancel(job.id)  # a running job stops its work and removes its own upload
-    jobs.store.delete(job.id)
-    JobVoices(settings.hearback_db).delete(job.id)  # its kept speaker embeddings too
+async def delete_job(job: JobDep, jobs: JobsDep):
+    jobs.forget(job.id)  # its row, kept speaker embeddings and kept folder; a running job stops
     if job.status != JobStatus.RUNNING:  # a running job removes its own upload when it ends
         job.remove_upload()
     return {"id": job.id, "deleted": True}

@@ -43,7 +43,7 @@ async def edit_job_speakers(job: JobDep, jobs: JobsDep, settings: SettingsDep, e
         raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
     result = jobs.store.result(job.id)
     edited = edit_speakers(result, edits.renames, edits.merges)
-    await asyncio.to_thread(jobs.store.succeed, job.id, edited)
+    await asyncio.to_thread(jobs.store.update_result, job.id, edited)
     mapping = speaker_mapping(result.speakers, edits.renames, edits.merges)
     await asyncio.to_thread(JobVoices(settings.hearback_db).follow, job.id, mapping)
     return result_to_dict(edited)
