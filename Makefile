@@ -17,6 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@command -v soffice >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-writer; \
 	  else echo "LibreOffice is missing (the DOCX test skips): sudo apt-get install libreoffice-writer" >&2; fi; }
+	@# Chromium + its driver run the editor page's browser tests (tests/test_page.py)
+	@command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	  else echo "Chromium is missing (the page tests skip): sudo apt-get install chromium chromium-driver" >&2; fi; }
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt

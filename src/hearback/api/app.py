@@ -1,5 +1,5 @@
 """The app factory: models load once at start-up and live on ``app.state``; routers add the
-routes; one error shape (``api.errors``); an optional bearer key on every route but /health;
+routes; one error shape (``api.errors``); an optional bearer key on every route but /health and the editor page (``api.page``);
 request-body limits (``api.limits``). Start-up removes temporary folders of dead processes."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from .. import __version__, tempdirs
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobRunner, JobStore
 from ..pipeline import Pipeline
-from . import errors, jobs, speakers, transcriptions
+from . import errors, jobs, page, speakers, transcriptions
 from .limits import BodyGuard
 from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (transcriptions.router, jobs.router, speakers.router)
+ROUTERS = (transcriptions.router, jobs.router, speakers.router, page.router)
 
 
 def create_app(settings: Optional[ServerSettings] = None, *,
@@ -58,7 +58,7 @@ def create_app(settings: Optional[ServerSettings] = None, *,
     async def authenticate(request: Request, call_next):
         # A middleware, not a dependency: the key is checked before any request body is read.
         key = settings.hearback_api_key
-        if key and request.url.path != "/health":
+        if key and request.url.path != "/health" and not page.is_public(request.url.path):
             given = request.headers.get("authorization", "").encode()
             if not hmac.compare_digest(given, f"Bearer {key}".encode()):
                 return errors.error_response(HearbackError(

@@ -1,0 +1,128 @@
+// Starting a job (file, drop or URL; language, speaker bounds, known voices), following its
+// progress by stage, and the list of past jobs.
+import { call, json } from "./api.js";
+import { clock, dateOf, el } from "./format.js";
+
+// The pipeline's stages in the order they run (hearback.types.Stage); "download" only for URLs.
+const STAGES = ["download", "decode", "transcribe", "align", "diarize", "assign"];
+const STAGE_NAMES = { download: "download", decode: "decode", transcribe: "transcribe",
+                      asr: "transcribe", align: "align words", diarize: "find speakers",
+                      assign: "assign words" };
+
+export function setupForm(onCreated) {
+  const form = document.getElementById("new-job");
+  const input = document.getElementById("file-input");
+  const drop = document.getElementById("drop");
+  const dropText = document.getElementById("drop-text");
+  const showFile = () => {
+    dropText.textContent = input.files.length ? input.files[0].name : "Drop a recording here, or pick a file";
+  };
+  input.addEventListener("change", showFile);
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("over");
+    if (event.dataTransfer.files.length) {
+      input.files = event.dataTransfer.files;
+      showFile();
+    }
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = document.getElementById("start-error");
+    error.textContent = "";
+    try {
+      const job = await json("/v1/jobs", { method: "POST", body: formData(input) });
+      form.reset();
+      showFile();
+      onCreated(job);
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  });
+}
+
+function formData(input) {
+  const data = new FormData();
+  const url = document.getElementById("url-input").value.trim();
+  if (input.files.length) data.append("file", input.files[0]);
+  if (url) data.append("audio_url", url);
+  const fields = { language: "language", min_speakers: "min-speakers", max_speakers: "max-speakers" };
+  for (const [name, id] of Object.entries(fields)) {
+    const value = document.getElementById(id).value.trim();
+    if (value) data.append(name, value);
+  }
+  const voices = [...document.querySelectorAll("#voice-list input:checked")].map((box) => box.value);
+  for (const name of voices) data.append("known_speaker_names[]", name);
+  if (voices.length) data.append("use_library", "true");
+  return data;
+}
+
+// The library's voices as check boxes; the fieldset stays hidden while the library is empty.
+export async function loadVoices() {
+  let voices = [];
+  try {
+    voices = (await json("/v1/speakers")).data || [];
+  } catch {
+    voices = []; // no library on this server: nothing to offer
+  }
+  const list = document.getElementById("voice-list");
+  list.replaceChildren(...voices.map((voice) => el("label", { className: "check" },
+    el("input", { type: "checkbox", value: voice.name }), ` ${voice.name}`)));
+  document.getElementById("voices").hidden = voices.length === 0;
+}
+
+export async function refreshJobs(currentId, onOpen, onDelete) {
+  let jobs = [];
+  try {
+    jobs = (await json("/v1/jobs?limit=50")).data;
+  } catch {
+    jobs = []; // an older server without the list route
+  }
+  const list = document.getElementById("jobs");
+  list.replaceChildren(...jobs.map((job) => jobItem(job, job.id === currentId, onOpen, onDelete)));
+  document.getElementById("jobs-empty").hidden = jobs.length > 0;
+}
+
+function jobItem(job, current, onOpen, onDelete) {
+  const name = job.filename || job.id;
+  const open = el("button", { type: "button", className: "job-open", title: `Open ${name}`,
+                              onclick: () => onOpen(job.id) },
+    el("span", { className: "job-name" }, name),
+    el("span", { className: "job-meta" },
+      el("span", { className: `badge ${job.status}` }, job.status), ` ${clock(job.duration)} · ${dateOf(job.created_at)}`));
+  const remove = el("button", { type: "button", className: "job-delete", title: `Delete ${name}`,
+                                ariaLabel: `Delete ${name}`, onclick: () => onDelete(job.id, name) }, "✕");
+  return el("li", { className: current ? "job current" : "job", dataset: { id: job.id } }, open, remove);
+}
+
+export async function deleteJob(id) {
+  await call(`/v1/jobs/${id}`, { method: "DELETE" });
+}
+
+// The status card: the job's stage and a bar over all its stages, in a fixed-size box so the
+// page does not move while the job runs.
+const downloading = new Set(); // jobs seen in the download stage (given a URL): they keep it listed
+
+export function showProgress(job) {
+  if (job.stage === "download") downloading.add(job.id);
+  const stages = STAGES.filter((stage) => stage !== "download" || downloading.has(job.id));
+  const stage = job.stage === "asr" ? "transcribe" : job.stage;
+  const done = job.status === "succeeded";
+  let index = stages.indexOf(stage);
+  if (index < 0) index = 0;
+  const fraction = done ? 1 : (index + (job.progress || 0)) / stages.length;
+  const percent = Math.round(fraction * 100);
+  document.getElementById("bar-fill").style.width = `${percent}%`;
+  const bar = document.querySelector(".bar");
+  bar.setAttribute("aria-valuenow", String(percent));
+  bar.dataset.stage = done ? "done" : job.status === "failed" ? "failed" : stage || job.status;
+  const text = done ? (job.duration != null ? `done · ${clock(job.duration)}` : "done") : job.status === "failed" ? "failed"
+    : job.status === "queued" ? "waiting for its turn" : `${STAGE_NAMES[stage] || stage} · ${percent}%`;
+  document.getElementById("stage-text").textContent = text;
+  document.getElementById("stages").replaceChildren(...stages.map((name, i) => el("li", {
+    className: done || i < index ? "past" : i === index && job.status === "running" ? "now" : "",
+  }, STAGE_NAMES[name])));
+  document.getElementById("job-error").textContent = job.error ? job.error.message : "";
+}

@@ -1,0 +1,340 @@
+"""The editor page (``GET /``, ``hearback/web``) in a real browser: Debian's chromium, driven
+by selenium through chromedriver, over real HTTP against a real ``hearback serve`` running
+Whisper tiny.en and the embedded diarizer on the pyannote sample. One job, made by the page
+itself, is shared by the tests of this module; they run in file order (each builds on the
+last). The server has an API key, so every test also goes through the page's key question.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.httpserver import hearback_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+KEY = "page-test-key"
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must have chromium and chromium-driver (apt-get install chromium chromium-driver)")
+    pytest.skip("chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402  (only once chromium is known to be there)
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(pipeline_tiny, tmp_path_factory):
+    with hearback_server(pipeline_tiny, tmp_path_factory.mktemp("page"), hearback_api_key=KEY) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--autoplay-policy=no-user-gesture-required", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    yield driver
+    driver.quit()
+
+
+def wait(browser, condition, timeout=30.0, message=""):
+    return WebDriverWait(browser, timeout, poll_frequency=0.05).until(lambda _: condition(), message)
+
+
+def api(server, path, method="GET", **kwargs):
+    response = requests.request(method, server + path, headers={"Authorization": f"Bearer {KEY}"},
+                                timeout=30, **kwargs)
+    response.raise_for_status()
+    return response
+
+
+def give_key(browser, key=KEY):
+    wait(browser, lambda: browser.find_element(By.ID, "key-form").is_displayed(), message="no key question")
+    box = browser.find_element(By.ID, "key-input")
+    box.send_keys(key)
+    box.send_keys(Keys.ENTER)
+
+
+def page_ready(browser):
+    wait(browser, lambda: browser.execute_script("return document.body.dataset.ready === '1'"),
+         message="the page did not finish loading")
+
+
+def reload(browser):
+    """Reload the open job, as a person pressing F5 (the key stays in the tab)."""
+    browser.refresh()
+    page_ready(browser)
+    wait(browser, lambda: browser.find_element(By.ID, "editor").is_displayed(), message="no transcript")
+
+
+def speakers_shown(browser) -> list[str]:
+    return [node.text for node in browser.find_elements(By.CSS_SELECTOR, "#speakers .speaker-name")]
+
+
+def document(server, job_id):
+    return api(server, f"/v1/jobs/{job_id}/result?format=json").json()
+
+
+def saved(browser, revision_before):
+    """Wait until the page has shown a new document (after an edit or undo)."""
+    wait(browser, lambda: browser.execute_script("return Number(document.body.dataset.revision)") > revision_before,
+         message="the change was not shown")
+
+
+def revision(browser) -> int:
+    return browser.execute_script("return Number(document.body.dataset.revision)")
+
+
+@pytest.fixture(scope="module")
+def job(browser, server, testdata):
+    """The pyannote sample given to the page's file input; what the progress showed on the way."""
+    browser.get(server + "/")
+    give_key(browser)
+    page_ready(browser)
+    browser.find_element(By.ID, "file-input").send_keys(str(testdata / "diarization" / "pyannote-sample.wav"))
+    browser.find_element(By.ID, "start").click()
+    seen, deadline = [], time.monotonic() + 300
+    while not browser.find_element(By.ID, "editor").is_displayed():
+        assert time.monotonic() < deadline, "the job did not finish"
+        stage = browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")
+        if stage and (not seen or seen[-1] != stage):
+            seen.append(stage)
+        time.sleep(0.05)
+    job_id = browser.execute_script("return location.hash.slice(5)")
+    return {"id": job_id, "stages": seen + [browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")]}
+
+
+def test_the_page_is_public_and_its_files_only(server):
+    page = requests.get(server + "/", timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Hearback" in page.text and "http" not in page.text.replace("https://…", "")  # nothing from the network
+    script = requests.get(server + "/web/main.js", timeout=10)
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    for path in ("/web/nothing.js", "/web/..%2Fapi%2Fapp.py", "/web/%2e%2e%2F__init__.py"):
+        assert requests.get(server + path, timeout=10).status_code == 404, path
+    assert requests.get(server + "/v1/jobs/x", timeout=10).json()["error"]["code"] == "invalid_api_key"
+
+
+def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
+    assert job["stages"][-1] == "done"
+    assert "transcribe" in job["stages"] or "diarize" in job["stages"], job["stages"]  # progress was followed
+    assert browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("aria-valuenow") == "100"
+    assert speakers_shown(browser) == ["SPEAKER_00", "SPEAKER_01"]
+    doc = document(server, job["id"])
+    words = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")
+    assert len(words) == sum(len(s["words"]) for s in doc["transcription"]["segments"]) > 20
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#timeline .lane")) == 2
+    listed = browser.find_element(By.CSS_SELECTOR, f'#jobs .job[data-id="{job["id"]}"]').text
+    assert "pyannote-sample.wav" in listed and "succeeded" in listed
+
+
+def audio_ready(browser):
+    wait(browser, lambda: browser.execute_script("return document.getElementById('audio').readyState >= 1"),
+         message="the audio did not load")
+
+
+def test_a_click_on_a_word_plays_from_its_start(browser, job):
+    audio_ready(browser)
+    word = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[25]
+    word.click()
+    now = browser.execute_script("const a = document.getElementById('audio'); a.pause(); return a.currentTime")
+    assert abs(now - float(word.get_attribute("data-start"))) <= 0.3
+
+
+def test_the_highlighted_word_follows_playback(browser, job):
+    audio_ready(browser)
+    browser.execute_script("const a = document.getElementById('audio'); a.currentTime = 2; a.play()")
+    followed = set()
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        now, start, end = browser.execute_script(
+            "const w = document.querySelector('#transcript .w.now'); const a = document.getElementById('audio');"
+            "return [a.currentTime, w && +w.dataset.start, w && +w.dataset.end]")
+        if start is not None:
+            assert start - 0.15 <= now <= end + 0.6, (now, start, end)
+            followed.add(start)
+        time.sleep(0.1)
+    browser.execute_script("document.getElementById('audio').pause()")
+    assert len(followed) >= 5, followed
+
+
+def rename(browser, speaker, name):
+    row = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"]')
+    box = row.find_element(By.CSS_SELECTOR, ".rename-input")
+    box.clear()
+    box.send_keys(name)
+    before = revision(browser)
+    box.send_keys(Keys.ENTER)
+    saved(browser, before)
+
+
+def downloaded(downloads, name, timeout=20.0) -> str:
+    path = downloads / name
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{name} was not downloaded"
+        time.sleep(0.1)
+    return path.read_text(encoding="utf-8")
+
+
+def test_a_rename_reaches_every_download(browser, server, job, downloads):
+    rename(browser, "SPEAKER_00", "Diane")
+    assert speakers_shown(browser) == ["Diane", "SPEAKER_01"]
+    for format in ("srt", "vtt", "json"):
+        browser.find_element(By.CSS_SELECTOR, f'.downloads button[data-format="{format}"]').click()
+        text = downloaded(downloads, f"pyannote-sample.{format}")
+        assert "Diane" in text and "SPEAKER_00" not in text, format
+    assert json.loads(downloaded(downloads, "pyannote-sample.json"))["speakers"] == ["Diane", "SPEAKER_01"]
+
+
+def turn_speakers(browser) -> list[str]:
+    return [node.get_attribute("data-speaker") for node in browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")]
+
+
+def test_move_a_turn_then_undo_persist(browser, server, job):
+    reload(browser)
+    before_turns = turn_speakers(browser)
+    first = browser.find_element(By.CSS_SELECTOR, "#transcript .turn")
+    other = "SPEAKER_01" if before_turns[0] == "Diane" else "Diane"
+    moved_words = len(first.find_elements(By.CSS_SELECTOR, ".w"))
+    before = revision(browser)
+    Select(first.find_element(By.CSS_SELECTOR, ".turn-speaker")).select_by_value(other)
+    saved(browser, before)
+    reload(browser)
+    doc = document(server, job["id"])
+    assert turn_speakers(browser)[0] == other
+    assert all(w["speaker"] == other for w in doc["transcription"]["segments"][0]["words"])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")[0].find_elements(By.CSS_SELECTOR, ".w")) >= moved_words
+    before = revision(browser)
+    browser.find_element(By.ID, "undo").click()
+    saved(browser, before)
+    reload(browser)
+    assert turn_speakers(browser) == before_turns
+
+
+def test_edit_a_word_persists(browser, server, job):
+    word = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[3]
+    segment, index = int(word.get_attribute("data-seg")), int(word.get_attribute("data-w"))
+    webdriver.ActionChains(browser).double_click(word).perform()
+    box = wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#transcript .word-box"))
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("Hearback")
+    before = revision(browser)
+    box.send_keys(Keys.ENTER)
+    saved(browser, before)
+    reload(browser)
+    shown = browser.find_element(By.CSS_SELECTOR, f'#transcript .w[data-seg="{segment}"][data-w="{index}"]')
+    assert shown.text == "Hearback"
+    assert document(server, job["id"])["transcription"]["segments"][segment]["words"][index]["word"].strip() == "Hearback"
+
+
+def test_move_selected_words_persists(browser, server, job):
+    doc = document(server, job["id"])
+    segment = max(range(len(doc["transcription"]["segments"])),
+                  key=lambda i: len(doc["transcription"]["segments"][i]["words"]))
+    owner = doc["transcription"]["segments"][segment]["speaker"]
+    other = "SPEAKER_01" if owner == "Diane" else "Diane"
+    browser.execute_script("""
+        const words = document.querySelectorAll(`#transcript .w[data-seg="${arguments[0]}"]`);
+        const range = document.createRange();
+        range.setStartBefore(words[1]); range.setEndAfter(words[2]);
+        const selection = window.getSelection(); selection.removeAllRanges(); selection.addRange(range);
+        document.getElementById('transcript').dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    """, segment)
+    wait(browser, lambda: browser.find_element(By.ID, "selection-bar").is_displayed())
+    Select(browser.find_element(By.ID, "selection-speaker")).select_by_value(other)
+    before = revision(browser)
+    browser.find_element(By.ID, "selection-apply").click()
+    saved(browser, before)
+    reload(browser)
+    after = document(server, job["id"])["transcription"]["segments"]
+    assert len(after) == len(doc["transcription"]["segments"]) + 2  # split in three
+    assert after[segment + 1]["speaker"] == other and len(after[segment + 1]["words"]) == 2
+    assert [t for t in turn_speakers(browser)].count(other) >= 1
+
+
+def test_merge_then_ctrl_z_persist(browser, server, job):
+    reload(browser)
+    row = browser.find_element(By.CSS_SELECTOR, '#speakers .speaker[data-speaker="SPEAKER_01"]')
+    before = revision(browser)
+    Select(row.find_element(By.CSS_SELECTOR, ".merge")).select_by_value("Diane")
+    saved(browser, before)
+    reload(browser)
+    assert speakers_shown(browser) == ["Diane"]
+    assert document(server, job["id"])["speakers"] == ["Diane"]
+    before = revision(browser)
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "z")
+    saved(browser, before)
+    reload(browser)
+    assert speakers_shown(browser) == ["Diane", "SPEAKER_01"]
+
+
+def test_without_the_key_the_page_shows_no_job(browser, server, job):
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"{server}/#job={job['id']}")
+    wait(browser, lambda: browser.find_element(By.ID, "key-form").is_displayed(), message="no key question")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#jobs .job")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#transcript .w")
+    assert "pyannote" not in browser.find_element(By.TAG_NAME, "body").text
+    give_key(browser, "wrong-key")
+    wait(browser, lambda: "refused" in browser.find_element(By.ID, "key-error").text, message="wrong key taken")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#transcript .w")
+    browser.find_element(By.ID, "key-input").send_keys(KEY, Keys.ENTER)
+    page_ready(browser)
+    wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .w"), message="no transcript with the key")
+    assert "key" not in browser.current_url.lower()
+
+
+def test_phone_width_does_not_overflow(browser, server, job):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 375, "height": 800, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        reload(browser)
+        widths = browser.execute_script(
+            "const e = document.documentElement; return [e.scrollWidth, e.clientWidth, document.body.scrollWidth]")
+        assert widths[1] == 375 and widths[0] <= widths[1] and widths[2] <= widths[1], widths
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    reload(browser)
+    side = browser.find_element(By.CSS_SELECTOR, ".side").rect
+    main = browser.find_element(By.CSS_SELECTOR, ".main").rect
+    assert main["x"] > side["x"] + side["width"] - 1  # the wide layout puts them side by side
+
+
+def test_screenshot(browser, server, job, tmp_path):
+    """A picture of the page with a finished transcript; HEARBACK_SCREENSHOT=docs/editor.png
+    keeps it (how the README's picture is made)."""
+    browser.set_window_size(1280, 1000)
+    reload(browser)
+    audio_ready(browser)
+    browser.execute_script("const a = document.getElementById('audio'); a.currentTime = 6.2;"
+                           "window.scrollTo(0, 0)")
+    wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .w.now"))
+    target = tmp_path / "editor.png"
+    assert browser.save_screenshot(str(target)) and target.stat().st_size > 10_000
+    if os.environ.get("HEARBACK_SCREENSHOT"):
+        shutil.copy(target, os.environ["HEARBACK_SCREENSHOT"])
