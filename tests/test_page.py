@@ -148,8 +148,9 @@ def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
     words = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")
     assert len(words) == sum(len(s["words"]) for s in doc["transcription"]["segments"]) > 20
     assert len(browser.find_elements(By.CSS_SELECTOR, "#timeline .lane")) == 2
-    listed = browser.find_element(By.CSS_SELECTOR, f'#jobs .job[data-id="{job["id"]}"]').text
-    assert "pyannote-sample.wav" in listed and "succeeded" in listed
+    listed = f'#jobs .job[data-id="{job["id"]}"]'
+    wait(browser, lambda: "succeeded" in browser.find_element(By.CSS_SELECTOR, listed).text, message="not listed")
+    assert "pyannote-sample.wav" in browser.find_element(By.CSS_SELECTOR, listed).text
 
 
 def audio_ready(browser):
@@ -167,7 +168,7 @@ def test_a_click_on_a_word_plays_from_its_start(browser, job):
 
 def test_the_highlighted_word_follows_playback(browser, job):
     audio_ready(browser)
-    browser.execute_script("const a = document.getElementById('audio'); a.currentTime = 2; a.play()")
+    browser.find_element(By.CSS_SELECTOR, "#transcript .w").click()  # plays from the first word
     followed = set()
     deadline = time.monotonic() + 6
     while time.monotonic() < deadline:
@@ -294,8 +295,9 @@ def test_merge_then_ctrl_z_persist(browser, server, job):
 
 
 def test_without_the_key_the_page_shows_no_job(browser, server, job):
+    assert browser.current_url == f"{server}/#job={job['id']}"
     browser.execute_script("sessionStorage.clear()")
-    browser.get(f"{server}/#job={job['id']}")
+    browser.refresh()
     wait(browser, lambda: browser.find_element(By.ID, "key-form").is_displayed(), message="no key question")
     assert not browser.find_elements(By.CSS_SELECTOR, "#jobs .job")
     assert not browser.find_elements(By.CSS_SELECTOR, "#transcript .w")
@@ -325,13 +327,27 @@ def test_phone_width_does_not_overflow(browser, server, job):
     assert main["x"] > side["x"] + side["width"] - 1  # the wide layout puts them side by side
 
 
+def test_undo_goes_back_step_by_step(browser, server, job):
+    """Two more undos take back the moved words and the corrected word, in that order."""
+    reload(browser)
+    for _ in range(2):
+        before = revision(browser)
+        browser.find_element(By.ID, "undo").click()
+        saved(browser, before)
+    reload(browser)
+    assert "Hearback" not in browser.find_element(By.ID, "transcript").text
+    assert document(server, job["id"])["speakers"] == ["Diane", "SPEAKER_01"]
+
+
 def test_screenshot(browser, server, job, tmp_path):
     """A picture of the page with a finished transcript; HEARBACK_SCREENSHOT=docs/editor.png
     keeps it (how the README's picture is made)."""
-    browser.set_window_size(1280, 1000)
+    browser.set_window_size(1280, 1300)
     reload(browser)
+    rename(browser, "SPEAKER_01", "Sheila")
     audio_ready(browser)
-    browser.execute_script("const a = document.getElementById('audio'); a.currentTime = 6.2;"
+    browser.execute_script("const a = document.getElementById('audio');"
+                           "a.currentTime = +document.querySelectorAll('#transcript .w')[12].dataset.start + 0.02;"
                            "window.scrollTo(0, 0)")
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .w.now"))
     target = tmp_path / "editor.png"
