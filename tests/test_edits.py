@@ -95,7 +95,7 @@ def test_moving_every_word_of_a_speaker_removes_the_speaker(sample_result):
         index = next(i for i, s in enumerate(merged_away.segments) if s.speaker == "SPEAKER_01")
         merged_away = edits.assign(merged_away, index, "SPEAKER_00")
     valid(merged_away)
-    assert merged_away.speakers == ("SPEAKER_00",)
+    assert merged_away.speakers == ("SPEAKER_00",) and speakers_named(merged_away) == {"SPEAKER_00"}
 
 
 def test_editing_a_word_keeps_its_time(sample_result):

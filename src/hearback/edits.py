@@ -9,6 +9,7 @@ turns goes to the new speaker, and ``speakers`` / ``speaker_identities`` list ex
 speakers that remain. Edited words keep time: the new words share the span of the words they
 replace in proportion to their length (in whole milliseconds, each at least 1 ms), and a
 segment's start and end stay. An edit to nothing deletes those words, or the whole segment.
+A speaker left without words is no longer a speaker of the result (its turns go too).
 """
 
 from __future__ import annotations
@@ -217,9 +218,18 @@ def _word_range(seg: Segment, words: Sequence[int]) -> tuple[int, int]:
     return words[0], words[1]
 
 
+def _voiced(segments: Sequence[Segment]) -> list[Optional[str]]:
+    """The speakers segments and words carry, in order, repeats included."""
+    return [s.speaker for s in segments] + [w.speaker for s in segments for w in s.words]
+
+
 def _consistent(result: Result, segments: Sequence[Segment], turns: Sequence[Turn]) -> Result:
-    """The result with these segments and turns, listing only (and all) the speakers they name."""
-    named = [s.speaker for s in segments] + [w.speaker for s in segments for w in s.words]
+    """The result with these segments and turns, listing only (and all) the speakers they name.
+    A speaker whose last words went (moved or deleted) goes with its turns: nobody is left to
+    have said them."""
+    named = _voiced(segments)
+    lost = set(_voiced(result.segments)) - set(named)
+    turns = [t for t in turns if t.speaker not in lost]
     present = set(named + [t.speaker for t in turns]) - {None}
     speakers = [s for s in result.speakers if s in present]
     speakers += [s for s in dict.fromkeys(named) if s in present and s not in speakers]

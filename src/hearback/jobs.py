@@ -125,8 +125,16 @@ class Job:
             self.audio_path.unlink(missing_ok=True)
 
 
+def _current(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored document as this version writes it."""
+    if "transcription" not in document:  # stored before 0.2: every format rendered
+        return json.loads(document["json"])
+    return document
+
+
 class JobStore:
-    """The jobs table. Every method is one statement, safe from any thread."""
+    """The jobs table (and its undo steps). Every method is one statement or one transaction,
+    safe from any thread."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +145,11 @@ class JobStore:
         have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         for name, kind in _ADDED.items():
             if name not in have:
-                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+                try:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as exc:  # another process opening it added it first
+                    if "duplicate column" not in str(exc):
+                        raise
         self._db.execute(history.SCHEMA)
         self._lock = threading.Lock()
         #: held while a result is read, changed and stored: one change to a job's result at a time
@@ -192,10 +204,7 @@ class JobStore:
         rows = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
         if not rows or not rows[0][0]:
             return None
-        document = json.loads(rows[0][0])
-        if "transcription" not in document:  # stored before 0.2: every format rendered
-            document = json.loads(document["json"])
-        return result_from_dict(document)
+        return result_from_dict(_current(json.loads(rows[0][0])))
 
     def queue(self, job_id: str) -> None:
         self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
@@ -241,12 +250,13 @@ class JobStore:
                 step = history.pop(db, job_id)
                 if step is None:
                     return None
+                document = _current(step.document)
                 db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = MAX(revision - 1, 0), "
                            "updated_at = ? WHERE id = ?",
-                           (json.dumps(step.document, ensure_ascii=False), len(step.document["speakers"]),
-                            time.time(), job_id))
+                           (json.dumps(document, ensure_ascii=False), len(document["speakers"]), time.time(),
+                            job_id))
             history.restore_voices(JobVoices(self.path), job_id, step.voices)
-        return result_from_dict(step.document)
+        return result_from_dict(document)
 
     def fail(self, job_id: str, error: HearbackError) -> None:
         self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message,
@@ -374,11 +384,11 @@ class JobRunner:
         source = (nullcontext(job.audio_path) if job.audio_path
                   else fetched_audio(self.settings, url=job.audio_url, progress=progress,
                                      cancelled=cancelled))
-        with source as path:
+        folder = self.kept_folder(job.id) if self.audio_retention > 0 else None
+        with source as path, playback.copying(path, folder) as copy:
             result = self.pipeline.transcribe_file(path, job.options, progress)
-            folder = self.kept_folder(job.id)
-            if folder is not None and self.audio_retention > 0 and not cancelled.is_set():
-                playback.keep_audio(path, folder, result.duration)  # best effort: logged if not
+            if copy is not None:
+                copy.finish(result.duration)  # best effort: logged if not kept
         if cancelled.is_set():
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)  # deleted meanwhile: keep nothing
@@ -399,6 +409,7 @@ class JobRunner:
         gone = [p for p in kept.iterdir() if p.name not in jobs] if kept.is_dir() else []
         for folder in gone:
             shutil.rmtree(folder, ignore_errors=True)
+        playback.remove_partial(kept)  # a transcode a crash cut short
         if orphans or gone:
             logger.info("removed %d upload(s) and %d kept folder(s) no job owns", len(orphans), len(gone))
 
