@@ -47,7 +47,8 @@ def test_submit_poll_fetch_delete(server, testdata):
     assert len(document["speakers"]) == 2 and document["transcription"]["segments"]
     subtitles = httpx.get(f"{url}/v1/jobs/{job_id}/result", params={"format": "srt"}, timeout=10).text
     assert len(list(srt.parse(subtitles))) >= 8
-    assert list((folder / "audio").iterdir()) == []  # the upload is gone once the job is done
+    # the upload is gone once the job is done (what stays is the playback copy, in kept/<id>/)
+    assert [p.name for p in (folder / "audio").iterdir()] == ["kept"]
     assert httpx.delete(f"{url}/v1/jobs/{job_id}", timeout=10).json() == {"id": job_id, "deleted": True}
     gone = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10)
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
@@ -102,7 +103,9 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
     try:
         jobs = [wait_for(url, i) for i in ids]
         assert [j["status"] for j in jobs] == ["succeeded"] * 3, jobs
-        assert list(Path(tmp_path / "audio").iterdir()) == []
+        assert [p.name for p in Path(tmp_path / "audio").iterdir()] == ["kept"]  # uploads gone
+        kept = sorted(p.relative_to(tmp_path / "audio" / "kept") for p in (tmp_path / "audio" / "kept").glob("*/*"))
+        assert kept == sorted(Path(i) / "audio.ogg" for i in ids)  # one playback copy each, no partial
     finally:
         second.terminate()
         second.wait(30)

@@ -48,6 +48,8 @@ class ErrorCode(StrEnum):
     INVALID_SPEAKER_NAME = "invalid_speaker_name", 400  # empty, too long, SPEAKER_nn
     INVALID_KNOWN_SPEAKERS = "invalid_known_speakers", 400  # a name twice, counts differ, too many
     UNKNOWN_SPEAKER = "unknown_speaker", 400  # a rename or merge names a speaker the result lacks
+    INVALID_EDIT = "invalid_edit", 400  # a transcript edit that does not fit the result (index, range, op)
+    NOTHING_TO_UNDO = "nothing_to_undo", 409  # an undo with no change left to undo
     SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback

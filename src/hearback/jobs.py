@@ -8,6 +8,8 @@ threads; jobs beyond it wait in the queue. A result is stored once, as the JSON 
 every export is rendered from it when asked for (``writers.result_from_dict``).
 A job's audio source (upload path, URL) is forgotten when the job ends; ended jobs are deleted
 after the retention time; uploads no job owns (a crash mid-upload) are removed at start-up.
+A succeeded job may keep a small copy of its audio for playback (``playback``, its own
+retention) and the undo steps of edits to its result (``history``); both go with the job.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
+from . import history, playback
 from .errors import Cancelled, ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .progress import throttled
@@ -66,9 +69,17 @@ CREATE TABLE IF NOT EXISTS jobs (
 )
 """
 
+#: Columns added since the table was first made: added to an older database when it is opened.
+_ADDED = {
+    "filename": "TEXT",  # the upload's file name, or the URL's last path part
+    "duration": "REAL",  # seconds of audio, once the job succeeded
+    "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
+    "revision": "INTEGER NOT NULL DEFAULT 0",  # changes made to the result, less those undone
+}
+
 #: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
 _COLUMNS = ("id", "status", "created_at", "updated_at", "options", "audio_path", "audio_url",
-            "stage", "progress", "error_code", "error")
+            "stage", "progress", "error_code", "error", *_ADDED)
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,10 @@ class Job:
     progress: float  # 0..1 within ``stage``
     error_code: Optional[str]  # an ErrorCode when failed
     error: Optional[str]  # its message
+    filename: Optional[str]  # the upload's file name, or the URL's last path part
+    duration: Optional[float]  # seconds of audio, once succeeded
+    speakers: Optional[int]  # how many speakers the result has, once succeeded
+    revision: int  # changes made to the result (edits, speaker fixes), less those undone
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -95,12 +110,14 @@ class Job:
         values["audio_path"] = Path(values["audio_path"]) if values["audio_path"] else None
         return cls(**values)
 
-    def public_view(self) -> dict[str, Any]:
-        """What the API shows of a job."""
+    def public_view(self, *, audio: bool = False) -> dict[str, Any]:
+        """What the API shows of a job; ``audio``: its playback audio is kept."""
         return {
             "id": self.id, "status": self.status.value, "stage": self.stage, "progress": self.progress,
             "created_at": self.created_at, "updated_at": self.updated_at,
             "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
+            "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
+            "revision": self.revision, "audio": audio,
         }
 
     def remove_upload(self) -> None:
@@ -108,15 +125,46 @@ class Job:
             self.audio_path.unlink(missing_ok=True)
 
 
+def _current(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored document as this version writes it."""
+    if "transcription" not in document:  # stored before 0.2: every format rendered
+        return json.loads(document["json"])
+    return document
+
+
 class JobStore:
-    """The jobs table. Every method is one statement, safe from any thread."""
+    """The jobs table (and its undo steps). Every method is one statement or one transaction,
+    safe from any thread."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for name, kind in _ADDED.items():
+            if name not in have:
+                try:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as exc:  # another process opening it added it first
+                    if "duplicate column" not in str(exc):
+                        raise
+        self._db.execute(history.SCHEMA)
         self._lock = threading.Lock()
+        #: held while a result is read, changed and stored: one change to a job's result at a time
+        self.editing = threading.RLock()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -127,13 +175,14 @@ class JobStore:
         columns = ", ".join(f"{name} = ?" for name in fields)
         self._run(f"UPDATE jobs SET {columns} WHERE id = ?", (*fields.values(), job_id))
 
-    def add(self, options: Options, *, audio_path: Optional[Path], audio_url: Optional[str]) -> Job:
+    def add(self, options: Options, *, audio_path: Optional[Path], audio_url: Optional[str],
+            filename: Optional[str] = None) -> Job:
         job_id = uuid.uuid4().hex
         now = time.time()
-        self._run("INSERT INTO jobs (id, status, created_at, updated_at, options, audio_path, audio_url) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self._run("INSERT INTO jobs (id, status, created_at, updated_at, options, audio_path, audio_url, "
+                  "filename) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                   (job_id, JobStatus.QUEUED.value, now, now, json.dumps(asdict(options)),
-                   str(audio_path) if audio_path else None, audio_url))
+                   str(audio_path) if audio_path else None, audio_url, filename))
         return self.get(job_id)
 
     def get(self, job_id: str) -> Optional[Job]:
@@ -145,15 +194,17 @@ class JobStore:
                          (status.value,))
         return [Job.from_row(r) for r in rows]
 
+    def recent(self, limit: int) -> list[Job]:
+        """The ``limit`` newest jobs, newest first."""
+        rows = self._run(f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [Job.from_row(r) for r in rows]
+
     def result(self, job_id: str) -> Optional[Result]:
         """The result of a job that succeeded."""
         rows = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
         if not rows or not rows[0][0]:
             return None
-        document = json.loads(rows[0][0])
-        if "transcription" not in document:  # stored before 0.2: every format rendered
-            document = json.loads(document["json"])
-        return result_from_dict(document)
+        return result_from_dict(_current(json.loads(rows[0][0])))
 
     def queue(self, job_id: str) -> None:
         self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
@@ -168,11 +219,44 @@ class JobStore:
     def succeed(self, job_id: str, result: Result) -> None:
         self._set(job_id, status=JobStatus.SUCCEEDED.value, stage=DONE, progress=1.0,
                   results=json.dumps(result_to_dict(result), ensure_ascii=False),
-                  audio_url=None, audio_path=None)
+                  audio_url=None, audio_path=None, duration=result.duration, speakers=len(result.speakers))
 
     def update_result(self, job_id: str, result: Result) -> None:
-        """Replace a finished job's result (speaker edits, rediarization, transcript edits)."""
-        self._set(job_id, results=json.dumps(result_to_dict(result), ensure_ascii=False))
+        """Replace a finished job's result (speaker edits, rediarization, transcript edits): the
+        document it replaces, with the job's kept speaker embeddings, becomes one undo step."""
+        with self.editing:
+            voices = JobVoices(self.path).kept(job_id)
+            with self._transaction() as db:
+                row = db.execute("SELECT results FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None or not row[0]:
+                    return
+                history.push(db, job_id, row[0], voices)
+                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = revision + 1, updated_at = ? "
+                           "WHERE id = ?", (json.dumps(result_to_dict(result), ensure_ascii=False),
+                                            len(result.speakers), time.time(), job_id))
+
+    def change_result(self, job_id: str, change: Callable[[Result], Result]) -> Result:
+        """Read, change and store a job's result as one undo step, no other change between."""
+        with self.editing:
+            changed = change(self.result(job_id))
+            self.update_result(job_id, changed)
+        return changed
+
+    def undo(self, job_id: str) -> Optional[Result]:
+        """Put back the result (and kept speaker embeddings) before the last change; None when
+        there is nothing to undo."""
+        with self.editing:
+            with self._transaction() as db:
+                step = history.pop(db, job_id)
+                if step is None:
+                    return None
+                document = _current(step.document)
+                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = MAX(revision - 1, 0), "
+                           "updated_at = ? WHERE id = ?",
+                           (json.dumps(document, ensure_ascii=False), len(document["speakers"]), time.time(),
+                            job_id))
+            history.restore_voices(JobVoices(self.path), job_id, step.voices)
+        return result_from_dict(document)
 
     def fail(self, job_id: str, error: HearbackError) -> None:
         self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message,
@@ -180,8 +264,11 @@ class JobStore:
 
     def purge(self, older_than: float) -> list[str]:
         """Delete the jobs that ended before ``older_than`` (seconds since the epoch); their ids."""
-        rows = self._run("DELETE FROM jobs WHERE status IN (?, ?) AND updated_at < ? RETURNING id",
-                         (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, older_than))
+        with self._transaction() as db:
+            rows = db.execute("DELETE FROM jobs WHERE status IN (?, ?) AND updated_at < ? RETURNING id",
+                              (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, older_than)).fetchall()
+            for (job_id,) in rows:
+                history.forget(db, job_id)
         return [r[0] for r in rows]
 
     def ids(self) -> set[str]:
@@ -194,7 +281,10 @@ class JobStore:
         return {Path(r[0]) for r in rows}
 
     def delete(self, job_id: str) -> None:
-        self._run("DELETE FROM jobs WHERE id = ?", (job_id,))
+        """The job's row and its undo steps."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            history.forget(db, job_id)
 
 
 class JobRunner:
@@ -202,12 +292,14 @@ class JobRunner:
 
     A job deleted while it runs is cancelled: its download stops at once, the pipeline at its
     next progress report. Jobs that ended are deleted ``retention`` seconds later (0: never).
+    A succeeded job keeps its audio for playback ``audio_retention`` seconds (0: not at all,
+    ``math.inf``: as long as the job).
     """
 
     def __init__(self, store: JobStore, pipeline, settings, workers: int = 1, *,
-                 data_dir: Optional[Path] = None, retention: float = 0.0):
+                 data_dir: Optional[Path] = None, retention: float = 0.0, audio_retention: float = 0.0):
         self.store, self.pipeline, self.settings = store, pipeline, settings
-        self.data_dir, self.retention = data_dir, retention
+        self.data_dir, self.retention, self.audio_retention = data_dir, retention, audio_retention
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hearback-job")
         self._cancels: dict[str, threading.Event] = {}
         self._stopping = threading.Event()
@@ -225,7 +317,7 @@ class JobRunner:
         self._remove_orphan_uploads()
         for job in self.store.with_status(JobStatus.QUEUED):
             self.submit(job.id)
-        if self.retention > 0:
+        if self._sweep_every() is not None:
             threading.Thread(target=self._sweep, name="hearback-retention", daemon=True).start()
 
     def submit(self, job_id: str) -> None:
@@ -235,6 +327,11 @@ class JobRunner:
     def kept_folder(self, job_id: str) -> Optional[Path]:
         """What a finished job keeps beside its row (e.g. audio for playback), removed with it."""
         return self.data_dir / KEPT / job_id if self.data_dir is not None else None
+
+    def playback_audio(self, job_id: str) -> Optional[Path]:
+        """The job's audio kept for playback (``playback``), None when none is kept."""
+        folder = self.kept_folder(job_id)
+        return playback.kept_audio(folder) if folder is not None else None
 
     def forget(self, job_id: str) -> None:
         """Delete a job and everything kept for it: its row, its speakers' embeddings, its
@@ -287,9 +384,14 @@ class JobRunner:
         source = (nullcontext(job.audio_path) if job.audio_path
                   else fetched_audio(self.settings, url=job.audio_url, progress=progress,
                                      cancelled=cancelled))
-        with source as path:
+        folder = self.kept_folder(job.id) if self.audio_retention > 0 else None
+        with source as path, playback.copying(path, folder) as copy:
             result = self.pipeline.transcribe_file(path, job.options, progress)
+            if copy is not None:
+                copy.finish(result.duration)  # best effort: logged if not kept
         if cancelled.is_set():
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)  # deleted meanwhile: keep nothing
             raise Cancelled(f"job {job.id} was deleted")
         self.store.succeed(job.id, result)
         JobVoices(self.settings.hearback_db).keep(job.id, result.diarization)  # enrol-from-job
@@ -307,20 +409,32 @@ class JobRunner:
         gone = [p for p in kept.iterdir() if p.name not in jobs] if kept.is_dir() else []
         for folder in gone:
             shutil.rmtree(folder, ignore_errors=True)
+        playback.remove_partial(kept)  # a transcode a crash cut short
         if orphans or gone:
             logger.info("removed %d upload(s) and %d kept folder(s) no job owns", len(orphans), len(gone))
 
+    def _sweep_every(self) -> Optional[float]:
+        """Seconds between retention sweeps: a few per period; None when nothing expires."""
+        periods = [p for p in (self.retention, self.audio_retention) if 0 < p < float("inf")]
+        return max(1.0, min(3600.0, min(periods) / 4)) if periods else None
+
     def _sweep(self) -> None:
-        """Delete ended jobs past the retention time, checking a few times per period."""
-        every = max(1.0, min(3600.0, self.retention / 4))
-        while not self._stopping.wait(every):
+        """Delete ended jobs past the retention time, and playback audio past its own."""
+        while not self._stopping.wait(self._sweep_every()):
             try:
-                removed = self.purge_expired()
-            except sqlite3.Error:
+                removed = self.purge_expired() if self.retention > 0 else []
+                audio = self.purge_expired_audio()
+            except (sqlite3.Error, OSError):
                 logger.exception("retention sweep failed")
                 continue
-            if removed:
-                logger.info("retention: deleted %d ended job(s)", len(removed))
+            if removed or audio:
+                logger.info("retention: deleted %d ended job(s), %d playback audio file(s)", len(removed), audio)
+
+    def purge_expired_audio(self) -> int:
+        """Delete playback audio kept longer than ``audio_retention``; how many files."""
+        if self.data_dir is None or not 0 < self.audio_retention < float("inf"):
+            return 0
+        return playback.remove_expired(self.data_dir / KEPT, time.time() - self.audio_retention)
 
     def purge_expired(self) -> list[str]:
         """Forget the jobs that ended more than ``retention`` seconds ago; their ids."""

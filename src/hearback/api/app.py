@@ -17,13 +17,13 @@ from .. import __version__, tempdirs
 from ..errors import ErrorCode, HearbackError
 from ..jobs import JobRunner, JobStore
 from ..pipeline import Pipeline
-from . import errors, jobs, page, speakers, transcriptions
+from . import edits, errors, jobs, page, speakers, transcriptions
 from .limits import BodyGuard
 from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (transcriptions.router, jobs.router, speakers.router, page.router)
+ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, page.router)
 
 
 def create_app(settings: Optional[ServerSettings] = None, *,
@@ -38,7 +38,8 @@ def create_app(settings: Optional[ServerSettings] = None, *,
         tempdirs.sweep()
         app.state.jobs = JobRunner(JobStore(settings.hearback_db), app.state.pipeline, settings,
                                    settings.hearback_workers, data_dir=settings.hearback_data_dir,
-                                   retention=settings.hearback_retention)
+                                   retention=settings.hearback_retention,
+                                   audio_retention=settings.audio_retention)
         app.state.jobs.recover()
         yield
         app.state.jobs.shutdown()

@@ -1,24 +1,45 @@
-"""Durable async jobs: ``/v1/jobs`` (submit, status, result, delete). The store and the
-worker pool are ``hearback.jobs``."""
+"""Durable async jobs: ``/v1/jobs`` (submit, list, status, result, playback audio, delete).
+The store and the worker pool are ``hearback.jobs``; edits of a result are ``api.edits``."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import unicodedata
 import uuid
+from dataclasses import replace
+from typing import Annotated, Any, Optional
+from urllib.parse import unquote, urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
 
 from ..errors import ErrorCode, HearbackError
 from ..fetch import check_url
-from ..jobs import JobStatus
+from ..jobs import Job, JobRunner, JobStatus
+from ..playback import MEDIA_TYPE
 from ..writers import FORMATS, render
 from .deps import ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options
 from .openai_format import export_response
 from .uploads import OPTION_FIELDS, form_schema, read_form
 
 router = APIRouter(prefix="/v1/jobs")
+
+#: longest file name a job keeps (characters)
+MAX_FILENAME = 200
+
+
+def job_view(job: Job, jobs: JobRunner) -> dict[str, Any]:
+    """A job as the API shows it, with whether its playback audio is kept."""
+    return job.public_view(audio=jobs.playback_audio(job.id) is not None)
+
+
+def display_name(name: Optional[str]) -> Optional[str]:
+    """A file name fit to show: its last path part, without control characters, capped."""
+    if not name:
+        return None
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    clean = "".join(c for c in last if unicodedata.category(c)[0] != "C").strip()
+    return clean[:MAX_FILENAME] or None
 
 
 @router.post("", status_code=202,
@@ -40,17 +61,33 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         diarize = form_flag(form, "diarize")
         options = form_options(form, diarize=True if diarize is None else diarize)
         pipeline.check(options)
-        job = jobs.store.add(options, audio_path=form.file, audio_url=audio_url)
+        filename = display_name(form.filename if form.file else unquote(urlsplit(audio_url).path))
+        job = jobs.store.add(options, audio_path=form.file, audio_url=audio_url, filename=filename)
     except BaseException:
         upload.unlink(missing_ok=True)
         raise
     jobs.submit(job.id)
-    return job.public_view()
+    return job_view(job, jobs)
+
+
+@router.get("")
+async def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50):
+    """The newest jobs first."""
+    return {"object": "list", "data": [job_view(job, jobs) for job in jobs.store.recent(limit)]}
 
 
 @router.get("/{job_id}")
-async def get_job(job: JobDep):
-    return job.public_view()
+async def get_job(job: JobDep, jobs: JobsDep):
+    return job_view(job, jobs)
+
+
+@router.get("/{job_id}/audio")
+async def job_audio(job: JobDep, jobs: JobsDep):
+    """The job's audio kept for playback (Opus in Ogg); Range requests answer 206."""
+    path = jobs.playback_audio(job.id)
+    if path is None:
+        raise HearbackError(ErrorCode.NOT_FOUND, f"job {job.id} keeps no audio")
+    return FileResponse(path, media_type=MEDIA_TYPE)
 
 
 @router.get("/{job_id}/result")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -23,8 +24,18 @@ class ServerSettings(Settings):
         16, ge=1, description="request bodies read at once; more get 503 server_busy")
     hearback_retention: float = Field(
         7 * 24 * 3600.0, ge=0, description="seconds an ended job (result, error) is kept; 0 = forever")
+    hearback_audio_retention: Optional[float] = Field(
+        None, ge=0, description="seconds a succeeded job keeps its audio for playback; 0 = none; "
+                                "unset = as long as the job (HEARBACK_RETENTION)")
     hearback_db: Path = Field(default_factory=lambda data: data["model_cache_dir"] / "jobs.sqlite3")
     hearback_data_dir: Path = Field(default_factory=lambda data: data["model_cache_dir"] / "job-audio")
+
+    @property
+    def audio_retention(self) -> float:
+        """Seconds playback audio is kept (``math.inf``: as long as its job)."""
+        if self.hearback_audio_retention is not None:
+            return self.hearback_audio_retention
+        return self.hearback_retention or math.inf
 
     @property
     def bind_host(self) -> str:

@@ -54,6 +54,7 @@ class UploadForm:
 
     fields: dict[str, list[str]]  # every text field's values, in the order sent
     file: Optional[Path]  # where the ``file`` part was written; None when the form had none
+    filename: Optional[str] = None  # the ``file`` part's file name as the client sent it
 
     def value(self, name: str) -> Optional[str]:
         """The field's last value, None when absent."""
@@ -129,6 +130,7 @@ class _MultipartReader:
         self.out: Optional[BinaryIO] = None
         self.written = 0
         self.saw_file = False
+        self.filename: Optional[str] = None
 
     def callbacks(self) -> dict:
         return {"on_part_begin": self.begin, "on_header_field": self.header_field,
@@ -158,6 +160,8 @@ class _MultipartReader:
             if self.saw_file:
                 raise HearbackError(ErrorCode.INVALID_INPUT, "send one file")
             self.saw_file = self.part.is_file = True
+            if b"filename" in options:
+                self.filename = options[b"filename"].decode("utf-8", "replace")
             self.out = self.target.open("wb", buffering=0)  # chunks are large: no copy in a buffer
         elif sum(len(v) for v in self.fields.values()) >= MAX_FIELDS:
             raise HearbackError(ErrorCode.INVALID_INPUT, f"more than {MAX_FIELDS} form fields")
@@ -189,7 +193,8 @@ class _MultipartReader:
     def form(self) -> UploadForm:
         if self.saw_file and self.written == 0:
             raise HearbackError(ErrorCode.INVALID_AUDIO, "the uploaded file is empty")
-        return UploadForm(self.fields, self.target if self.saw_file else None)
+        return UploadForm(self.fields, self.target if self.saw_file else None,
+                          self.filename if self.saw_file else None)
 
 
 def save_upload(upload, target: Path, cap: int) -> None:

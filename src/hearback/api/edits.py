@@ -1,0 +1,168 @@
+"""Fixing a finished job's transcript over HTTP (the transcript editor's calls):
+``POST /v1/jobs/{id}/edits`` applies a batch of operations (``hearback.edits``) as one undo step,
+``POST /v1/jobs/{id}/undo`` takes the last step back (``hearback.history``). Both answer the
+new JSON document; every export renders from it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Annotated, Literal, Optional, Union
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .. import edits
+from ..errors import ErrorCode, HearbackError
+from ..jobs import JobStatus, JobStore
+from ..speakers.edit import speaker_mapping
+from ..speakers.job_voices import JobVoices
+from ..types import Result
+from ..writers import result_to_dict
+from .deps import JobDep, JobsDep
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/jobs")
+
+#: operations in one batch, and the bytes of its body, at most
+MAX_OPS, MAX_BODY = 1000, 1 << 20
+#: longest text one edit may set (characters)
+MAX_TEXT = 20_000
+
+WordRange = Annotated[list[int], Field(min_length=2, max_length=2)]
+
+
+class _Op(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def apply(self, result: Result) -> Result:
+        raise NotImplementedError  # every operation below implements it
+
+    def voices(self, result: Result) -> dict[str, str]:
+        """How the job's kept speaker embeddings follow (old speaker -> new); {} for none."""
+        return {}
+
+
+class Rename(_Op):
+    """``speaker`` is called ``name`` everywhere."""
+
+    op: Literal["rename"]
+    speaker: str
+    name: str
+
+    def apply(self, result: Result) -> Result:
+        return edits.rename(result, self.speaker, self.name)
+
+    def voices(self, result: Result) -> dict[str, str]:
+        return speaker_mapping(result.speakers, {self.speaker: self.name}, ())
+
+
+class Merge(_Op):
+    """Every speaker listed becomes the first."""
+
+    op: Literal["merge"]
+    speakers: list[str]
+
+    def apply(self, result: Result) -> Result:
+        return edits.merge(result, self.speakers)
+
+    def voices(self, result: Result) -> dict[str, str]:
+        return speaker_mapping(result.speakers, {}, [self.speakers])
+
+
+class Assign(_Op):
+    """A segment (or its words ``[first, end)``) to another speaker, existing or new."""
+
+    op: Literal["assign"]
+    segment: int
+    speaker: str
+    words: Optional[WordRange] = None
+
+    def apply(self, result: Result) -> Result:
+        return edits.assign(result, self.segment, self.speaker, self.words)
+
+
+class Edit(_Op):
+    """A segment's text (or its words ``[first, end)``) replaced, timing kept."""
+
+    op: Literal["edit"]
+    segment: int
+    text: str = Field(max_length=MAX_TEXT)
+    words: Optional[WordRange] = None
+
+    def apply(self, result: Result) -> Result:
+        return edits.edit(result, self.segment, self.text, self.words)
+
+
+#: every operation, told apart by ``op``
+Op = Annotated[Union[Rename, Merge, Assign, Edit], Field(discriminator="op")]
+
+
+class EditBatch(BaseModel):
+    """``POST /v1/jobs/{id}/edits``: operations applied in order, each to the document the ones
+    before it left, all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ops: list[Op] = Field(min_length=1, max_length=MAX_OPS)
+
+
+def _parse(body: bytes) -> EditBatch:
+    """The batch, or ``invalid_edit`` saying what is wrong with it."""
+    if len(body) > MAX_BODY:
+        raise HearbackError(ErrorCode.INVALID_EDIT, f"the batch is over {MAX_BODY} bytes")
+    try:
+        return EditBatch.model_validate(json.loads(body))
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise HearbackError(ErrorCode.INVALID_EDIT, f"{where}: {first['msg']}") from None
+        raise HearbackError(ErrorCode.INVALID_EDIT, "the body is not JSON") from None
+
+
+def _apply(store: JobStore, job_id: str, batch: EditBatch) -> Result:
+    """Apply the batch to the stored result as one undo step; kept voices follow renames and merges."""
+    follow: list[dict[str, str]] = []
+
+    def change(result: Result) -> Result:
+        edited = result
+        for op in batch.ops:
+            follow.append(op.voices(edited))
+            edited = op.apply(edited)
+        edits.refuse_new_problems(result, edited)
+        return edited
+
+    with store.editing:
+        edited = store.change_result(job_id, change)
+        voices = JobVoices(store.path)
+        for mapping in filter(None, follow):
+            voices.follow(job_id, mapping)
+    return edited
+
+
+def _require_done(job) -> None:
+    if job.status != JobStatus.SUCCEEDED:
+        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+
+
+@router.post("/{job_id}/edits")
+async def edit_job(job: JobDep, jobs: JobsDep, request: Request):
+    """Edits of a succeeded job's transcript (JSON :class:`EditBatch`, read here so that any
+    malformed batch is ``invalid_edit``); the answer is the new JSON document."""
+    _require_done(job)
+    batch = _parse(await request.body())
+    edited = await asyncio.to_thread(_apply, jobs.store, job.id, batch)
+    return result_to_dict(edited)
+
+
+@router.post("/{job_id}/undo")
+async def undo_job(job: JobDep, jobs: JobsDep):
+    """The document before the last change (an edit batch, a speaker fix, a rediarization)."""
+    _require_done(job)
+    restored = await asyncio.to_thread(jobs.store.undo, job.id)
+    if restored is None:
+        raise HearbackError(ErrorCode.NOTHING_TO_UNDO, f"job {job.id} has no change to undo")
+    return result_to_dict(restored)
