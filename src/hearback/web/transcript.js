@@ -18,7 +18,7 @@ export function turnsOf(segments) {
 export function speakerMenu(speakers, selected, className) {
   const menu = el("select", { className },
     ...speakers.map((name) => el("option", { value: name, selected: name === selected }, name)),
-    el("option", { value: NEW_SPEAKER }, "new speaker…"));
+    el("option", { value: NEW_SPEAKER }, "new…"));
   return menu;
 }
 
