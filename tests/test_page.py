@@ -37,7 +37,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server(pipeline_tiny, tmp_path_factory):
-    with hearback_server(pipeline_tiny, tmp_path_factory.mktemp("page"), hearback_api_key=KEY) as url:
+    folder = tmp_path_factory.mktemp("page")
+    with hearback_server(pipeline_tiny, folder, hearback_api_key=KEY,
+                         speaker_library=folder / "voices.sqlite3") as url:
         yield url
 
 
@@ -117,15 +119,19 @@ def job(browser, server, testdata):
     page_ready(browser)
     browser.find_element(By.ID, "file-input").send_keys(str(testdata / "diarization" / "pyannote-sample.wav"))
     browser.find_element(By.ID, "start").click()
-    seen, deadline = [], time.monotonic() + 300
+    seen, boxes, deadline = [], set(), time.monotonic() + 300
     while not browser.find_element(By.ID, "editor").is_displayed():
         assert time.monotonic() < deadline, "the job did not finish"
         stage = browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")
         if stage and (not seen or seen[-1] != stage):
             seen.append(stage)
+        boxes.add(browser.execute_script(  # where the status card is, and its size, while it runs
+            "const r = document.getElementById('status').getBoundingClientRect();"
+            "return document.getElementById('editor').hidden ? [r.top, r.width, r.height].join() : null"))
         time.sleep(0.05)
     job_id = browser.execute_script("return location.hash.slice(5)")
-    return {"id": job_id, "stages": seen + [browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")]}
+    return {"id": job_id, "boxes": boxes,
+            "stages": seen + [browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")]}
 
 
 def test_the_page_is_public_and_its_files_only(server):
@@ -141,6 +147,7 @@ def test_the_page_is_public_and_its_files_only(server):
 
 def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
     assert job["stages"][-1] == "done"
+    assert len(job["boxes"] - {None}) == 1, job["boxes"]  # nothing moved while the job ran
     assert "transcribe" in job["stages"] or "diarize" in job["stages"], job["stages"]  # progress was followed
     assert browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("aria-valuenow") == "100"
     assert speakers_shown(browser) == ["SPEAKER_00", "SPEAKER_01"]
@@ -148,6 +155,10 @@ def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
     words = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")
     assert len(words) == sum(len(s["words"]) for s in doc["transcription"]["segments"]) > 20
     assert len(browser.find_elements(By.CSS_SELECTOR, "#timeline .lane")) == 2
+    for speaker in doc["speakers"]:  # talk time: the sum of the speaker's segments, as m:ss
+        seconds = sum(s["end"] - s["start"] for s in doc["transcription"]["segments"] if s["speaker"] == speaker)
+        shown = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"] .talk').text
+        assert shown.startswith(f"{int(seconds) // 60}:{int(seconds) % 60:02d} · "), (speaker, seconds, shown)
     listed = f'#jobs .job[data-id="{job["id"]}"]'
     wait(browser, lambda: "succeeded" in browser.find_element(By.CSS_SELECTOR, listed).text, message="not listed")
     assert "pyannote-sample.wav" in browser.find_element(By.CSS_SELECTOR, listed).text
@@ -253,6 +264,28 @@ def test_edit_a_word_persists(browser, server, job):
     assert document(server, job["id"])["transcription"]["segments"][segment]["words"][index]["word"].strip() == "Hearback"
 
 
+def test_edit_a_turns_text_persists_and_undoes(browser, server, job):
+    turn = browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")[1]
+    turn.find_element(By.CSS_SELECTOR, ".edit-turn").click()
+    box = turn.find_element(By.CSS_SELECTOR, "textarea")
+    segment = int(box.get_attribute("data-seg"))
+    box.clear()
+    box.send_keys("Oh, hello there, Sheila.")
+    before = revision(browser)
+    turn.find_element(By.CSS_SELECTOR, ".save").click()
+    saved(browser, before)
+    reload(browser)
+    edited = document(server, job["id"])["transcription"]["segments"][segment]
+    assert edited["text"].strip() == "Oh, hello there, Sheila."
+    assert [w["word"].strip() for w in edited["words"]] == ["Oh,", "hello", "there,", "Sheila."]
+    assert "Oh, hello there, Sheila." in browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")[1].text
+    before = revision(browser)
+    browser.find_element(By.ID, "undo").click()
+    saved(browser, before)
+    reload(browser)
+    assert "Oh, hello there, Sheila." not in browser.find_element(By.ID, "transcript").text
+
+
 def test_move_selected_words_persists(browser, server, job):
     doc = document(server, job["id"])
     segment = max(range(len(doc["transcription"]["segments"])),
@@ -292,6 +325,36 @@ def test_merge_then_ctrl_z_persist(browser, server, job):
     saved(browser, before)
     reload(browser)
     assert speakers_shown(browser) == ["Diane", "SPEAKER_01"]
+
+
+def test_keys_play_pause_and_skip(browser, job):
+    audio_ready(browser)
+    browser.execute_script("const a = document.getElementById('audio'); a.pause(); a.currentTime = 10;"
+                           "document.activeElement.blur()")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert browser.execute_script("return document.getElementById('audio').currentTime") == pytest.approx(15, abs=0.05)
+    body.send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT)
+    assert browser.execute_script("return document.getElementById('audio').currentTime") == pytest.approx(5, abs=0.05)
+    body.send_keys(Keys.SPACE)
+    wait(browser, lambda: browser.execute_script("return document.getElementById('audio').currentTime") > 5.3,
+         message="space did not play")
+    body.send_keys(Keys.SPACE)
+    assert browser.execute_script("return document.getElementById('audio').paused")
+
+
+def test_this_voice_is_enrols_a_speaker(browser, server, job):
+    reload(browser)
+    assert not browser.find_element(By.ID, "voices").is_displayed()  # the library is empty
+    browser.find_element(By.CSS_SELECTOR, '#speakers .speaker[data-speaker="Diane"] .enrol').click()
+    prompt = WebDriverWait(browser, 10).until(lambda b: b.switch_to.alert)
+    prompt.send_keys("Diane")
+    prompt.accept()
+    wait(browser, lambda: "Saved the voice" in browser.find_element(By.ID, "edit-message").text,
+         message=browser.find_element(By.ID, "edit-message").text)
+    assert [v["name"] for v in api(server, "/v1/speakers").json()["data"]] == ["Diane"]
+    wait(browser, lambda: browser.find_element(By.ID, "voices").is_displayed(), message="no known voices offered")
+    assert browser.find_element(By.CSS_SELECTOR, "#voice-list input").get_attribute("value") == "Diane"
 
 
 def test_without_the_key_the_page_shows_no_job(browser, server, job):
@@ -354,3 +417,12 @@ def test_screenshot(browser, server, job, tmp_path):
     assert browser.save_screenshot(str(target)) and target.stat().st_size > 10_000
     if os.environ.get("HEARBACK_SCREENSHOT"):
         shutil.copy(target, os.environ["HEARBACK_SCREENSHOT"])
+
+
+def test_delete_a_job(browser, server, job):
+    browser.find_element(By.CSS_SELECTOR, f'#jobs .job[data-id="{job["id"]}"] .job-delete').click()
+    WebDriverWait(browser, 10).until(lambda b: b.switch_to.alert).accept()
+    wait(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, "#jobs .job"), message="still listed")
+    assert not browser.find_element(By.ID, "editor").is_displayed()
+    assert requests.get(f"{server}/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {KEY}"},
+                        timeout=10).status_code == 404
