@@ -426,3 +426,25 @@ def test_delete_a_job(browser, server, job):
     assert not browser.find_element(By.ID, "editor").is_displayed()
     assert requests.get(f"{server}/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {KEY}"},
                         timeout=10).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def open_server(pipeline_tiny, tmp_path_factory):
+    """A server without a key, as `hearback serve` runs on one's own machine by default."""
+    with hearback_server(pipeline_tiny, tmp_path_factory.mktemp("open")) as url:
+        yield url
+
+
+def test_without_a_key_the_audio_streams_from_its_route(browser, open_server, testdata):
+    with open(testdata / "diarization" / "pyannote-sample.wav", "rb") as audio:
+        job_id = requests.post(open_server + "/v1/jobs", files={"file": audio}, timeout=30).json()["id"]
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"{open_server}/#job={job_id}")
+    wait(browser, lambda: browser.find_element(By.ID, "editor").is_displayed(), timeout=300, message="no transcript")
+    assert not browser.find_element(By.ID, "key-form").is_displayed()
+    assert browser.execute_script("return document.getElementById('audio').src").endswith(f"/v1/jobs/{job_id}/audio")
+    audio_ready(browser)
+    word = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[-3]  # a seek near the end: a Range request
+    word.click()
+    now = browser.execute_script("const a = document.getElementById('audio'); a.pause(); return a.currentTime")
+    assert abs(now - float(word.get_attribute("data-start"))) <= 0.3

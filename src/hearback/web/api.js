@@ -67,6 +67,11 @@ export async function call(path, options = {}) {
   }
 }
 
+// Whether this tab sends a key (then media must be fetched with it, not linked).
+export function hasKey() {
+  return sessionStorage.getItem(KEY_ITEM) !== null;
+}
+
 export async function json(path, options) {
   return (await call(path, options)).json();
 }

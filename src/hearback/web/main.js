@@ -105,7 +105,7 @@ async function openResult(id) {
   if (id !== state.jobId) return;
   document.getElementById("editor").hidden = false;
   showDoc(doc);
-  await loadAudio(id);
+  await loadAudio(id, state.job.audio !== false);
 }
 
 function refresh() {

@@ -1,6 +1,6 @@
 // Playback: the job's audio (fetched with the key, played from a blob URL, since <audio src>
 // cannot send a header), the spoken word highlighted and kept in view, and the keyboard.
-import { call } from "./api.js";
+import { call, hasKey } from "./api.js";
 import { movePlayhead, wordAt } from "./transcript.js";
 
 const audio = () => document.getElementById("audio");
@@ -9,19 +9,28 @@ let current = -1;
 let doc = null;
 let blobUrl = null;
 
-export async function loadAudio(jobId) {
+// Plays the job's kept audio: streamed from the route when no key is needed (seeks use HTTP
+// Range), else fetched with the key and played from a blob URL. Returns whether there is audio.
+export async function loadAudio(jobId, kept) {
   const player = audio();
   if (blobUrl) URL.revokeObjectURL(blobUrl);
   blobUrl = null;
   player.removeAttribute("src");
+  player.hidden = !kept;
+  document.getElementById("no-audio").hidden = kept;
+  if (!kept) return false;
+  if (!hasKey()) {
+    player.src = `/v1/jobs/${jobId}/audio`;
+    return true;
+  }
   try {
     const blob = await (await call(`/v1/jobs/${jobId}/audio`)).blob();
     blobUrl = URL.createObjectURL(blob);
     player.src = blobUrl;
-    player.hidden = false;
     return true;
   } catch {
-    player.hidden = true; // no audio kept for this job (retention over, or turned off)
+    player.hidden = true; // gone since the job was read (retention)
+    document.getElementById("no-audio").hidden = false;
     return false;
   }
 }

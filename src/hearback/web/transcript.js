@@ -53,7 +53,8 @@ function turnBlock(turn, doc, colours, actions) {
   menu.addEventListener("change", () => {
     const speaker = chosenSpeaker(menu);
     if (!speaker) { menu.value = turn.speaker; return; }
-    actions.edit(turn.segments.map((segment) => ({ op: "assign", segment, speaker })));
+    // ops of a batch see the document as the ops before them left it: last segment first
+    actions.edit([...turn.segments].reverse().map((segment) => ({ op: "assign", segment, speaker })));
   });
   const text = el("p", { className: "turn-text" });
   turn.segments.forEach((index, i) => {
@@ -83,7 +84,7 @@ function editTurn(turn, doc, text, actions) {
   boxes[0].focus();
   cancel.onclick = () => form.replaceWith(text);
   save.onclick = () => {
-    const ops = boxes
+    const ops = boxes.reverse() // last first: emptied text deletes its segment, moving the ones after
       .filter((box) => box.value.trim() !== doc.transcription.segments[+box.dataset.seg].text.trim())
       .map((box) => ({ op: "edit", segment: +box.dataset.seg, text: box.value.trim() }));
     if (ops.length) actions.edit(ops);
@@ -103,7 +104,7 @@ export function editWord(span, actions) {
     if (finished) return;
     finished = true;
     const text = box.value.trim();
-    if (keep && text && text !== span.textContent) {
+    if (keep && text !== span.textContent) { // an emptied word is deleted
       actions.edit([{ op: "edit", segment: +span.dataset.seg, words: [+span.dataset.w, +span.dataset.w + 1], text }]);
     }
     box.replaceWith(span);
