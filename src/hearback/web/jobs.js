@@ -53,9 +53,12 @@ function formData(input) {
     const value = document.getElementById(id).value.trim();
     if (value) data.append(name, value);
   }
-  const voices = [...document.querySelectorAll("#voice-list input:checked")].map((box) => box.value);
-  for (const name of voices) data.append("known_speaker_names[]", name);
-  if (voices.length) data.append("use_library", "true");
+  const boxes = [...document.querySelectorAll("#voice-list input")];
+  const ticked = boxes.filter((box) => box.checked).map((box) => box.value);
+  if (boxes.length) {
+    data.append("use_library", ticked.length ? "true" : "false");
+    if (ticked.length < boxes.length) for (const name of ticked) data.append("library_speakers[]", name);
+  }
   return data;
 }
 
@@ -69,7 +72,7 @@ export async function loadVoices() {
   }
   const list = document.getElementById("voice-list");
   list.replaceChildren(...voices.map((voice) => el("label", { className: "check" },
-    el("input", { type: "checkbox", value: voice.name }), ` ${voice.name}`)));
+    el("input", { type: "checkbox", value: voice.name, checked: true }), ` ${voice.name}`)));
   document.getElementById("voices").hidden = voices.length === 0;
 }
 
