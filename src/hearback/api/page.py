@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from importlib import resources
+from pathlib import PurePosixPath
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -42,7 +43,7 @@ def _files() -> dict[str, tuple[bytes, str]]:
     folder = resources.files("hearback") / "web"
     files = {}
     for entry in folder.iterdir():
-        suffix = "." + entry.name.rsplit(".", 1)[-1] if "." in entry.name else ""
+        suffix = PurePosixPath(entry.name).suffix
         if entry.is_file() and suffix in MEDIA_TYPES:
             files[entry.name] = (entry.read_bytes(), MEDIA_TYPES[suffix])
     return files

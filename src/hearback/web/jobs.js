@@ -86,6 +86,7 @@ export async function refreshJobs(currentId, onOpen, onDelete) {
   const list = document.getElementById("jobs");
   list.replaceChildren(...jobs.map((job) => jobItem(job, job.id === currentId, onOpen, onDelete)));
   document.getElementById("jobs-empty").hidden = jobs.length > 0;
+  return jobs;
 }
 
 function jobItem(job, current, onOpen, onDelete) {

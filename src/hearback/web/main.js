@@ -108,8 +108,16 @@ async function openResult(id) {
   await loadAudio(id, state.job.audio !== false);
 }
 
-function refresh() {
-  return refreshJobs(state.jobId, openJob, removeJob);
+const LIST_MS = 3000;
+let listTimer = null;
+
+// The job list; again every few seconds while one of its jobs is queued or running.
+async function refresh() {
+  clearTimeout(listTimer);
+  const jobs = await refreshJobs(state.jobId, openJob, removeJob);
+  if (jobs.some((job) => job.status === "queued" || job.status === "running")) {
+    listTimer = setTimeout(refresh, LIST_MS);
+  }
 }
 
 function markCurrent() {
