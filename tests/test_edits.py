@@ -346,3 +346,26 @@ def test_history_is_capped_and_an_older_database_opens(tmp_path):
         texts.append(undone.segments[0].text)
     assert texts == [f"step {n}" for n in range(history.MAX_STEPS + 4, 4, -1)]
     assert store.get(job.id).revision == 5 and store.get(job.id).filename == "a.mp3"
+
+
+def test_a_failed_playback_copy_leaves_nothing(tmp_path, monkeypatch, testdata):
+    """ffmpeg refusing the file, or no ffmpeg at all: finish() is False, no file or folder stays
+    (the job itself succeeds: JobRunner only logs it)."""
+    from hearback.playback import Transcode
+
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_bytes(b"not audio" * 100)
+    assert Transcode(not_audio, tmp_path / "kept" / "a").finish(1.0) is False
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert Transcode(testdata / "diarization" / "pyannote-sample.wav", tmp_path / "kept" / "b").finish(30.0) is False
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
+@pytest.mark.parametrize("given, shown", [
+    ("meeting.m4a", "meeting.m4a"), ("C:\\Users\\ann\\Réunion 3.mp3", "Réunion 3.mp3"),
+    ("/etc/../interview\x00\n.wav", "interview.wav"), ("", None), ("dir/", None), ("x" * 300, "x" * 200),
+])
+def test_file_names_are_shown_safely(given, shown):
+    from hearback.api.jobs import display_name
+
+    assert display_name(given) == shown

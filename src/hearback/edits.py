@@ -241,8 +241,10 @@ def _consistent(result: Result, segments: Sequence[Segment], turns: Sequence[Tur
 def refuse_new_problems(before: Result, after: Result) -> None:
     """``invalid_edit`` when ``after`` breaks a promise of the document (``invariants``) more
     often than ``before`` did (e.g. edited text that repeats itself like a Whisper loop)."""
-    old = Counter(p.kind for p in check(result_to_dict(before)))
     problems = check(result_to_dict(after))
+    if not problems:
+        return  # the usual case: ``before`` need not be checked
+    old = Counter(p.kind for p in check(result_to_dict(before)))
     new = [p for p in problems if Counter(q.kind for q in problems)[p.kind] > old[p.kind]]
     if new:
         raise _invalid(f"the edit would break the transcript: {new[0]}")

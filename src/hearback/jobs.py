@@ -238,7 +238,10 @@ class JobStore:
     def change_result(self, job_id: str, change: Callable[[Result], Result]) -> Result:
         """Read, change and store a job's result as one undo step, no other change between."""
         with self.editing:
-            changed = change(self.result(job_id))
+            current = self.result(job_id)
+            if current is None:  # deleted meanwhile
+                raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
+            changed = change(current)
             self.update_result(job_id, changed)
         return changed
 

@@ -53,7 +53,8 @@ class Transcode:
     def finish(self, duration: float) -> bool:
         """Wait for ffmpeg (at most the time limit for ``duration`` seconds of audio) and keep
         the file; False (logged, nothing left behind) on any failure."""
-        if self.process is None:
+        if self.process is None:  # ffmpeg could not start (logged)
+            self.stop()
             return False
         try:
             code = self.process.wait(timeout=BASE_TIMEOUT + TIMEOUT_PER_SECOND * duration)
