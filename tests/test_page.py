@@ -194,6 +194,28 @@ def test_the_highlighted_word_follows_playback(browser, job):
     assert len(followed) >= 5, followed
 
 
+def test_the_timeline_seeks_and_the_spoken_word_comes_into_view(browser, server, job):
+    browser.set_window_size(1280, 700)
+    try:
+        reload(browser)
+        audio_ready(browser)
+        browser.execute_script("window.scrollTo(0, 0)")
+        duration = document(server, job["id"])["duration"]
+        track = browser.find_element(By.CSS_SELECTOR, "#timeline .track")
+        width = track.rect["width"]
+        webdriver.ActionChains(browser).move_to_element_with_offset(track, int((0.9 - 0.5) * width), 0).click().perform()
+        now = browser.execute_script("return document.getElementById('audio').currentTime")
+        assert abs(now - 0.9 * duration) <= duration / width * 2 + 0.1  # two pixels of time
+        last = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[-1]
+        assert last.location["y"] > 700  # the end of the transcript starts out of view
+        in_view = ("const w = document.querySelector('#transcript .w.now'); if (!w) return false;"
+                   "const r = w.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight")
+        wait(browser, lambda: browser.execute_script(in_view), timeout=10, message="the spoken word stayed out of view")
+    finally:
+        browser.execute_script("document.getElementById('audio').pause()")
+        browser.set_window_size(1280, 1000)
+
+
 def rename(browser, speaker, name):
     row = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"]')
     box = row.find_element(By.CSS_SELECTOR, ".rename-input")
