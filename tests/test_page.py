@@ -140,6 +140,7 @@ def test_the_page_is_public_and_its_files_only(server):
     assert "Hearback" in page.text and "http" not in page.text.replace("https://…", "")  # nothing from the network
     script = requests.get(server + "/web/main.js", timeout=10)
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
     for path in ("/web/nothing.js", "/web/..%2Fapi%2Fapp.py", "/web/%2e%2e%2F__init__.py"):
         assert requests.get(server + path, timeout=10).status_code == 404, path
     assert requests.get(server + "/v1/jobs/x", timeout=10).json()["error"]["code"] == "invalid_api_key"
@@ -393,7 +394,7 @@ def test_without_the_key_the_page_shows_no_job(browser, server, job):
     browser.find_element(By.ID, "key-input").send_keys(KEY, Keys.ENTER)
     page_ready(browser)
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .w"), message="no transcript with the key")
-    assert "key" not in browser.current_url.lower()
+    assert "key" not in browser.current_url.lower() and not browser.get_cookies()  # in the tab's sessionStorage only
 
 
 def test_phone_width_does_not_overflow(browser, server, job):

@@ -27,7 +27,7 @@ MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; cha
 #: the server each time, so an upgraded Hearback serves its new page at once
 _HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'self'; media-src 'self' blob:; "
-                                       "img-src 'self' data:; object-src 'none'; base-uri 'none'"}
+                                       "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"}
 
 
 def is_public(path: str) -> bool:

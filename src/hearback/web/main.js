@@ -172,7 +172,11 @@ function hideSelection() {
 
 function showSelection() {
   const picked = selectedWords();
-  if (!picked || picked.words[1] - picked.words[0] < 1) return;
+  if (!picked) {
+    if (!window.getSelection().isCollapsed) say("To move or replace words, select them within one sentence.");
+    hideSelection();
+    return;
+  }
   state.selection = picked;
   document.getElementById("selection-text").textContent = `“${picked.text}”`;
   document.getElementById("selection-bar").hidden = false;
