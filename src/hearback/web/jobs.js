@@ -95,7 +95,8 @@ function jobItem(job, current, onOpen, onDelete) {
                               onclick: () => onOpen(job.id) },
     el("span", { className: "job-name" }, name),
     el("span", { className: "job-meta" },
-      el("span", { className: `badge ${job.status}` }, job.status), ` ${clock(job.duration)} · ${dateOf(job.created_at)}`));
+      el("span", { className: `badge ${job.status}` }, job.status),
+      ` ${job.duration != null ? `${clock(job.duration)} · ` : ""}${dateOf(job.created_at)}`));
   const remove = el("button", { type: "button", className: "job-delete", title: `Delete ${name}`,
                                 ariaLabel: `Delete ${name}`, onclick: () => onDelete(job.id, name) }, "✕");
   return el("li", { className: current ? "job current" : "job", dataset: { id: job.id } }, open, remove);
@@ -123,7 +124,8 @@ export function showProgress(job) {
   bar.setAttribute("aria-valuenow", String(percent));
   bar.dataset.stage = done ? "done" : job.status === "failed" ? "failed" : stage || job.status;
   const text = done ? (job.duration != null ? `done · ${clock(job.duration)}` : "done") : job.status === "failed" ? "failed"
-    : job.status === "queued" ? "waiting for its turn" : `${STAGE_NAMES[stage] || stage} · ${percent}%`;
+    : job.status === "queued" ? "waiting for its turn"
+    : `step ${index + 1} of ${stages.length}: ${STAGE_NAMES[stage] || stage} · ${percent}% in all`;
   document.getElementById("stage-text").textContent = text;
   document.getElementById("stages").replaceChildren(...stages.map((name, i) => el("li", {
     className: done || i < index ? "past" : i === index && job.status === "running" ? "now" : "",
