@@ -29,9 +29,14 @@ export function chosenSpeaker(menu) {
   return name || null;
 }
 
+// Below this probability Whisper was unsure of a word: it is underlined, to be checked first.
+const UNSURE = 0.5;
+
 function wordSpan(word, segment, index) {
+  const unsure = word.probability != null && word.probability < UNSURE;
   return el("span", {
-    className: "w", textContent: word.word.trim(), tabIndex: -1,
+    className: unsure ? "w unsure" : "w", textContent: word.word.trim(), tabIndex: -1,
+    title: unsure ? `unsure (${Math.round(word.probability * 100)}%)` : "",
     dataset: { seg: segment, w: index, start: word.start, end: word.end },
   });
 }
