@@ -85,7 +85,8 @@ def assign(result: Result, segment: int, speaker: str, words: Optional[Sequence[
     if not seg.words:
         pieces, span = (replace(seg, speaker=target),), (seg.start, seg.end)
     elif lo == 0 and hi == len(seg.words):
-        pieces, span = (_piece(seg, 0, hi, target, first=True, last=True),), (seg.start, seg.end)
+        words = tuple(replace(w, speaker=target, speaker_inferred=False) for w in seg.words)
+        pieces, span = (replace(seg, speaker=target, words=words),), (seg.start, seg.end)
     else:
         pieces = _split(seg, lo, hi, target)
         span = (seg.words[lo].start, max(w.end for w in seg.words[lo:hi]))
@@ -112,7 +113,8 @@ def _piece(seg: Segment, lo: int, hi: int, speaker: Optional[str], *, first: boo
         words = tuple(replace(w, speaker=speaker, speaker_inferred=False) for w in words)
     return replace(seg, start=seg.start if first else words[0].start,
                    end=seg.end if last else max(w.end for w in words),
-                   text=_text_of(seg, lo, hi), words=words, speaker=speaker or seg.speaker)
+                   text=_text_of(seg, lo, hi, first=first, last=last), words=words,
+                   speaker=speaker or seg.speaker)
 
 
 def _move_turns(turns: Sequence[Turn], span: tuple[float, float], moved: set[str],
@@ -195,12 +197,13 @@ def _word_spans(seg: Segment) -> Optional[list[tuple[int, int]]]:
     return spans
 
 
-def _text_of(seg: Segment, lo: int, hi: int) -> str:
-    """The part of the segment text that words ``lo:hi`` say."""
+def _text_of(seg: Segment, lo: int, hi: int, *, first: bool, last: bool) -> str:
+    """The part of the segment text that words ``lo:hi`` say (from the text's start for the
+    ``first`` piece, to its end for the ``last``, so that no character is lost between pieces)."""
     spans = _word_spans(seg)
     if spans is None:
         return " ".join(w.word.strip() for w in seg.words[lo:hi])
-    return seg.text[spans[lo][0]:spans[hi - 1][1]].strip()
+    return seg.text[0 if first else spans[lo][0]:len(seg.text) if last else spans[hi - 1][1]].strip()
 
 
 # --------------------------------------------------------------------------- checks
