@@ -165,6 +165,33 @@ def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
     assert "pyannote-sample.wav" in browser.find_element(By.CSS_SELECTOR, listed).text
 
 
+CONTRAST_JS = """
+const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 4).map(Number);
+const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+  .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+const background = (node) => {
+  for (; node; node = node.parentElement) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c;
+  }
+  return [255, 255, 255];
+};
+return [...document.querySelectorAll(arguments[0])].filter((n) => n.offsetParent && n.textContent.trim()).map((n) => {
+  const [a, b] = [lum(rgb(getComputedStyle(n).color)), lum(background(n))];
+  return [n.className || n.tagName, n.textContent.trim().slice(0, 20), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+});
+"""
+
+
+def test_text_is_readable(browser, job):
+    """Every kind of text on the page has a contrast of at least 4.5:1 (WCAG AA)."""
+    shown = browser.execute_script(CONTRAST_JS, "body, h2, .muted, .turn-speaker, .time, .edit-turn, .talk, .speaker-name,"
+                                   " .job-name, .job-meta, .badge, .stages li, #stage-text, .lane-name, .w, button, label")
+    assert len(shown) > 30
+    low = [item for item in shown if item[2] < 4.5]
+    assert not low, low
+
+
 def audio_ready(browser):
     wait(browser, lambda: browser.execute_script("return document.getElementById('audio').readyState >= 1"),
          message="the audio did not load")
