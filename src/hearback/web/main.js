@@ -101,7 +101,13 @@ async function poll(id) {
 }
 
 async function openResult(id) {
-  const doc = await json(`/v1/jobs/${id}/result?format=json`);
+  let doc;
+  try {
+    doc = await json(`/v1/jobs/${id}/result?format=json`);
+  } catch (error) {
+    if (id === state.jobId) document.getElementById("job-error").textContent = error.message;
+    return;
+  }
   if (id !== state.jobId) return;
   document.getElementById("editor").hidden = false;
   showDoc(doc);
