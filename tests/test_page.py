@@ -264,7 +264,9 @@ def downloaded(downloads, name, timeout=20.0) -> str:
 
 
 def test_a_rename_reaches_every_download(browser, server, job, downloads):
+    assert not browser.find_element(By.ID, "undo").is_enabled()  # nothing to undo yet
     rename(browser, "SPEAKER_00", "Diane")
+    wait(browser, lambda: browser.find_element(By.ID, "undo").is_enabled(), message="undo stays off")
     assert speakers_shown(browser) == ["Diane", "SPEAKER_01"]
     for format in ("srt", "vtt", "json"):
         browser.find_element(By.CSS_SELECTOR, f'.downloads button[data-format="{format}"]').click()

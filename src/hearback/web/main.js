@@ -30,9 +30,22 @@ async function change(request, done) {
     const doc = await request;
     if (jobId === state.jobId) showDoc(doc);
     say(done);
+    await showRevision(jobId);
   } catch (error) {
     say(error.code === "nothing_to_undo" ? "Nothing to undo." : `Not saved: ${error.message}`, true);
     if (jobId === state.jobId && state.doc) showDoc(state.doc); // puts back what the page changed
+  }
+}
+
+// The job view counts the steps that can be undone: the Undo button is off at none.
+async function showRevision(jobId) {
+  try {
+    const job = await json(`/v1/jobs/${jobId}`);
+    if (jobId !== state.jobId) return;
+    state.job = job;
+    document.getElementById("undo").disabled = job.revision === 0;
+  } catch {
+    // the job was deleted meanwhile: the next action says so
   }
 }
 
@@ -110,6 +123,7 @@ async function openResult(id) {
   }
   if (id !== state.jobId) return;
   document.getElementById("editor").hidden = false;
+  document.getElementById("undo").disabled = state.job.revision === 0;
   showDoc(doc);
   await loadAudio(id, state.job.audio !== false);
 }
