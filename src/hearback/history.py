@@ -71,6 +71,11 @@ def push(db: sqlite3.Connection, job_id: str, document_json: str, voices: Voices
     db.execute("DELETE FROM job_history WHERE job_id = ? AND step <= ?", (job_id, last + 1 - MAX_STEPS))
 
 
+def steps(db: sqlite3.Connection, job_id: str) -> int:
+    """How many steps the job has: the changes that can be undone (its ``revision``)."""
+    return db.execute("SELECT COUNT(*) FROM job_history WHERE job_id = ?", (job_id,)).fetchone()[0]
+
+
 def pop(db: sqlite3.Connection, job_id: str) -> Optional[Step]:
     """Remove and return the job's newest step; None when there is none."""
     row = db.execute("SELECT step, state FROM job_history WHERE job_id = ? ORDER BY step DESC LIMIT 1",

@@ -74,7 +74,7 @@ _ADDED = {
     "filename": "TEXT",  # the upload's file name, or the URL's last path part
     "duration": "REAL",  # seconds of audio, once the job succeeded
     "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
-    "revision": "INTEGER NOT NULL DEFAULT 0",  # changes made to the result, less those undone
+    "revision": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone
 }
 
 #: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
@@ -100,7 +100,7 @@ class Job:
     filename: Optional[str]  # the upload's file name, or the URL's last path part
     duration: Optional[float]  # seconds of audio, once succeeded
     speakers: Optional[int]  # how many speakers the result has, once succeeded
-    revision: int  # changes made to the result (edits, speaker fixes), less those undone
+    revision: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -231,9 +231,9 @@ class JobStore:
                 if row is None or not row[0]:
                     return
                 history.push(db, job_id, row[0], voices)
-                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = revision + 1, updated_at = ? "
-                           "WHERE id = ?", (json.dumps(result_to_dict(result), ensure_ascii=False),
-                                            len(result.speakers), time.time(), job_id))
+                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
+                           (json.dumps(result_to_dict(result), ensure_ascii=False), len(result.speakers),
+                            history.steps(db, job_id), time.time(), job_id))
 
     def change_result(self, job_id: str, change: Callable[[Result], Result]) -> Result:
         """Read, change and store a job's result as one undo step, no other change between."""
@@ -254,10 +254,9 @@ class JobStore:
                 if step is None:
                     return None
                 document = _current(step.document)
-                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = MAX(revision - 1, 0), "
-                           "updated_at = ? WHERE id = ?",
-                           (json.dumps(document, ensure_ascii=False), len(document["speakers"]), time.time(),
-                            job_id))
+                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
+                           (json.dumps(document, ensure_ascii=False), len(document["speakers"]),
+                            history.steps(db, job_id), time.time(), job_id))
             history.restore_voices(JobVoices(self.path), job_id, step.voices)
         return result_from_dict(document)
 
