@@ -406,7 +406,8 @@ def test_this_voice_is_enrols_a_speaker(browser, server, job):
          message=browser.find_element(By.ID, "edit-message").text)
     assert [v["name"] for v in api(server, "/v1/speakers").json()["data"]] == ["Diane"]
     wait(browser, lambda: browser.find_element(By.ID, "voices").is_displayed(), message="no known voices offered")
-    assert browser.find_element(By.CSS_SELECTOR, "#voice-list input").get_attribute("value") == "Diane"
+    assert browser.find_element(By.ID, "voice-names").text == "Diane"
+    assert browser.find_element(By.ID, "use-library").is_selected()
 
 
 def test_without_the_key_the_page_shows_no_job(browser, server, job):

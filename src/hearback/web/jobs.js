@@ -53,16 +53,13 @@ function formData(input) {
     const value = document.getElementById(id).value.trim();
     if (value) data.append(name, value);
   }
-  const boxes = [...document.querySelectorAll("#voice-list input")];
-  const ticked = boxes.filter((box) => box.checked).map((box) => box.value);
-  if (boxes.length) {
-    data.append("use_library", ticked.length ? "true" : "false");
-    if (ticked.length < boxes.length) for (const name of ticked) data.append("library_speakers[]", name);
+  if (!document.getElementById("voices").hidden) {
+    data.append("use_library", document.getElementById("use-library").checked ? "true" : "false");
   }
   return data;
 }
 
-// The library's voices as check boxes; the fieldset stays hidden while the library is empty.
+// The library's voices, named in new jobs unless the box is cleared; hidden while it is empty.
 export async function loadVoices() {
   let voices = [];
   try {
@@ -70,9 +67,7 @@ export async function loadVoices() {
   } catch {
     voices = []; // no library on this server: nothing to offer
   }
-  const list = document.getElementById("voice-list");
-  list.replaceChildren(...voices.map((voice) => el("label", { className: "check" },
-    el("input", { type: "checkbox", value: voice.name, checked: true }), ` ${voice.name}`)));
+  document.getElementById("voice-names").textContent = voices.map((voice) => voice.name).join(", ");
   document.getElementById("voices").hidden = voices.length === 0;
 }
 
