@@ -9,7 +9,7 @@ import { renderSpeakers } from "./speakers.js";
 import { chosenSpeaker, editWord, renderTimeline, renderTranscript, speakerMenu } from "./transcript.js";
 
 const POLL_MS = 700;
-const state = { jobId: null, job: null, doc: null, timer: null, lastStatus: null };
+const state = { jobId: null, job: null, doc: null, timer: null, lastStatus: null, busy: false };
 
 function say(text, bad = false) {
   const line = document.getElementById("edit-message");
@@ -18,22 +18,33 @@ function say(text, bad = false) {
 }
 
 const actions = {
-  edit: (ops) => change(postJson(`/v1/jobs/${state.jobId}/edits`, { ops }), "Saved."),
+  edit: (ops) => change(() => postJson(`/v1/jobs/${state.jobId}/edits`, { ops }), "Saved."),
   seek,
   say,
   voicesChanged: loadVoices,
 };
 
-async function change(request, done) {
+// One change at a time: an edit names segments and words of the document as the page shows
+// it, so it waits for the one before to be shown (one sent meanwhile is refused, with a word).
+async function change(send, done) {
   const jobId = state.jobId;
+  if (state.busy) {
+    say("Still saving the last change; try again in a moment.", true);
+    if (state.doc) showDoc(state.doc);
+    return;
+  }
+  state.busy = true;
+  say("Saving…");
   try {
-    const doc = await request;
+    const doc = await send();
     if (jobId === state.jobId) showDoc(doc);
     say(done);
     await showRevision(jobId);
   } catch (error) {
     say(error.code === "nothing_to_undo" ? "Nothing to undo." : `Not saved: ${error.message}`, true);
     if (jobId === state.jobId && state.doc) showDoc(state.doc); // puts back what the page changed
+  } finally {
+    state.busy = false;
   }
 }
 
@@ -50,7 +61,7 @@ async function showRevision(jobId) {
 }
 
 function undo() {
-  return change(postJson(`/v1/jobs/${state.jobId}/undo`, {}), "Undone.");
+  return change(() => postJson(`/v1/jobs/${state.jobId}/undo`, {}), "Undone.");
 }
 
 function showDoc(doc) {
