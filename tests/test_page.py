@@ -20,7 +20,6 @@ from tests.httpserver import hearback_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-KEY = "page-test-key"
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     if os.environ.get("CI"):
@@ -29,10 +28,13 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
                 allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402  (only once chromium is known to be there)
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+from tests.pagedriver import (  # noqa: E402
+    CONTRAST_JS, KEY, api, audio_ready, chromium, document, downloaded, give_key, page_ready, reload,
+    rename, revision, saved, speakers_shown, turn_speakers, wait, watch_job)
 
 
 @pytest.fixture(scope="module")
@@ -50,65 +52,9 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--autoplay-policy=no-user-gesture-required", "--window-size=1280,1000"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver = chromium(CHROMIUM, CHROMEDRIVER, downloads)
     yield driver
     driver.quit()
-
-
-def wait(browser, condition, timeout=30.0, message=""):
-    return WebDriverWait(browser, timeout, poll_frequency=0.05).until(lambda _: condition(), message)
-
-
-def api(server, path, method="GET", **kwargs):
-    response = requests.request(method, server + path, headers={"Authorization": f"Bearer {KEY}"},
-                                timeout=30, **kwargs)
-    response.raise_for_status()
-    return response
-
-
-def give_key(browser, key=KEY):
-    wait(browser, lambda: browser.find_element(By.ID, "key-form").is_displayed(), message="no key question")
-    box = browser.find_element(By.ID, "key-input")
-    box.send_keys(key)
-    box.send_keys(Keys.ENTER)
-
-
-def page_ready(browser):
-    wait(browser, lambda: browser.execute_script("return document.body.dataset.ready === '1'"),
-         message="the page did not finish loading")
-
-
-def reload(browser):
-    """Reload the open job, as a person pressing F5 (the key stays in the tab)."""
-    browser.refresh()
-    page_ready(browser)
-    wait(browser, lambda: browser.find_element(By.ID, "editor").is_displayed(), message="no transcript")
-
-
-def speakers_shown(browser) -> list[str]:
-    return [node.text for node in browser.find_elements(By.CSS_SELECTOR, "#speakers .speaker-name")]
-
-
-def document(server, job_id):
-    return api(server, f"/v1/jobs/{job_id}/result?format=json").json()
-
-
-def saved(browser, revision_before):
-    """Wait until the page has shown a new document (after an edit or undo)."""
-    wait(browser, lambda: browser.execute_script("return Number(document.body.dataset.revision)") > revision_before,
-         message="the change was not shown")
-
-
-def revision(browser) -> int:
-    return browser.execute_script("return Number(document.body.dataset.revision)")
 
 
 @pytest.fixture(scope="module")
@@ -119,19 +65,7 @@ def job(browser, server, testdata):
     page_ready(browser)
     browser.find_element(By.ID, "file-input").send_keys(str(testdata / "diarization" / "pyannote-sample.wav"))
     browser.find_element(By.ID, "start").click()
-    seen, boxes, deadline = [], set(), time.monotonic() + 300
-    while not browser.find_element(By.ID, "editor").is_displayed():
-        assert time.monotonic() < deadline, "the job did not finish"
-        stage = browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")
-        if stage and (not seen or seen[-1] != stage):
-            seen.append(stage)
-        boxes.add(browser.execute_script(  # where the status card is, and its size, while it runs
-            "const r = document.getElementById('status').getBoundingClientRect();"
-            "return document.getElementById('editor').hidden ? [r.top, r.width, r.height].join() : null"))
-        time.sleep(0.05)
-    job_id = browser.execute_script("return location.hash.slice(5)")
-    return {"id": job_id, "boxes": boxes,
-            "stages": seen + [browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")]}
+    return watch_job(browser)
 
 
 def test_the_page_is_public_and_its_files_only(server):
@@ -165,24 +99,6 @@ def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
     assert "pyannote-sample.wav" in browser.find_element(By.CSS_SELECTOR, listed).text
 
 
-CONTRAST_JS = """
-const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 4).map(Number);
-const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
-  .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-const background = (node) => {
-  for (; node; node = node.parentElement) {
-    const c = rgb(getComputedStyle(node).backgroundColor);
-    if (c.length < 4 || c[3] > 0) return c;
-  }
-  return [255, 255, 255];
-};
-return [...document.querySelectorAll(arguments[0])].filter((n) => n.offsetParent && n.textContent.trim()).map((n) => {
-  const [a, b] = [lum(rgb(getComputedStyle(n).color)), lum(background(n))];
-  return [n.className || n.tagName, n.textContent.trim().slice(0, 20), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
-});
-"""
-
-
 def test_text_is_readable(browser, job):
     """Every kind of text on the page has a contrast of at least 4.5:1 (WCAG AA)."""
     shown = browser.execute_script(CONTRAST_JS, "body, h2, .muted, .turn-speaker, .time, .edit-turn, .talk, .speaker-name,"
@@ -190,11 +106,6 @@ def test_text_is_readable(browser, job):
     assert len(shown) > 30
     low = [item for item in shown if item[2] < 4.5]
     assert not low, low
-
-
-def audio_ready(browser):
-    wait(browser, lambda: browser.execute_script("return document.getElementById('audio').readyState >= 1"),
-         message="the audio did not load")
 
 
 def test_a_click_on_a_word_plays_from_its_start(browser, job):
@@ -244,25 +155,6 @@ def test_the_timeline_seeks_and_the_spoken_word_comes_into_view(browser, server,
         browser.set_window_size(1280, 1000)
 
 
-def rename(browser, speaker, name):
-    row = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"]')
-    box = row.find_element(By.CSS_SELECTOR, ".rename-input")
-    box.clear()
-    box.send_keys(name)
-    before = revision(browser)
-    box.send_keys(Keys.ENTER)
-    saved(browser, before)
-
-
-def downloaded(downloads, name, timeout=20.0) -> str:
-    path = downloads / name
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{name} was not downloaded"
-        time.sleep(0.1)
-    return path.read_text(encoding="utf-8")
-
-
 def test_a_rename_reaches_every_download(browser, server, job, downloads):
     assert not browser.find_element(By.ID, "undo").is_enabled()  # nothing to undo yet
     rename(browser, "SPEAKER_00", "Diane")
@@ -273,10 +165,6 @@ def test_a_rename_reaches_every_download(browser, server, job, downloads):
         text = downloaded(downloads, f"pyannote-sample.{format}")
         assert "Diane" in text and "SPEAKER_00" not in text, format
     assert json.loads(downloaded(downloads, "pyannote-sample.json"))["speakers"] == ["Diane", "SPEAKER_01"]
-
-
-def turn_speakers(browser) -> list[str]:
-    return [node.get_attribute("data-speaker") for node in browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")]
 
 
 def test_move_a_turn_then_undo_persist(browser, server, job):

@@ -1,0 +1,143 @@
+"""Helpers for the editor page's browser tests (tests/test_page.py): waiting on the page,
+answering its key question, reading what it shows, and the API beside it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+KEY = "page-test-key"
+
+
+def chromium(binary: Path, driver: Path, downloads: Path) -> webdriver.Chrome:
+    """Headless chromium through its driver (no browser download); it may play audio unasked
+    and saves downloads in ``downloads``."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(binary)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--autoplay-policy=no-user-gesture-required", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    browser = webdriver.Chrome(service=Service(str(driver)), options=options)
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return browser
+
+
+def watch_job(browser, timeout: float = 300) -> dict:
+    """Follow the open job in the page until its transcript shows: its id, the stages the
+    progress showed, and every place and size the status card had while the job ran."""
+    seen, boxes, deadline = [], set(), time.monotonic() + timeout
+    while not browser.find_element(By.ID, "editor").is_displayed():
+        assert time.monotonic() < deadline, "the job did not finish"
+        stage = browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")
+        if stage and (not seen or seen[-1] != stage):
+            seen.append(stage)
+        boxes.add(browser.execute_script(
+            "const r = document.getElementById('status').getBoundingClientRect();"
+            "return document.getElementById('editor').hidden ? [r.top, r.width, r.height].join() : null"))
+        time.sleep(0.05)
+    job_id = browser.execute_script("return location.hash.slice(5)")
+    return {"id": job_id, "boxes": boxes,
+            "stages": seen + [browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")]}
+
+
+def wait(browser, condition, timeout=30.0, message=""):
+    return WebDriverWait(browser, timeout, poll_frequency=0.05).until(lambda _: condition(), message)
+
+
+def api(server, path, method="GET", **kwargs):
+    response = requests.request(method, server + path, headers={"Authorization": f"Bearer {KEY}"},
+                                timeout=30, **kwargs)
+    response.raise_for_status()
+    return response
+
+
+def give_key(browser, key=KEY):
+    wait(browser, lambda: browser.find_element(By.ID, "key-form").is_displayed(), message="no key question")
+    box = browser.find_element(By.ID, "key-input")
+    box.send_keys(key)
+    box.send_keys(Keys.ENTER)
+
+
+def page_ready(browser):
+    wait(browser, lambda: browser.execute_script("return document.body.dataset.ready === '1'"),
+         message="the page did not finish loading")
+
+
+def reload(browser):
+    """Reload the open job, as a person pressing F5 (the key stays in the tab)."""
+    browser.refresh()
+    page_ready(browser)
+    wait(browser, lambda: browser.find_element(By.ID, "editor").is_displayed(), message="no transcript")
+
+
+def speakers_shown(browser) -> list[str]:
+    return [node.text for node in browser.find_elements(By.CSS_SELECTOR, "#speakers .speaker-name")]
+
+
+def document(server, job_id):
+    return api(server, f"/v1/jobs/{job_id}/result?format=json").json()
+
+
+def saved(browser, revision_before):
+    """Wait until the page has shown a new document (after an edit or undo)."""
+    wait(browser, lambda: browser.execute_script("return Number(document.body.dataset.revision)") > revision_before,
+         message="the change was not shown")
+
+
+def revision(browser) -> int:
+    return browser.execute_script("return Number(document.body.dataset.revision)")
+
+
+CONTRAST_JS = """
+const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 4).map(Number);
+const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+  .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+const background = (node) => {
+  for (; node; node = node.parentElement) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c;
+  }
+  return [255, 255, 255];
+};
+return [...document.querySelectorAll(arguments[0])].filter((n) => n.offsetParent && n.textContent.trim()).map((n) => {
+  const [a, b] = [lum(rgb(getComputedStyle(n).color)), lum(background(n))];
+  return [n.className || n.tagName, n.textContent.trim().slice(0, 20), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+});
+"""
+
+
+def audio_ready(browser):
+    wait(browser, lambda: browser.execute_script("return document.getElementById('audio').readyState >= 1"),
+         message="the audio did not load")
+
+
+def rename(browser, speaker, name):
+    row = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"]')
+    box = row.find_element(By.CSS_SELECTOR, ".rename-input")
+    box.clear()
+    box.send_keys(name)
+    before = revision(browser)
+    box.send_keys(Keys.ENTER)
+    saved(browser, before)
+
+
+def downloaded(downloads, name, timeout=20.0) -> str:
+    path = downloads / name
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{name} was not downloaded"
+        time.sleep(0.1)
+    return path.read_text(encoding="utf-8")
+
+
+def turn_speakers(browser) -> list[str]:
+    return [node.get_attribute("data-speaker") for node in browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")]
