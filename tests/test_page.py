@@ -369,6 +369,13 @@ def test_delete_a_job(browser, server, job):
                         timeout=10).status_code == 404
 
 
+def test_no_script_error_in_the_whole_session(browser):
+    """Everything above ran without an uncaught error or a blocked resource in the console."""
+    bad = [entry["message"] for entry in browser.get_log("browser")
+           if any(word in entry["message"] for word in ("Uncaught", "Content Security Policy", "Error:"))]
+    assert not bad, bad
+
+
 @pytest.fixture(scope="module")
 def open_server(pipeline_tiny, tmp_path_factory):
     """A server without a key, as `hearback serve` runs on one's own machine by default."""
