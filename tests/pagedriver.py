@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -89,8 +90,11 @@ def document(server, job_id):
 
 def saved(browser, revision_before):
     """Wait until the page has shown a new document (after an edit or undo)."""
-    wait(browser, lambda: browser.execute_script("return Number(document.body.dataset.revision)") > revision_before,
-         message="the change was not shown")
+    try:
+        wait(browser, lambda: browser.execute_script("return Number(document.body.dataset.revision)") > revision_before)
+    except TimeoutException:
+        said = browser.execute_script("return document.getElementById('edit-message').textContent")
+        raise AssertionError(f"the change was not shown; the page says {said!r}") from None
 
 
 def revision(browser) -> int:
@@ -141,3 +145,14 @@ def downloaded(downloads, name, timeout=20.0) -> str:
 
 def turn_speakers(browser) -> list[str]:
     return [node.get_attribute("data-speaker") for node in browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")]
+
+
+def seek_by_click(browser, node=None, click=None) -> float:
+    """Click ``node`` (or run ``click``) and return where the player's seek landed: its
+    currentTime when the ``seeked`` event came (later it has moved on, since a click plays)."""
+    browser.execute_script(
+        "const a = document.getElementById('audio'); window.seekedAt = null;"
+        "a.addEventListener('seeked', () => { window.seekedAt = a.currentTime; }, {once: true})")
+    (click or node.click)()
+    wait(browser, lambda: browser.execute_script("return window.seekedAt !== null"), timeout=10, message="no seek")
+    return browser.execute_script("return window.seekedAt")

@@ -28,13 +28,14 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
                 allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402  (only once chromium is known to be there)
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from tests.pagedriver import (  # noqa: E402
     CONTRAST_JS, KEY, api, audio_ready, chromium, document, downloaded, give_key, page_ready, reload,
-    rename, revision, saved, speakers_shown, turn_speakers, wait, watch_job)
+    rename, revision, saved, seek_by_click, speakers_shown, turn_speakers, wait, watch_job)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,7 @@ def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
     listed = f'#jobs .job[data-id="{job["id"]}"]'
     wait(browser, lambda: "succeeded" in browser.find_element(By.CSS_SELECTOR, listed).text, message="not listed")
     assert "pyannote-sample.wav" in browser.find_element(By.CSS_SELECTOR, listed).text
+    assert browser.title == "pyannote-sample.wav – Hearback"
 
 
 def test_text_is_readable(browser, job):
@@ -111,9 +113,9 @@ def test_text_is_readable(browser, job):
 def test_a_click_on_a_word_plays_from_its_start(browser, job):
     audio_ready(browser)
     word = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[25]
-    word.click()
-    now = browser.execute_script("const a = document.getElementById('audio'); a.pause(); return a.currentTime")
-    assert abs(now - float(word.get_attribute("data-start"))) <= 0.3
+    assert abs(seek_by_click(browser, word) - float(word.get_attribute("data-start"))) <= 0.3
+    assert not browser.execute_script("return document.getElementById('audio').paused")  # and it plays
+    browser.execute_script("document.getElementById('audio').pause()")
 
 
 def test_the_highlighted_word_follows_playback(browser, job):
@@ -142,8 +144,8 @@ def test_the_timeline_seeks_and_the_spoken_word_comes_into_view(browser, server,
         duration = document(server, job["id"])["duration"]
         track = browser.find_element(By.CSS_SELECTOR, "#timeline .track")
         width = track.rect["width"]
-        webdriver.ActionChains(browser).move_to_element_with_offset(track, int((0.9 - 0.5) * width), 0).click().perform()
-        now = browser.execute_script("return document.getElementById('audio').currentTime")
+        at = webdriver.ActionChains(browser).move_to_element_with_offset(track, int((0.9 - 0.5) * width), 0).click()
+        now = seek_by_click(browser, click=at.perform)
         assert abs(now - 0.9 * duration) <= duration / width * 2 + 0.1  # two pixels of time
         last = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[-1]
         assert last.location["y"] > 700  # the end of the transcript starts out of view
@@ -191,8 +193,15 @@ def test_move_a_turn_then_undo_persist(browser, server, job):
 def test_edit_a_word_persists(browser, server, job):
     word = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[3]
     segment, index = int(word.get_attribute("data-seg")), int(word.get_attribute("data-w"))
-    webdriver.ActionChains(browser).double_click(word).perform()
-    box = wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#transcript .word-box"))
+    box = None
+    for _ in range(3):  # on a loaded machine the two clicks may come too far apart to be a double-click
+        webdriver.ActionChains(browser).double_click(word).perform()
+        try:
+            box = wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#transcript .word-box"), timeout=3)
+            break
+        except TimeoutException:
+            continue
+    assert box is not None, "a double-click on a word opened no box to correct it"
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("Hearback")
     before = revision(browser)
@@ -393,6 +402,5 @@ def test_without_a_key_the_audio_streams_from_its_route(browser, open_server, te
     assert browser.execute_script("return document.getElementById('audio').src").endswith(f"/v1/jobs/{job_id}/audio")
     audio_ready(browser)
     word = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[-3]  # a seek near the end: a Range request
-    word.click()
-    now = browser.execute_script("const a = document.getElementById('audio'); a.pause(); return a.currentTime")
-    assert abs(now - float(word.get_attribute("data-start"))) <= 0.3
+    assert abs(seek_by_click(browser, word) - float(word.get_attribute("data-start"))) <= 0.3
+    browser.execute_script("document.getElementById('audio').pause()")

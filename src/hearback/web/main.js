@@ -83,6 +83,7 @@ function clearJob() {
   document.getElementById("editor").hidden = true;
   document.body.classList.remove("has-job");
   document.getElementById("job-title").textContent = "No transcript open";
+  document.title = "Hearback";
   document.getElementById("stage-text").textContent = "";
   document.getElementById("bar-fill").style.width = "0%";
   document.getElementById("stages").replaceChildren();
@@ -112,6 +113,7 @@ async function poll(id) {
   if (id !== state.jobId) return;
   state.job = job;
   document.getElementById("job-title").textContent = job.filename || job.id;
+  document.title = `${job.filename || job.id} – Hearback`;
   showProgress(job);
   if (job.status !== state.lastStatus) {
     state.lastStatus = job.status;
