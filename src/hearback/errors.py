@@ -49,6 +49,7 @@ class ErrorCode(StrEnum):
     INVALID_KNOWN_SPEAKERS = "invalid_known_speakers", 400  # a name twice, counts differ, too many
     UNKNOWN_SPEAKER = "unknown_speaker", 400  # a rename or merge names a speaker the result lacks
     SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
+    DIARIZATION_NOT_KEPT = "diarization_not_kept", 409  # rediarize: the job kept nothing to cluster again
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
 

@@ -29,6 +29,7 @@ from typing import Any, Optional
 from .errors import Cancelled, ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .progress import throttled
+from .speakers.job_speakers import keep_for_rediarize, requested_speakers
 from .speakers.job_voices import JobVoices
 from .types import Options, Result, Stage
 from .writers import result_from_dict, result_to_dict
@@ -287,12 +288,16 @@ class JobRunner:
         source = (nullcontext(job.audio_path) if job.audio_path
                   else fetched_audio(self.settings, url=job.audio_url, progress=progress,
                                      cancelled=cancelled))
-        with source as path:
-            result = self.pipeline.transcribe_file(path, job.options, progress)
+        kept = self.kept_folder(job.id)  # known speakers sent with the job; what rediarize needs
+        with source as path, requested_speakers(kept, self.pipeline.diarizer, self.settings.max_duration,
+                                                job.options.diarize) as speakers:
+            result = self.pipeline.transcribe_file(path, job.options, progress,
+                                                   voices=speakers.voices(self.settings))
         if cancelled.is_set():
             raise Cancelled(f"job {job.id} was deleted")
         self.store.succeed(job.id, result)
         JobVoices(self.settings.hearback_db).keep(job.id, result.diarization)  # enrol-from-job
+        keep_for_rediarize(kept, result.diarization, speakers)
 
     def _remove_orphan_uploads(self) -> None:
         """Uploads no queued or running job owns, and kept folders of jobs that are gone."""
