@@ -47,8 +47,11 @@ def test_submit_poll_fetch_delete(server, testdata):
     assert len(document["speakers"]) == 2 and document["transcription"]["segments"]
     subtitles = httpx.get(f"{url}/v1/jobs/{job_id}/result", params={"format": "srt"}, timeout=10).text
     assert len(list(srt.parse(subtitles))) >= 8
-    assert list((folder / "audio").iterdir()) == []  # the upload is gone once the job is done
+    # the upload is gone once the job is done; what rediarize needs is kept with the job
+    assert [p.name for p in (folder / "audio").iterdir()] == ["kept"]
+    assert [p.name for p in (folder / "audio" / "kept").iterdir()] == [job_id]
     assert httpx.delete(f"{url}/v1/jobs/{job_id}", timeout=10).json() == {"id": job_id, "deleted": True}
+    assert list((folder / "audio" / "kept").iterdir()) == []  # and goes with it
     gone = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10)
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
 
@@ -102,7 +105,7 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
     try:
         jobs = [wait_for(url, i) for i in ids]
         assert [j["status"] for j in jobs] == ["succeeded"] * 3, jobs
-        assert list(Path(tmp_path / "audio").iterdir()) == []
+        assert [p for p in Path(tmp_path / "audio").iterdir() if p.is_file()] == []  # no upload left
     finally:
         second.terminate()
         second.wait(30)

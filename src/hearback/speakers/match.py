@@ -79,3 +79,45 @@ def rename(diarization: Diarization, identities: Sequence[SpeakerIdentity]) -> D
     centroids = {names.get(k, k): v for k, v in diarization.centroids.items()}
     return replace(diarization, turns=turns(diarization.turns), exclusive=turns(diarization.exclusive),
                    centroids=centroids)
+
+
+def merged_by_voice(diarization: Diarization, voices: Sequence[Voiceprint],
+                    threshold: float) -> Diarization:
+    """Known voices helping clustering: found speakers whose closest known voice is the same
+    one, each at least ``threshold`` similar to it, made one speaker (the earliest label;
+    turns joined where they now overlap, centroid the mean)."""
+    labels = [label for label in diarization.speakers if label in diarization.centroids]
+    usable = [v for v in voices if v.model == diarization.embedding_model]
+    if not usable or len(labels) < 2:
+        return diarization
+    scores = similarities([diarization.centroids[label] for label in labels], [v.vector for v in usable])
+    groups: dict[int, list[str]] = {}
+    for row, label in enumerate(labels):
+        column = int(scores[row].argmax())
+        if scores[row, column] >= threshold:
+            groups.setdefault(column, []).append(label)
+    mapping = {label: group[0] for group in groups.values() for label in group[1:]}
+    if not mapping:
+        return diarization
+    logger.info("known voices merged speakers %s", mapping)
+    centroids: dict[str, list] = {}
+    for label, vector in diarization.centroids.items():
+        centroids.setdefault(mapping.get(label, label), []).append(vector)
+    return replace(diarization, turns=_joined(diarization.turns, mapping),
+                   exclusive=_joined(diarization.exclusive, mapping),
+                   centroids={k: tuple(np.mean(v, axis=0).tolist()) for k, v in centroids.items()})
+
+
+def _joined(turns: Sequence[Turn], mapping: dict[str, str]) -> tuple[Turn, ...]:
+    """Turns relabelled by ``mapping``; one speaker's turns that now overlap or touch joined."""
+    out: list[Turn] = []
+    last: dict[str, int] = {}
+    for turn in sorted((replace(t, speaker=mapping.get(t.speaker, t.speaker)) for t in turns),
+                       key=lambda t: (t.start, t.end)):
+        index = last.get(turn.speaker)
+        if index is not None and out[index].end >= turn.start:
+            out[index] = replace(out[index], end=max(out[index].end, turn.end))
+            continue
+        last[turn.speaker] = len(out)
+        out.append(turn)
+    return tuple(out)
