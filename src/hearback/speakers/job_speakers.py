@@ -88,14 +88,20 @@ def requested_speakers(folder: Optional[Path], diarizer, max_duration: float,
 
 def keep_for_rediarize(folder: Optional[Path], diarization: Optional[Diarization],
                        speakers: JobSpeakers) -> None:
-    """When a job succeeded: what ``rediarize`` needs (nothing without diarization inputs)."""
+    """When a job succeeded: what ``rediarize`` needs (nothing without diarization inputs).
+    A write that fails (a full disk) is logged and leaves the job succeeded: its rediarize
+    then answers ``diarization_not_kept``."""
     from ..diarize.inputs import save_inputs
 
     if folder is None or diarization is None or diarization.inputs is None:
         return
-    save_inputs(folder, diarization.inputs)
-    (folder / VOICES).write_text(json.dumps(
-        {"use_library": speakers.use_library, "requested": [asdict(v) for v in speakers.requested]}))
+    try:
+        (folder / VOICES).parent.mkdir(parents=True, exist_ok=True)
+        (folder / VOICES).write_text(json.dumps(
+            {"use_library": speakers.use_library, "requested": [asdict(v) for v in speakers.requested]}))
+        save_inputs(folder, diarization.inputs)  # last: its presence says everything was kept
+    except OSError:
+        logger.exception("could not keep what rediarize needs in %s", folder)
 
 
 def kept_speakers(folder: Optional[Path]) -> JobSpeakers:
