@@ -79,4 +79,3 @@ def rename(diarization: Diarization, identities: Sequence[SpeakerIdentity]) -> D
     centroids = {names.get(k, k): v for k, v in diarization.centroids.items()}
     return replace(diarization, turns=turns(diarization.turns), exclusive=turns(diarization.exclusive),
                    centroids=centroids)
-
