@@ -1,19 +1,23 @@
 """Speakers by name (hearback.speakers): accuracy across recordings, and what it costs.
 
-    python -m bench.bench_speakers [--sweep]
+    python -m bench.bench_speakers [--sweep] [--rediarize-only]
 
 * AMI pairs (clips sharing people, both directions): each speaker of one clip enrolled from
   their solo speech there (per the RTTM), the other clip diarized and named. Named accuracy
   and false naming (evaluation/naming.py), at match.THRESHOLD, and with ``--sweep`` at
   other thresholds, with every same-person and different-person similarity (calibration).
 * enrolment time per minute of voice; matching time per job.
-Writes bench/results/speakers.md.
+* rediarize on the 10-minute meeting: its time against the whole job's (goal <= 0.3), the
+  words unchanged, and DER with the true speaker count given against the count found.
+Writes bench/results/speakers.md (``--rediarize-only``: that part alone, speakers-rediarize.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -25,10 +29,13 @@ from hearback.diarize import load_diarizer
 from hearback.errors import HearbackError
 from hearback.settings import Settings
 from hearback.speakers.match import THRESHOLD, identify, rename, similarities
-from hearback.speakers.voiceprint import enrol
+from hearback.speakers.voiceprint import Voiceprint, enrol
+from hearback.types import Diarization, Turn
 
 AMI = TESTDATA / "diarization" / "ami"
 SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
+#: Similarities at which two found speakers matching one known voice are merged (measured).
+MERGE_SWEEP = (0.5, 0.55, 0.6, 0.65, 0.7)
 
 
 class Clips:
@@ -63,13 +70,78 @@ class Clips:
         self.voices[uri] = voices
 
 
-def score_pairs(clips: Clips, threshold: float) -> tuple[NamingScore, list[str], float]:
+def merged_by_voice(diarization: Diarization, voices: Sequence[Voiceprint],
+                    threshold: float) -> Diarization:
+    """Known voices helping clustering (measured, not adopted: bench/RESULTS.md): found
+    speakers whose closest known voice is the same one, each at least ``threshold`` similar
+    to it, made one speaker (the earliest label; turns joined where they now overlap,
+    centroid the mean)."""
+    labels = [label for label in diarization.speakers if label in diarization.centroids]
+    usable = [v for v in voices if v.model == diarization.embedding_model]
+    if not usable or len(labels) < 2:
+        return diarization
+    scores = similarities([diarization.centroids[label] for label in labels], [v.vector for v in usable])
+    groups: dict[int, list[str]] = {}
+    for row, label in enumerate(labels):
+        column = int(scores[row].argmax())
+        if scores[row, column] >= threshold:
+            groups.setdefault(column, []).append(label)
+    mapping = {label: group[0] for group in groups.values() for label in group[1:]}
+    if not mapping:
+        return diarization
+    centroids: dict[str, list] = {}
+    for label, vector in diarization.centroids.items():
+        centroids.setdefault(mapping.get(label, label), []).append(vector)
+    return replace(diarization, turns=_joined(diarization.turns, mapping),
+                   exclusive=_joined(diarization.exclusive, mapping),
+                   centroids={k: tuple(np.mean(v, axis=0).tolist()) for k, v in centroids.items()})
+
+
+def _joined(turns: Sequence[Turn], mapping: dict[str, str]) -> tuple[Turn, ...]:
+    """Turns relabelled by ``mapping``; one speaker's turns that now overlap or touch joined."""
+    out: list[Turn] = []
+    last: dict[str, int] = {}
+    for turn in sorted((replace(t, speaker=mapping.get(t.speaker, t.speaker)) for t in turns),
+                       key=lambda t: (t.start, t.end)):
+        index = last.get(turn.speaker)
+        if index is not None and out[index].end >= turn.start:
+            out[index] = replace(out[index], end=max(out[index].end, turn.end))
+            continue
+        last[turn.speaker] = len(out)
+        out.append(turn)
+    return tuple(out)
+
+
+def split_for_voices(diarizer, found, voices, threshold: float = THRESHOLD):
+    """Known voices helping clustering the other way (measured, not adopted): while a known voice names nobody, find
+    one speaker more (rediarize from the kept inputs, milliseconds) and keep it when more
+    voices are then named."""
+    named = sum(i.name is not None for i in identify(found, voices, threshold))
+    while named < len(voices) and found.inputs is not None:
+        more = diarizer.rediarize(found.inputs, num_speakers=len(found.speakers) + 1)
+        now = sum(i.name is not None for i in identify(more, voices, threshold))
+        if now <= named:
+            break
+        found, named = more, now
+    return found
+
+
+def score_pairs(clips: Clips, threshold: float, merge: Optional[float] = None,
+                split: bool = False) -> tuple[NamingScore, list[str], float]:
+    """Every directed pair named at ``threshold``; with ``merge``, found speakers matching one
+    known voice at least that well are first made one (merged_by_voice); with
+    ``split``, speakers are added while that names more known voices (split_for_voices)."""
     total, rows, match_seconds = NamingScore(0, 0, 0, 0), [], 0.0
     for source, target in directed_pairs():
         voices = clips.voices[source]
         started = time.perf_counter()
-        identities = identify(clips.diarization[target], voices, threshold)
-        named = rename(clips.diarization[target], identities)
+        found = clips.diarization[target]
+        if split:
+            found = split_for_voices(clips.diarizer, found, voices, threshold)
+        if merge is not None:
+            found = merged_by_voice(found, voices, merge)
+        identities = identify(found, voices, threshold)
+        named = rename(found, identities)
         match_seconds += time.perf_counter() - started
         score = score_naming(named.turns, AMI / "ami.rttm", target, {v.name for v in voices},
                              clips.audio[target].duration, clips.uems.get(target))
@@ -140,6 +212,48 @@ def sample_words(diarizer) -> str:
             f"names {[(i.label, i.name, i.score) for i in result.identities]}; job {job_seconds:.1f} s")
 
 
+def rediarize_cost(diarizer) -> list[str]:
+    """The 10-minute meeting (evaluation/variants.py ``english_meeting``) through the pipeline
+    (Whisper base), then rediarized as a job would be: the kept inputs written and read back,
+    clustered again, the words re-assigned; with no bounds, the count found -1 and +1, and the
+    true count. Each against the job's time; DER (collar 0, overlap scored) of each."""
+    import tempfile
+    from pathlib import Path
+
+    from evaluation.der import der_metric, to_annotation
+    from evaluation.variants import english_meeting
+    from hearback.diarize.inputs import load_inputs, save_inputs
+    from hearback.pipeline import Pipeline
+    from hearback.speakers.rediarize import reassigned
+    from hearback.types import Options
+
+    meeting = english_meeting(TESTDATA, 10.0)
+    pipeline = Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded", device="cpu"),
+                             diarizer=diarizer)
+    started = time.perf_counter()
+    result = pipeline.transcribe(meeting.audio, Options(language="en"))
+    job = time.perf_counter() - started
+    found, true = len(result.diarization.speakers), len(meeting.reference.labels())
+    words = [(w.word, w.start, w.end) for s in result.segments for w in s.words]
+    der = der_metric()
+    lines = [f"10-minute meeting ({meeting.audio.duration:.0f} s): job {job:.1f} s "
+             f"(diarize {result.timings['diarize']:.1f} s), {found} speakers found, {true} in the reference, "
+             f"DER {100 * der(meeting.reference, to_annotation(result.diarization.turns), uem=meeting.scored):.1f} %",
+             "", "| num_speakers | rediarize | ÷ job | speakers | words unchanged | DER |", "|---|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="bench-hearback-") as folder:
+        save_inputs(Path(folder), result.diarization.inputs)
+        size = (Path(folder) / "diarization.npz").stat().st_size
+        for count in dict.fromkeys((None, max(1, found - 1), found + 1, true)):
+            started = time.perf_counter()
+            new = reassigned(result, diarizer.rediarize(load_inputs(Path(folder)), num_speakers=count), ())
+            seconds = time.perf_counter() - started
+            same = [(w.word, w.start, w.end) for s in new.segments for w in s.words] == words
+            score = der(meeting.reference, to_annotation(new.diarization.turns), uem=meeting.scored)
+            lines.append(f"| {'found' if count is None else count} | {seconds:.2f} s | {seconds / job:.4f} | {len(new.speakers)} | "
+                         f"{same} | {100 * score:.1f} % |")
+    return lines + ["", f"kept inputs: {size / 1024:.0f} KiB"]
+
+
 def _pct(value: float) -> str:
     return "—" if value != value else f"{100 * value:.1f} %"
 
@@ -147,9 +261,15 @@ def _pct(value: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sweep", action="store_true", help="score other thresholds too")
+    parser.add_argument("--rediarize-only", action="store_true", help="only the rediarize figures")
+    parser.add_argument("--pairs-only", action="store_true", help="only the AMI pairs")
     args = parser.parse_args()
     setup_logging()
-    clips = Clips(load_diarizer(Settings(diarization_backend="embedded", device="cpu")))
+    diarizer = load_diarizer(Settings(diarization_backend="embedded", device="cpu"))
+    if args.rediarize_only:
+        write_results(__spec__.name, "speakers-rediarize", "\n".join(rediarize_cost(diarizer)))
+        return
+    clips = Clips(diarizer)
     for pair in directed_pairs():
         for uri in pair:
             clips.load(uri)
@@ -165,9 +285,22 @@ def main() -> None:
             per_job = match_seconds / len(directed_pairs())
             cost = (f"matching: {1000 * per_job:.2f} ms per job; diarization alone "
                     f"{clips.diarize_seconds / len(clips.audio):.2f} s per 30 s clip")
+    lines += ["", "Known voices merging found speakers (merged_by_voice), then named at "
+              f"{THRESHOLD}:", ""]
+    for merge in MERGE_SWEEP:
+        total, rows, _ = score_pairs(clips, THRESHOLD, merge)
+        lines.append(f"- merge at {merge}: named accuracy {_pct(total.accuracy)}, "
+                     f"false naming {_pct(total.false_naming)}")
+    total, split_rows, _ = score_pairs(clips, THRESHOLD, split=True)
+    lines.append(f"- one speaker more while a known voice names nobody: named accuracy "
+                 f"{_pct(total.accuracy)}, false naming {_pct(total.false_naming)}")
+    if args.pairs_only:
+        write_results(__spec__.name, "speakers-pairs", "\n".join(lines + ["", *table, "", *split_rows]))
+        return
     lines += ["", *table, "", sample_words(clips.diarizer), "", cost,
               f"enrolment: {clips.enrol_seconds:.2f} s for {clips.voice_seconds:.1f} s of voice = "
-              f"{60 * clips.enrol_seconds / clips.voice_seconds:.2f} s per minute of voice"]
+              f"{60 * clips.enrol_seconds / clips.voice_seconds:.2f} s per minute of voice",
+              "", "## Rediarize", "", *rediarize_cost(clips.diarizer)]
     write_results(__spec__.name, "speakers", "\n".join(lines))
 
 

@@ -47,9 +47,12 @@ def test_submit_poll_fetch_delete(server, testdata):
     assert len(document["speakers"]) == 2 and document["transcription"]["segments"]
     subtitles = httpx.get(f"{url}/v1/jobs/{job_id}/result", params={"format": "srt"}, timeout=10).text
     assert len(list(srt.parse(subtitles))) >= 8
-    # the upload is gone once the job is done (what stays is the playback copy, in kept/<id>/)
+    # the upload is gone once the job is done; the playback copy and what rediarize needs are
+    # kept with the job, in kept/<id>/
     assert [p.name for p in (folder / "audio").iterdir()] == ["kept"]
+    assert [p.name for p in (folder / "audio" / "kept").iterdir()] == [job_id]
     assert httpx.delete(f"{url}/v1/jobs/{job_id}", timeout=10).json() == {"id": job_id, "deleted": True}
+    assert list((folder / "audio" / "kept").iterdir()) == []  # and goes with it
     gone = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10)
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
 
@@ -104,7 +107,8 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
         jobs = [wait_for(url, i) for i in ids]
         assert [j["status"] for j in jobs] == ["succeeded"] * 3, jobs
         assert [p.name for p in Path(tmp_path / "audio").iterdir()] == ["kept"]  # uploads gone
-        kept = sorted(p.relative_to(tmp_path / "audio" / "kept") for p in (tmp_path / "audio" / "kept").glob("*/*"))
+        kept = sorted(p.relative_to(tmp_path / "audio" / "kept")
+                      for p in (tmp_path / "audio" / "kept").glob("*/audio.ogg"))
         assert kept == sorted(Path(i) / "audio.ogg" for i in ids)  # one playback copy each, no partial
     finally:
         second.terminate()

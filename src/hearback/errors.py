@@ -51,6 +51,7 @@ class ErrorCode(StrEnum):
     INVALID_EDIT = "invalid_edit", 400  # a transcript edit that does not fit the result (index, range, op)
     NOTHING_TO_UNDO = "nothing_to_undo", 409  # an undo with no change left to undo
     SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
+    DIARIZATION_NOT_KEPT = "diarization_not_kept", 409  # rediarize: the job kept nothing to cluster again
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
 

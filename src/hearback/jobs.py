@@ -32,6 +32,7 @@ from . import history, playback
 from .errors import Cancelled, ErrorCode, HearbackError, as_error
 from .fetch import fetched_audio
 from .progress import throttled
+from .speakers.job_speakers import keep_for_rediarize, requested_speakers
 from .speakers.job_voices import JobVoices
 from .types import Options, Result, Stage
 from .writers import result_from_dict, result_to_dict
@@ -386,17 +387,25 @@ class JobRunner:
         source = (nullcontext(job.audio_path) if job.audio_path
                   else fetched_audio(self.settings, url=job.audio_url, progress=progress,
                                      cancelled=cancelled))
-        folder = self.kept_folder(job.id) if self.audio_retention > 0 else None
-        with source as path, playback.copying(path, folder) as copy:
-            result = self.pipeline.transcribe_file(path, job.options, progress)
+        kept = self.kept_folder(job.id)  # known speakers sent with the job; what rediarize needs
+        folder = kept if self.audio_retention > 0 else None  # the playback copy goes there too
+        with (source as path,
+              requested_speakers(kept, self.pipeline.diarizer, self.settings.max_duration,
+                                 job.options.diarize) as speakers,
+              playback.copying(path, folder) as copy):
+            result = self.pipeline.transcribe_file(path, job.options, progress,
+                                                   voices=speakers.voices(self.settings))
             if copy is not None:
                 copy.finish(result.duration)  # best effort: logged if not kept
         if cancelled.is_set():
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)  # deleted meanwhile: keep nothing
+            if kept is not None:
+                shutil.rmtree(kept, ignore_errors=True)  # deleted meanwhile: keep nothing
             raise Cancelled(f"job {job.id} was deleted")
-        self.store.succeed(job.id, result)
+        # all it keeps is written before it turns succeeded, so a rediarize or "this voice is"
+        # sent the moment it has finished finds it
         JobVoices(self.settings.hearback_db).keep(job.id, result.diarization)  # enrol-from-job
+        keep_for_rediarize(kept, result.diarization, speakers)
+        self.store.succeed(job.id, result)
 
     def _remove_orphan_uploads(self) -> None:
         """Uploads no queued or running job owns, and kept folders of jobs that are gone."""

@@ -104,6 +104,9 @@ class Diarization:
     centroids: dict[str, tuple[float, ...]] = field(default_factory=dict, compare=False)
     #: the embedding model that made ``centroids`` (only compared with voices of that model)
     embedding_model: Optional[str] = None
+    #: what clustering started from (hearback.diarize.inputs.ClusteringInputs), so that a
+    #: stored job can be diarized again without its audio; None when not kept
+    inputs: Optional[object] = field(default=None, compare=False, repr=False)
 
     @property
     def speakers(self) -> list[str]:

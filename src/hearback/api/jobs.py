@@ -3,6 +3,7 @@ The store and the worker pool are ``hearback.jobs``; edits of a result are ``api
 
 from __future__ import annotations
 
+import asyncio
 import json
 import unicodedata
 import uuid
@@ -17,8 +18,11 @@ from ..errors import ErrorCode, HearbackError
 from ..fetch import check_url
 from ..jobs import Job, JobRunner, JobStatus
 from ..playback import MEDIA_TYPE
+from ..speakers.job_speakers import keep_request
+from ..speakers.references import check_known
 from ..writers import FORMATS, render
-from .deps import ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options
+from .deps import (ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options,
+                   known_speakers)
 from .openai_format import export_response
 from .uploads import OPTION_FIELDS, form_schema, read_form
 
@@ -43,10 +47,12 @@ def display_name(name: Optional[str]) -> Optional[str]:
 
 
 @router.post("", status_code=202,
-             openapi_extra=form_schema("audio_url", *OPTION_FIELDS, file_required=False))
+             openapi_extra=form_schema("audio_url", *OPTION_FIELDS, "known_speaker_names[]",
+                                       "known_speaker_references[]", "use_library", file_required=False))
 async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, settings: SettingsDep):
-    """Multipart ``file`` or form ``audio_url``, plus the options fields; the upload is kept
-    under the data directory until the job ends."""
+    """Multipart ``file`` or form ``audio_url``, plus the options fields, known speakers
+    (``known_speaker_names``/``known_speaker_references``, as on /v1/audio/transcriptions) and
+    ``use_library``; the upload and the references are kept until the job ends."""
     settings.hearback_data_dir.mkdir(parents=True, exist_ok=True)
     upload = settings.hearback_data_dir / uuid.uuid4().hex
     try:
@@ -61,10 +67,20 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         diarize = form_flag(form, "diarize")
         options = form_options(form, diarize=True if diarize is None else diarize)
         pipeline.check(options)
+        names, references = known_speakers(form)
+        check_known(names, len(references))
+        use_library = form_flag(form, "use_library") is not False
         filename = display_name(form.filename if form.file else unquote(urlsplit(audio_url).path))
         job = jobs.store.add(options, audio_path=form.file, audio_url=audio_url, filename=filename)
     except BaseException:
         upload.unlink(missing_ok=True)
+        raise
+    try:  # kept until the job ends, restarts included
+        await asyncio.to_thread(keep_request, jobs.kept_folder(job.id), names, references,
+                                use_library, settings)
+    except BaseException:
+        jobs.forget(job.id)
+        job.remove_upload()
         raise
     jobs.submit(job.id)
     return job_view(job, jobs)

@@ -1,6 +1,7 @@
 """Speakers by name over HTTP: the voice library, ``/v1/speakers`` (enrol, list, delete; the
 library is ``hearback.speakers.library``, ``SPEAKER_LIBRARY`` names its file), and fixing a
-finished job's speakers, ``PATCH /v1/jobs/{id}/speakers`` (``hearback.speakers.edit``)."""
+finished job's speakers: ``PATCH /v1/jobs/{id}/speakers`` (``hearback.speakers.edit``) and
+``POST /v1/jobs/{id}/rediarize`` (``hearback.speakers.rediarize``)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..decode import decode
+from ..diarize.inputs import load_inputs
 from ..errors import ErrorCode, HearbackError
 from ..tempdirs import job_tempdir
 from ..jobs import JobStatus
 from ..speakers.edit import edit_speakers, speaker_mapping
+from ..schema import JobOptions, parse
+from ..speakers.job_speakers import kept_speakers
 from ..speakers.job_voices import JobVoices
+from ..speakers.rediarize import reassigned
 from ..speakers.library import open_library
 from ..speakers.voiceprint import check_name, enrol
 from ..writers import result_to_dict
@@ -47,6 +52,47 @@ async def edit_job_speakers(job: JobDep, jobs: JobsDep, settings: SettingsDep, e
     mapping = speaker_mapping(result.speakers, edits.renames, edits.merges)
     await asyncio.to_thread(JobVoices(settings.hearback_db).follow, job.id, mapping)
     return result_to_dict(edited)
+
+
+class SpeakerBounds(BaseModel):
+    """``POST /v1/jobs/{id}/rediarize``: how many speakers to find this time (all optional,
+    checked as the job options are: ``invalid_speaker_bounds``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: exactly this many speakers
+    num_speakers: Optional[int] = None
+    #: at least this many
+    min_speakers: Optional[int] = None
+    #: at most this many
+    max_speakers: Optional[int] = None
+
+
+@router.post("/jobs/{job_id}/rediarize")
+async def rediarize_job(job: JobDep, jobs: JobsDep, pipeline: PipelineDep, settings: SettingsDep,
+                        bounds: Optional[SpeakerBounds] = None):
+    """A finished job's speakers found again with new bounds, from what its diarization kept
+    (clustering only: no audio, no speech recognition), its words given to them again and
+    known voices matched again; the stored result, so every export, follows."""
+    if job.status != JobStatus.SUCCEEDED:
+        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+    options = parse(JobOptions, (bounds or SpeakerBounds()).model_dump()).to_options()  # the job options' checks
+    folder = jobs.kept_folder(job.id)
+    inputs = await asyncio.to_thread(load_inputs, folder)
+    if inputs is None:
+        raise HearbackError(ErrorCode.DIARIZATION_NOT_KEPT,
+                            "this job kept no diarization to start from (diarize was off, it heard "
+                            "no speech, or it ran before rediarize existed): submit it again")
+    if pipeline.diarizer is None:
+        raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")
+    diarization = await asyncio.to_thread(
+        pipeline.diarizer.rediarize, inputs, num_speakers=options.num_speakers,
+        min_speakers=options.min_speakers, max_speakers=options.max_speakers)
+    voices = await asyncio.to_thread(kept_speakers(folder).voices, settings)
+    result = reassigned(jobs.store.result(job.id), diarization, voices)
+    await asyncio.to_thread(jobs.store.update_result, job.id, result)
+    await asyncio.to_thread(JobVoices(settings.hearback_db).keep, job.id, result.diarization)
+    return result_to_dict(result)
 
 
 @router.post("/speakers", status_code=201)

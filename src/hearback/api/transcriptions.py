@@ -23,7 +23,8 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/audio/transcriptions", openapi_extra=form_schema(
     "model", "response_format", "temperature", "timestamp_granularities[]", *OPTION_FIELDS,
-    *EXPORT_FIELDS, "known_speaker_names[]", "known_speaker_references[]", file_required=True))
+    *EXPORT_FIELDS, "known_speaker_names[]", "known_speaker_references[]", "use_library",
+    file_required=True))
 async def transcriptions(request: Request, pipeline: PipelineDep, settings: SettingsDep):
     with job_tempdir() as folder:
         form = await read_form(request, folder / "upload", settings.max_download_bytes)
@@ -37,8 +38,9 @@ async def transcriptions(request: Request, pipeline: PipelineDep, settings: Sett
         wants_speakers = response_format in openai_format.WITH_SPEAKERS
         options = form_options(form, diarize=wants_speakers if diarize is None else diarize)
         pipeline.check(options)
-        voices = (await asyncio.to_thread(voices_from_form, *known_speakers(form), pipeline, settings)
-                  if options.diarize else ())
+        use_library = form_flag(form, "use_library") is not False
+        voices = (await asyncio.to_thread(voices_from_form, *known_speakers(form), pipeline, settings,
+                                          use_library) if options.diarize else ())
         result = await asyncio.to_thread(pipeline.transcribe_file, form.file, options, voices=voices)
     granularities = set(form.values("timestamp_granularities[]")) or {"segment"}
     return openai_format.respond(result, response_format, granularities, export)

@@ -1,6 +1,7 @@
 """Speaker diarization: who spoke when. The whole extension surface, light to import.
 
-* :class:`Diarizer`: what every backend returns, one method, ``diarize``.
+* :class:`Diarizer`: what every backend returns: ``diarize``, ``rediarize`` (clustering again
+  from what ``diarize`` kept) and ``embed``.
 * :data:`BACKENDS`: backend name -> its loader, named lazily (``"module:function"``), so
   that neither torch nor pyannote.audio is imported before a diarizer is loaded.
 * :func:`load_diarizer`: the backend the settings ask for (``auto`` resolved by
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # at run time this module imports nothing heavy, nor the sett
 
     from ..settings import Settings
     from ..types import Audio, Diarization, ProgressHook
+    from .inputs import ClusteringInputs
 
 
 class Diarizer(Protocol):
@@ -47,6 +49,14 @@ class Diarizer(Protocol):
     def diarize(self, audio: Audio, *, num_speakers: Optional[int] = None,
                 min_speakers: Optional[int] = None, max_speakers: Optional[int] = None,
                 progress: ProgressHook = ...) -> Diarization: ...
+
+    def rediarize(self, inputs: ClusteringInputs, *, num_speakers: Optional[int] = None,
+                  min_speakers: Optional[int] = None,
+                  max_speakers: Optional[int] = None) -> Diarization:
+        """Speakers found again from what an earlier ``diarize`` kept
+        (:attr:`Diarization.inputs <hearback.types.Diarization.inputs>`), with new bounds:
+        clustering only, no audio."""
+        ...
 
     def embed(self, waveforms: "torch.Tensor") -> "np.ndarray":
         """(batch, 1, samples) waveforms of one speaker each -> (batch, dimension) embeddings,

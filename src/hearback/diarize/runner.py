@@ -2,13 +2,17 @@
 into Hearback's types. Every backend diarizes through :class:`PipelineDiarizer`.
 
 Written against pyannote.audio 4.0.7 (pinned in requirements.txt): the step names the
-progress hook maps are those ``SpeakerDiarization.apply`` reports in that version.
+progress hook maps, and the artifacts it keeps (``segmentation``, ``embeddings``), are those
+``SpeakerDiarization.apply`` reports in that version; :meth:`PipelineDiarizer.rediarize` feeds
+them back through the cache pyannote reads in ``training`` mode (``get_segmentations`` and
+``get_embeddings`` take them from the file instead of running the models).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -18,6 +22,7 @@ from pyannote.core import Annotation, Segment
 
 from ..settings import Settings
 from ..types import Audio, Diarization, ProgressHook, Turn, no_progress
+from .inputs import ClusteringInputs
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +50,8 @@ class PipelineDiarizer:
     long_recording: float = float("inf")
     #: which speaker embedding model the pipelines use (voiceprints record it)
     embedding_model: str = "unknown"
+    #: one rediarization at a time: it switches a shared pipeline into ``training`` mode
+    _rediarizing: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def pipeline_for(self, duration: float) -> Pipeline:
         if self.long_pipeline is not None and duration > self.long_recording:
@@ -57,13 +64,38 @@ class PipelineDiarizer:
         if audio.duration < MIN_DURATION:
             return Diarization((), ())
         waveform = torch.from_numpy(audio.samples).unsqueeze(0)
+        hook = _ProgressAdapter(progress)
         output = self.pipeline_for(audio.duration)(
             {"waveform": waveform, "sample_rate": audio.sample_rate},
             num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
-            hook=_ProgressAdapter(progress),
+            hook=hook,
         )
         progress("diarize", 1.0)
-        return replace(to_diarization(output), embedding_model=self.embedding_model)
+        return replace(to_diarization(output), embedding_model=self.embedding_model,
+                       inputs=hook.inputs(audio.duration))
+
+    def rediarize(self, inputs: ClusteringInputs, *, num_speakers: Optional[int] = None,
+                  min_speakers: Optional[int] = None,
+                  max_speakers: Optional[int] = None) -> Diarization:
+        """Speakers found again from kept :class:`ClusteringInputs` with new bounds: only
+        clustering and the timeline's reconstruction run (milliseconds to a second), on the
+        pipeline that made the inputs, through pyannote's own cache for re-running a pipeline
+        (``training`` mode: segmentations and embeddings are read from the file)."""
+        pipeline = self.pipeline_for(inputs.duration)
+        threshold = getattr(getattr(pipeline, "segmentation", None), "threshold", None)
+        file = {"waveform": torch.zeros(1, 16000), "sample_rate": 16000, "uri": "rediarize",
+                # pyannote.audio 4.0.7: the cache keys get_segmentations/get_embeddings read
+                pipeline.CACHED_SEGMENTATION: inputs.segmentations,
+                "training_cache/embeddings": {"embeddings": inputs.embeddings,
+                                              "segmentation.threshold": threshold}}
+        with self._rediarizing:
+            pipeline.training = True
+            try:
+                output = pipeline(file, num_speakers=num_speakers, min_speakers=min_speakers,
+                                  max_speakers=max_speakers)
+            finally:
+                pipeline.training = False
+        return replace(to_diarization(output), embedding_model=self.embedding_model, inputs=inputs)
 
     def embed(self, waveforms: torch.Tensor) -> np.ndarray:
         """Speaker embeddings of (batch, 1, samples) waveforms of one speaker each, with the
@@ -100,17 +132,31 @@ def _centroids(regular: Annotation, embeddings: Optional[np.ndarray]) -> dict[st
 
 class _ProgressAdapter:
     """pyannote calls ``hook(step_name, step_artifact, file=..., total=..., completed=...)``.
-    Map its steps onto one 0..1 fraction of the "diarize" stage."""
+    Map its steps onto one 0..1 fraction of the "diarize" stage, and keep the artifacts
+    clustering starts from (a step's last call, without ``completed``, carries its whole
+    output) for :meth:`inputs`."""
 
     #: pyannote's step -> the share of the stage it spans (steps not listed are ignored)
     STEPS = {"segmentation": (0.0, 0.3), "speaker_counting": (0.3, 0.35),
              "embeddings": (0.35, 0.95), "discrete_diarization": (0.95, 1.0)}
+    #: the steps whose output rediarization needs (ClusteringInputs)
+    KEPT = ("segmentation", "embeddings")
 
     def __init__(self, progress: ProgressHook):
         self.progress = progress
+        #: step -> its whole output, for the KEPT steps
+        self.artifacts: dict[str, Any] = {}
+
+    def inputs(self, duration: float) -> Optional[ClusteringInputs]:
+        """What clustering started from; None when it never ran (no speech at all)."""
+        if not all(step in self.artifacts for step in self.KEPT):
+            return None
+        return ClusteringInputs(self.artifacts["segmentation"], self.artifacts["embeddings"], duration)
 
     def __call__(self, step: str, artifact: Any = None, *, file=None, total=None,
                  completed=None) -> None:
+        if step in self.KEPT and artifact is not None and completed is None:
+            self.artifacts[step] = artifact
         lo, hi = self.STEPS.get(step, (None, None))
         if lo is None:
             return

@@ -83,14 +83,15 @@ def known_voices(request, pipeline) -> tuple[Voiceprint, ...]:
 
 
 def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline,
-                     settings) -> tuple[Voiceprint, ...]:
-    """HTTP: the library's voices (``settings``: the server's) and ``known_speaker_names`` + ``known_speaker_references``
-    (data URLs, counts checked first), which win by name."""
+                     settings, use_library: bool = True) -> tuple[Voiceprint, ...]:
+    """HTTP: the library's voices (``settings``: the server's; none when ``use_library`` is
+    false) and ``known_speaker_names`` + ``known_speaker_references`` (data URLs, counts
+    checked first), which win by name."""
     from .library import library_voices, with_requested
 
     check_known(names, len(references))
     requested = voices_from_sources([Reference(n, audio_base64=r) for n, r in zip(names, references)], pipeline)
-    return with_requested(library_voices(settings), requested)
+    return with_requested(library_voices(settings) if use_library else (), requested)
 
 
 def voices_from_sources(speakers: Sequence[Reference], pipeline) -> tuple[Voiceprint, ...]:

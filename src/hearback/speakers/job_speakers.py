@@ -1,0 +1,115 @@
+"""What a ``/v1/jobs`` job keeps about its speakers, in its kept folder
+(``JobRunner.kept_folder``, removed with the job):
+
+* from submission until the job ends, ``references/``: the known speakers' recordings sent
+  with it (``known_speaker_references``, decoded from their data URLs, checked as base64) and
+  ``request.json`` (their names, ``use_library``), so that a queued job survives a server
+  restart with them; removed when the job ends, however it ends;
+* once it succeeded, ``voices.json`` (those known speakers' voiceprints and ``use_library``)
+  and the diarization's clustering inputs (``hearback.diarize.inputs``), so that
+  ``rediarize`` can find the speakers again and name them as the job did.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+from ..decode import decode
+from ..types import Diarization
+from .library import library_voices, with_requested
+from .references import check_known
+from .voiceprint import Voiceprint, enrol
+
+logger = logging.getLogger(__name__)
+
+REFERENCES = "references"
+REQUEST = "request.json"
+VOICES = "voices.json"
+
+
+@dataclass(frozen=True)
+class JobSpeakers:
+    """The known voices one job asked for."""
+
+    #: voiceprints of the known speakers sent with the job
+    requested: tuple[Voiceprint, ...] = ()
+    #: whether the library's voices are named too (a requested name wins)
+    use_library: bool = True
+
+    def voices(self, settings) -> tuple[Voiceprint, ...]:
+        """The voices to match now: the library's as it is now (unless not wanted) and the
+        requested ones."""
+        library = library_voices(settings) if self.use_library else ()
+        return with_requested(library, self.requested)
+
+
+def keep_request(folder: Optional[Path], names: Sequence[str], references: Sequence[str],
+                 use_library: bool, settings) -> None:
+    """At submission: the names checked, each reference (a data URL or base64) decoded into a
+    file, and ``use_library``; nothing written when there is nothing to keep."""
+    from ..fetch import fetched_audio
+
+    names = check_known(names, len(references))
+    if folder is None or (not names and use_library):
+        return
+    target = folder / REFERENCES
+    target.mkdir(parents=True, exist_ok=True)
+    for index, data in enumerate(references):
+        with fetched_audio(settings, data_base64=data) as path:
+            shutil.copyfile(path, target / f"{index}.audio")
+    (target / REQUEST).write_text(json.dumps({"names": list(names), "use_library": use_library}))
+
+
+@contextmanager
+def requested_speakers(folder: Optional[Path], diarizer, max_duration: float,
+                       diarize: bool = True) -> Iterator[JobSpeakers]:
+    """While a job runs: its kept request, the references enrolled (only when it diarizes);
+    the references are removed when the block ends, whatever way it ends."""
+    references = folder / REFERENCES if folder is not None else None
+    try:
+        if references is None or not (references / REQUEST).is_file():
+            yield JobSpeakers()
+            return
+        request = json.loads((references / REQUEST).read_text())
+        requested = tuple(
+            enrol(name, [decode(references / f"{index}.audio", max_duration=max_duration)], diarizer)
+            for index, name in enumerate(request["names"])) if diarize else ()
+        yield JobSpeakers(requested, request["use_library"])
+    finally:
+        if references is not None:
+            shutil.rmtree(references, ignore_errors=True)
+
+
+def keep_for_rediarize(folder: Optional[Path], diarization: Optional[Diarization],
+                       speakers: JobSpeakers) -> None:
+    """When a job succeeded: what ``rediarize`` needs (nothing without diarization inputs).
+    A write that fails (a full disk) is logged and leaves the job succeeded: its rediarize
+    then answers ``diarization_not_kept``."""
+    from ..diarize.inputs import save_inputs
+
+    if folder is None or diarization is None or diarization.inputs is None:
+        return
+    try:
+        (folder / VOICES).parent.mkdir(parents=True, exist_ok=True)
+        (folder / VOICES).write_text(json.dumps(
+            {"use_library": speakers.use_library, "requested": [asdict(v) for v in speakers.requested]}))
+        save_inputs(folder, diarization.inputs)  # last: its presence says everything was kept
+    except OSError:
+        logger.exception("could not keep what rediarize needs in %s", folder)
+
+
+def kept_speakers(folder: Optional[Path]) -> JobSpeakers:
+    """The known voices a finished job asked for (none kept: the library only)."""
+    path = folder / VOICES if folder is not None else None
+    if path is None or not path.is_file():
+        return JobSpeakers()
+    data = json.loads(path.read_text())
+    requested = tuple(Voiceprint(v["name"], v["model"], tuple(v["vector"]), v["seconds"])
+                      for v in data["requested"])
+    return JobSpeakers(requested, data["use_library"])
