@@ -92,7 +92,7 @@ def test_job_input_validates_style_and_overrides():
 
 
 def test_a_short_cue_lingers_to_the_minimum_duration_without_touching_the_next():
-    result = result_of(("Yes.", 1.0, "A"), ("Then we will start the review now.", 1.6, "A"), step=0.25)
+    result = result_of(("Yes.", 1.0, "A"), ("Then we will start the review now.", 1.6, "B"), step=0.25)
     cues = build_cues(result, preset_limits("bbc", "en"))
     first, second = cues[0], cues[1]
     assert first.text == "Yes."
