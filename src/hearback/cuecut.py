@@ -6,9 +6,9 @@ every way to cut a run (dynamic programming over the places a cue may start) and
 cheapest, where a cue costs:
 
 * **reading speed**: its characters against the time it can show — from its first word
-  less the lead-in (not before the previous cue's words end plus the minimum gap) to its
-  last word plus the lead-out (not after the next cue's words begin less the gap), as
-  ``cuetiming.py`` will time it. A cue read faster than ``max_cps`` costs most, by how much
+  less the lead-in (leaving the cue before it its lead-out and the minimum gap) to its last
+  word plus the lead-out (not after the next cue's words begin less the gap; up to them
+  when closer than the chaining threshold), as ``cuetiming.py`` will time it. A cue read faster than ``max_cps`` costs most, by how much
   time it lacks, so a fast stretch shares a cue with slower words and pauses around it;
 * **minimum duration**: a cue shorter than ``min_cue_seconds`` costs as much;
 * **the cut itself**: the line-break penalty of the words on either side (``linebreak.py``:
@@ -90,10 +90,11 @@ def shown_seconds(first: float, last: float, before: Optional[float], after: Opt
     before it end at ``before`` and those after it begin at ``after`` (None: no words)."""
     start = first - limits.lead_in_seconds
     if before is not None:
-        start = max(start, min(first, before + limits.min_gap_seconds))
+        start = max(start, min(first, before + limits.lead_out_seconds + limits.min_gap_seconds))
     end = last + limits.lead_out_seconds
-    if after is not None:
-        end = min(end, after - limits.min_gap_seconds)
+    if after is not None:  # up to the gap before the next words; closer than chaining: chained
+        chained = after - end < limits.chain_gap_seconds
+        end = after - limits.min_gap_seconds if chained else min(end, after - limits.min_gap_seconds)
     return max(end - start, 1e-3)
 
 

@@ -5,17 +5,20 @@ within one :class:`~hearback.presets.CueLimits` (a preset's; ``presets.py``); th
 (``writers.py``) only format them. Times are rounded once, by :func:`to_ms` (the JSON
 document too), so they never disagree.
 
-* A cue never spans two segments or two speakers' runs (``cuetokens.py``), except a
-  dual-speaker cue: when the preset allows it, two short turns of different speakers that
-  each fit one line share a cue, one dash line each ("-" in English, "- " in French).
-* A run is cut greedily into cues of at most ``max_lines`` lines of at most
-  ``max_line_chars`` characters and at most ``max_cue_seconds`` of words (one word longer
-  than either limit gets a cue of its own). Where the greedy cut would fall, the cue rather
-  ends after the last sentence end (``.?!…``) that keeps at least a third of the text, else
-  after the last clause mark (``,;:``) that keeps at least half of it, else not after an
-  article, preposition or conjunction. A pause of ``pause_break_seconds`` always ends a cue.
-* Lines break where a subtitler would (``linebreak.py``); the speaker label the SRT writer
-  puts where the speaker changes is counted in the first line.
+* A speaker's words run on across segments (``cuetokens.join_runs``) until the speaker
+  changes or pauses ``pause_break_seconds``; a cue never spans two speakers' runs, except a
+  dual-speaker cue: when the preset allows it, two turns of different speakers that each
+  fit one line share a cue, one dash line each ("-" in English, "- " in French), where that
+  breaks the reading speed or minimum duration less often than two cues would (or, both
+  reading in time, where one turn lasts less than the minimum duration).
+* A run is cut into cues where a subtitler would (``cuecut.py``): of every cut that keeps
+  ``max_lines`` lines of ``max_line_chars`` characters and ``max_cue_seconds`` of words, the
+  one whose cues lack the least reading time, then break at the best places (after a
+  sentence, not after an article), in the fewest cues. A pause of ``pause_break_seconds``
+  always ends a cue.
+* Lines break where a subtitler would (``linebreak.py``). The speaker label the SRT writer
+  puts where the speaker changes (none when only one voice speaks) is counted in the first
+  line and in the reading speed, as every character shown.
 * Cue times come from word times within the preset's timing rules (``cuetiming.py``).
 """
 
