@@ -65,8 +65,9 @@ def test_presets_carry_the_guides_numbers_and_take_overrides():
     assert netflix_en.min_cue_seconds == pytest.approx(5 / 6) and netflix_en.max_cue_seconds == 7.0
     assert netflix_en.min_gap_seconds == pytest.approx(2 / 24)
     assert netflix_en.lead_in_seconds == pytest.approx(3 / 24) and netflix_en.lead_out_seconds == 0.5
+    assert netflix_en.late_start_seconds == pytest.approx(3 / 24)  # "within 3 frames of the audio"
     bbc = preset_limits("bbc", "en")
-    assert bbc.max_line_chars == 37 and not bbc.dual_speakers
+    assert bbc.max_line_chars == 37 and not bbc.dual_speakers and bbc.late_start_seconds == 0
     assert preset_limits(language="de") == preset_limits("netflix", "fr")  # no guide of its own
     assert preset_limits("BBC", "en", {"max_cps": 12, "max_lines": 3}).max_cps == 12.0
     for bad in ("hbo", ""):

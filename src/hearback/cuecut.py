@@ -113,7 +113,7 @@ def _cue_cost(tokens: Sequence[Token], i: int, j: int, limits: CueLimits, label:
     cost = _PER_CUE + (_TOO_FAST + _PER_SECOND * lacking if lacking > 1e-9 else 0.0)
     if j < len(tokens):
         cost += break_penalty(tokens[j - 1].text, tokens[j].text, language)
-        if tokens[j].start - tokens[i:j][-1].start <= limits.min_gap_seconds:
+        if tokens[j].start - tokens[j - 1].start <= limits.min_gap_seconds:
             cost += _TOO_FAST  # the cue must end before its last word starts
     return cost
 

@@ -5,10 +5,11 @@ A cue starts at its first word and ends at its last word's end, then (in this or
 1. **Reading time.** A cue shorter than the minimum duration ends later, as long as the
    next cue's first word allows; a cue read faster than ``max_cps`` ends later by at most
    ``lead_out_seconds``; if still short, it starts earlier by at most ``lead_in_seconds``.
-   It never starts before the previous cue ends plus the minimum gap. Where a cue still
-   lacks time and the next cue's words leave it none, the next cue starts up to
-   ``late_start_seconds`` after its first word (Netflix: "within 3 frames of the audio"), if
-   it has that time to spare for its own reading speed.
+   It never starts before the previous cue ends plus the minimum gap. Where the next cue's
+   words leave a cue too little time, the next cue starts up to ``late_start_seconds`` after
+   its first word (Netflix: "within 3 frames of the audio"): for reading time only when that
+   fully meets it and the next cue has the time to spare; to show the cue's last word (which
+   would otherwise start after the cue ends) in any case.
 2. **Chaining.** A gap shorter than ``chain_gap_seconds`` is closed to ``min_gap_seconds``
    (the first cue ends later).
 3. **Hard rules.** No cue is longer than ``max_cue_seconds``; two cues are at least
