@@ -24,8 +24,6 @@ from .types import Segment
 logger = logging.getLogger(__name__)
 
 _CLOSERS = "\"'”’)]}»」』】〉》）"
-SENTENCE_END = re.compile(r"[.?!…。？！][" + re.escape(_CLOSERS) + r"]*$")
-CLAUSE_END = re.compile(r"[,;:，、；：—–][" + re.escape(_CLOSERS) + r"]*$")
 # characters that must not start a line or a cue when nothing separates them from
 # the previous token (CJK punctuation, or a word split from its punctuation)
 _NO_LINE_START = set(".,;:!?%)]}…。、，．！？；：）」』】〉》") | set(_CLOSERS)
