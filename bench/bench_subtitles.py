@@ -8,8 +8,9 @@ the shared English clips (evaluation/variants.py). For each SRT and VTT: parsed 
 ``webvtt-py`` and linted by :func:`independent_lint` (written here, not Hearback's lint, which
 must agree with it); the words of the cues against the JSON's words (in order, none lost or
 doubled; each word's start inside its cue, give or take the lead-in); reading-speed breaks
-explained (:func:`why_too_fast`): the speech itself is too fast, the SRT label tips it over,
-or the neighbouring cues leave no room. For the sample and the
+explained (:func:`why_too_fast`): the speech itself is too fast (the cue's words, or the
+stretch of speech around it), the SRT label tips it over, or the neighbouring cues leave no
+room. For the sample and the
 AMI clips, the DER of the RTTM export read back equals the DER of the diarization's turns.
 Writes bench/results/subtitles.md.
 """
@@ -39,26 +40,57 @@ logger = logging.getLogger(__name__)
 HARD = [r.name for r in RULES if r.hard]
 
 
-def why_too_fast(cues, words, limits) -> tuple[int, int, int]:
+def _spoken(lines) -> int:
+    """Characters of the words a cue shows (its label and dual-speaker dashes left out)."""
+    return sum(len(strip_prefix(line, is_dual(lines))) for line in lines)
+
+
+def _stretch_too_fast(cues, words, k: int, limits) -> bool:
+    """Is cue ``k`` in a stretch of speech too fast for all its cues to read in time? A stretch:
+    the cues around it whose words are closer than lead-in + lead-out + gap (they share that
+    time). All its cues lie within its words' span plus the lead-in and the lead-out, so when
+    its spoken characters over that time are above max_cps, at least one of them must be."""
+    near = limits.lead_in_seconds + limits.lead_out_seconds + limits.min_gap_seconds
+
+    def close(a: int, b: int) -> bool:
+        return bool(words[a] and words[b]) and (min(w[1] for w in words[b]) - max(w[2] for w in words[a])) / 1000 < near
+
+    lo, hi = k, k
+    while lo > 0 and close(lo - 1, lo):
+        lo -= 1
+    while hi + 1 < len(cues) and close(hi, hi + 1):
+        hi += 1
+    taken = [w for group in words[lo:hi + 1] for w in group]
+    span = (max(w[2] for w in taken) - min(w[1] for w in taken)) / 1000
+    chars = sum(_spoken(lines) for _s, _e, lines in cues[lo:hi + 1])
+    return chars / (span + limits.lead_in_seconds + limits.lead_out_seconds) > limits.max_cps
+
+
+def why_too_fast(cues, words, limits) -> tuple[int, int, int, int]:
     """Why cues break the reading speed: (the speech itself: the cue's spoken characters over
-    its words' span plus the whole lead-in and lead-out are still over max_cps; the SRT label
-    or dual-speaker dash alone tips it over; no room: the neighbouring cues' words leave the
-    cue less time than the lead-in and lead-out would give)."""
-    speech = label = room = 0
-    for (start, end, lines), taken in zip(cues, words or [[] for _ in cues]):
+    its words' span plus the whole lead-in and lead-out are still over max_cps; the speech
+    around it: the cue is in a stretch too fast for all its cues (:func:`_stretch_too_fast`);
+    the SRT label or dual-speaker dash alone tips it over; no room: the neighbouring cues'
+    words leave the cue less time than the lead-in and lead-out would give, though the
+    stretch could be read)."""
+    speech = stretch = label = room = 0
+    words = words or [[] for _ in cues]
+    for k, ((start, end, lines), taken) in enumerate(zip(cues, words)):
         seconds = max((end - start) / 1000, 1e-3)
         shown = sum(len(line) for line in lines)
         if shown / seconds <= limits.max_cps or not taken:
             continue
-        spoken = sum(len(strip_prefix(line, is_dual(lines))) for line in lines)
+        spoken = _spoken(lines)
         span = (max(w[2] for w in taken) - min(w[1] for w in taken)) / 1000
         if spoken / (span + limits.lead_in_seconds + limits.lead_out_seconds) > limits.max_cps:
             speech += 1
         elif spoken / seconds <= limits.max_cps:
             label += 1
+        elif _stretch_too_fast(cues, words, k, limits):
+            stretch += 1
         else:
             room += 1
-    return speech, label, room
+    return speech, stretch, label, room
 
 
 def recordings(minutes: float):
@@ -99,14 +131,15 @@ def run(style: str, minutes: float) -> tuple[list[str], dict]:
             why = why_too_fast(cues, cue_words(cues, document), limits)
             hard, n = sum(breaks[h] for h in HARD), max(len(cues), 1)
             rows.append(f"| {name} | {lang} | {fmt} | {len(cues)} | {hard} | "
-                        f"{breaks['max_cps']} ({100 * breaks['max_cps'] / n:.0f}%) | {why[0]} / {why[1]} / {why[2]} | "
+                        f"{breaks['max_cps']} ({100 * breaks['max_cps'] / n:.0f}%) | {' / '.join(map(str, why))} | "
                         f"{breaks['min_cue_seconds']} ({100 * breaks['min_cue_seconds'] / n:.0f}%) | "
                         f"{'yes' if breaks == ours else 'NO'} | {'yes' if same else 'NO'} | {outside}/{n_words} | "
                         f"{der if fmt == 'srt' else ''} |")
             acc = totals[kind].setdefault(fmt, dict.fromkeys(
-                ("cues", "hard", "cps", "speech", "label", "room", "min", "outside", "words"), 0))
+                ("cues", "hard", "cps", "speech", "stretch", "label", "room", "min", "outside", "words"), 0))
             for key, value in (("cues", len(cues)), ("hard", hard), ("cps", breaks["max_cps"]), ("speech", why[0]),
-                               ("label", why[1]), ("room", why[2]), ("min", breaks["min_cue_seconds"]),
+                               ("stretch", why[1]), ("label", why[2]), ("room", why[3]),
+                               ("min", breaks["min_cue_seconds"]),
                                ("outside", outside), ("words", n_words)):
                 acc[key] += value
         logger.warning("%s: %.1f s", name, time.perf_counter() - started)
@@ -120,16 +153,16 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging()
     rows, totals = run(args.style, args.minutes)
-    head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast / label / no room "
+    head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast (cue / stretch) / label / no room "
             "| min duration breaks | Hearback's lint agrees | words = JSON words | word start outside its cue "
             "| DER via RTTM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    summary = ["| set | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast / label / no room "
+    summary = ["| set | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast (cue / stretch) / label / no room "
                "| min duration breaks | word starts outside their cue |", "|---|---|---|---|---|---|---|---|"]
     for kind, by_format in totals.items():
         for fmt, t in by_format.items():
             n = max(t["cues"], 1)
             summary.append(f"| {kind} | {fmt} | {t['cues']} | {t['hard']} | {t['cps']} ({100 * t['cps'] / n:.1f}%) | "
-                           f"{t['speech']} / {t['label']} / {t['room']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
+                           f"{t['speech']} / {t['stretch']} / {t['label']} / {t['room']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
     text = "\n".join(summary + [""] + head + rows)
     write_results(__spec__.name, "subtitles", f"Preset `{args.style}`, Whisper base + embedded diarizer, "
                   "language given, 2 CPU cores.\n\n" + text)

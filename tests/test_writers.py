@@ -163,6 +163,12 @@ def parse_vtt(text: str) -> list[Parsed]:
     return out
 
 
+def turn_order(cues: list[Parsed]) -> list[Optional[str]]:
+    """Who speaks, in order, consecutive cues of one speaker counted once."""
+    speakers = [speaker for c in cues for speaker in c.speakers]
+    return [s for n, s in enumerate(speakers) if n == 0 or speakers[n - 1] != s]
+
+
 def vtt_ms(stamp: str) -> int:
     h, m, rest = stamp.split(":")
     s, frac = rest.split(".")
@@ -220,7 +226,7 @@ def test_srt_round_trips_through_the_srt_library():
     result = meeting()
     text = render(result, "srt")
     cues = parse_srt(text)
-    assert len(cues) == len(build_cues(result))
+    assert len(cues) == len(SrtWriter().cues(result))  # labels count, so SRT cues may differ from VTT's
     assert len(cues) >= 10
     check_layout(cues)
     check_against_json(cues, result)
@@ -274,7 +280,7 @@ def test_ffmpeg_reads_the_srt(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     dialogues = [l for l in out.read_text(encoding="utf-8").splitlines() if l.startswith("Dialogue:")]
-    assert len(dialogues) == len(build_cues(result))
+    assert len(dialogues) == len(SrtWriter().cues(result))
     assert any("2:02:05.50" in d for d in dialogues)  # ASS keeps centiseconds
 
 
@@ -289,7 +295,8 @@ def test_vtt_round_trips_through_webvtt_py():
     assert len(cues) == len(build_cues(result))
     check_layout(cues)
     check_against_json(cues, result)
-    assert [c.speaker for c in cues] == [c.speaker for c in parse_srt(render(result, "srt"))]
+    # the same turns in the same order (SRT labels take room, so its cues may be cut elsewhere)
+    assert turn_order(cues) == turn_order(parse_srt(render(result, "srt")))
     assert "02:02:05.500 --> 02:02:08.600" in text
 
 

@@ -5,17 +5,20 @@ within one :class:`~hearback.presets.CueLimits` (a preset's; ``presets.py``); th
 (``writers.py``) only format them. Times are rounded once, by :func:`to_ms` (the JSON
 document too), so they never disagree.
 
-* A cue never spans two segments or two speakers' runs (``cuetokens.py``), except a
-  dual-speaker cue: when the preset allows it, two short turns of different speakers that
-  each fit one line share a cue, one dash line each ("-" in English, "- " in French).
-* A run is cut greedily into cues of at most ``max_lines`` lines of at most
-  ``max_line_chars`` characters and at most ``max_cue_seconds`` of words (one word longer
-  than either limit gets a cue of its own). Where the greedy cut would fall, the cue rather
-  ends after the last sentence end (``.?!…``) that keeps at least a third of the text, else
-  after the last clause mark (``,;:``) that keeps at least half of it, else not after an
-  article, preposition or conjunction. A pause of ``pause_break_seconds`` always ends a cue.
-* Lines break where a subtitler would (``linebreak.py``); the speaker label the SRT writer
-  puts where the speaker changes is counted in the first line.
+* A speaker's words run on across segments (``cuetokens.join_runs``) until the speaker
+  changes or pauses ``pause_break_seconds``; a cue never spans two speakers' runs, except a
+  dual-speaker cue: when the preset allows it, two turns of different speakers that each
+  fit one line share a cue, one dash line each ("-" in English, "- " in French), where that
+  breaks the reading speed or minimum duration less often than two cues would (or, both
+  reading in time, where one turn lasts less than the minimum duration).
+* A run is cut into cues where a subtitler would (``cuecut.py``): of every cut that keeps
+  ``max_lines`` lines of ``max_line_chars`` characters and ``max_cue_seconds`` of words, the
+  one whose cues lack the least reading time, then break at the best places (after a
+  sentence, not after an article), in the fewest cues. A pause of ``pause_break_seconds``
+  always ends a cue.
+* Lines break where a subtitler would (``linebreak.py``). The speaker label the SRT writer
+  puts where the speaker changes (none when only one voice speaks) is counted in the first
+  line and in the reading speed, as every character shown.
 * Cue times come from word times within the preset's timing rules (``cuetiming.py``).
 """
 
@@ -27,8 +30,9 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 from .cuetiming import Spoken, cue_times
-from .cuetokens import CLAUSE_END, SENTENCE_END, Run, Token, french_runs, segment_runs, speaker_runs
-from .linebreak import break_penalty, line_count, wrap
+from .cuecut import Bounds, cut_run, lacking_seconds, shown_seconds, units, width
+from .cuetokens import Run, Token, french_runs, join_runs, segment_runs, speaker_runs
+from .linebreak import wrap
 from .presets import CueLimits, preset_limits
 from .types import Result
 
@@ -129,89 +133,24 @@ class _Draft:
 # --------------------------------------------------------------------------- cutting runs
 
 
-def _units(tokens: Sequence[Token]) -> list[tuple[str, str, float]]:
-    """(separator, text, start) pieces a line may not be broken inside."""
-    units: list[tuple[str, str, float]] = []
-    for token in tokens:
-        if units and not token.breakable:
-            sep, text, start = units[-1]
-            units[-1] = (sep, text + token.sep + token.text, start)
-        else:
-            units.append((token.sep, token.text, token.start))
-    return units
-
-
-def _pairs(tokens: Sequence[Token]) -> list[tuple[str, str]]:
-    return [(sep, text) for sep, text, _start in _units(tokens)]
-
-
-def _width(tokens: Sequence[Token]) -> int:
-    pairs = _pairs(tokens)
-    return len(pairs[0][1] + "".join(s + t for s, t in pairs[1:])) if pairs else 0
-
-
-def _chunk(tokens: Sequence[Token], limits: CueLimits, label: int) -> list[list[Token]]:
-    """Cut one speaker run into the token lists of its cues; the first carries ``label`` chars."""
-    chunks: list[list[Token]] = []
-    n, i = len(tokens), 0
-    while i < n:
-        prefix = label if not chunks else 0
-        j, end, paused = i + 1, tokens[i].end, False
-        while j < n:
-            token = tokens[j]
-            if token.breakable and token.start - tokens[j - 1].end >= limits.pause_break_seconds:
-                paused = True
-                break
-            if max(end, token.end) - tokens[i].start > limits.max_cue_seconds:
-                break
-            if line_count(_pairs(tokens[i:j + 1]), limits.max_line_chars, prefix) > limits.max_lines:
-                break
-            end = max(end, token.end)
-            j += 1
-        if j < n and not paused:
-            j = _choose_break(tokens, i, j)
-        chunks.append(list(tokens[i:j]))
-        i = j
-    return chunks
-
-
-def _choose_break(tokens: Sequence[Token], i: int, j: int) -> int:
-    """Where to end the cue starting at ``i`` when ``tokens[i:j]`` is all that fits."""
-    full = _width(tokens[i:j])
-    for pattern, share in ((SENTENCE_END, 1 / 3), (CLAUSE_END, 1 / 2)):
-        for k in range(j, i, -1):
-            if not tokens[k].breakable or not pattern.search(tokens[k - 1].text):
-                continue
-            if _width(tokens[i:k]) >= share * full:
-                return k
-            break  # earlier marks would keep even less
-    breakable = [k for k in range(j, i, -1) if tokens[k].breakable]
-    for k in breakable:  # not after an article, a preposition or inside a name
-        if _width(tokens[i:k]) < full / 2:
-            break
-        if break_penalty(tokens[k - 1].text, tokens[k].text, None) < 30:
-            return k
-    if breakable:
-        return breakable[0]
-    # no break allowed before j: the cue runs to the end of the unbreakable unit
-    k = j
-    while k < len(tokens) and not tokens[k].breakable:
-        k += 1
-    return k
-
-
 def _drafts(result: Result, limits: CueLimits, labels: Optional[Labeller]) -> list[_Draft]:
     """Every cue's tokens, in time order; a label where the speaker changes."""
     runs: list[Run] = [run for segment in result.segments for run in segment_runs(segment)]
-    if (result.language or "").lower().startswith("fr"):
+    language = result.language
+    if (language or "").lower().startswith("fr"):
         runs = french_runs(runs)
     runs.sort(key=lambda run: to_ms(run[1][0].start))
+    if len({speaker for speaker, _tokens in runs if speaker is not None}) < 2:
+        labels = None  # one voice: nobody to tell apart, so no label (Netflix: IDs only when needed)
     drafts: list[_Draft] = []
     previous: Optional[str] = None
-    for speaker, tokens in runs:
+    joined = join_runs(runs, limits.pause_break_seconds)
+    for k, (speaker, tokens) in enumerate(joined):
         changed = labels is not None and speaker is not None and speaker != previous
         label = labels(speaker) if changed else ""
-        for n, chunk in enumerate(_chunk(tokens, limits, len(label))):
+        bounds = Bounds(max(t.end for t in joined[k - 1][1]) if k else None,
+                        joined[k + 1][1][0].start if k + 1 < len(joined) else None)
+        for n, chunk in enumerate(cut_run(tokens, limits, len(label), language, bounds)):
             drafts.append(_Draft(speaker, tuple(chunk), label if n == 0 else ""))
         previous = speaker
     drafts.sort(key=lambda d: to_ms(d.tokens[0].start))
@@ -227,22 +166,42 @@ def _dash(language: Optional[str]) -> str:
 
 
 def _short(draft: _Draft, limits: CueLimits) -> bool:
-    """Too short to read on its own: under the minimum duration or over the reading speed."""
-    seconds = max(t.end for t in draft.tokens) - draft.tokens[0].start
-    return seconds < limits.min_cue_seconds or _width(draft.tokens) > limits.max_cps * seconds
+    """A turn whose words alone last less than the minimum duration."""
+    return _last(draft) - _first(draft) < limits.min_cue_seconds
 
 
-def _pairable(a: _Draft, b: _Draft, limits: CueLimits, prefix: Callable[[_Draft], str]) -> bool:
+def _first(draft: _Draft) -> float:
+    return draft.tokens[0].start
+
+
+def _last(draft: _Draft) -> float:
+    return max(t.end for t in draft.tokens)
+
+
+def _breaks(group: Sequence[_Draft], drafts: Sequence[_Draft], i: int, limits: CueLimits,
+            prefix: Callable[[_Draft], str]) -> int:
+    """1 when ``group`` (drafts[i:i + len(group)]) as one cue lacks reading time, else 0."""
+    j = i + len(group)
+    seconds = shown_seconds(_first(group[0]), _last(group[-1]), _last(drafts[i - 1]) if i else None,
+                            _first(drafts[j]) if j < len(drafts) else None, limits)
+    chars = sum(len(prefix(d)) + width(d.tokens) for d in group) if len(group) > 1 \
+        else len(group[0].label) + width(group[0].tokens)
+    return int(lacking_seconds(chars, seconds, limits) > 1e-9)
+
+
+def _pairable(drafts: Sequence[_Draft], i: int, limits: CueLimits, prefix: Callable[[_Draft], str]) -> bool:
+    """Two turns of different speakers share a cue when each fits a dash line, and the cue
+    breaks the reading speed or the minimum duration less often than the two apart."""
+    a, b = drafts[i], drafts[i + 1]
     if a.speaker is None or b.speaker is None or a.speaker == b.speaker:
         return False
-    if not (_short(a, limits) or _short(b, limits)):
+    if _first(b) - _last(a) >= limits.pause_break_seconds or _last(b) - _first(a) > limits.max_cue_seconds:
         return False
-    a_end = max(t.end for t in a.tokens)
-    if b.tokens[0].start - a_end >= limits.pause_break_seconds:
+    if any(len(prefix(d)) + width(d.tokens) > limits.max_line_chars for d in (a, b)):
         return False
-    if max(t.end for t in b.tokens) - a.tokens[0].start > limits.max_cue_seconds:
-        return False
-    return all(len(prefix(d)) + _width(d.tokens) <= limits.max_line_chars for d in (a, b))
+    apart = _breaks((a,), drafts, i, limits, prefix) + _breaks((b,), drafts, i + 1, limits, prefix)
+    together = _breaks((a, b), drafts, i, limits, prefix)
+    return together < apart or (together == apart == 0 and (_short(a, limits) or _short(b, limits)))
 
 
 def _groups(drafts: Sequence[_Draft], limits: CueLimits, prefix: Callable[[_Draft], str]) -> list[tuple[_Draft, ...]]:
@@ -250,7 +209,7 @@ def _groups(drafts: Sequence[_Draft], limits: CueLimits, prefix: Callable[[_Draf
     groups: list[tuple[_Draft, ...]] = []
     i = 0
     while i < len(drafts):
-        if limits.dual_speakers and i + 1 < len(drafts) and _pairable(drafts[i], drafts[i + 1], limits, prefix):
+        if limits.dual_speakers and i + 1 < len(drafts) and _pairable(drafts, i, limits, prefix):
             groups.append((drafts[i], drafts[i + 1]))
             i += 2
         else:
@@ -262,19 +221,19 @@ def _groups(drafts: Sequence[_Draft], limits: CueLimits, prefix: Callable[[_Draf
 # --------------------------------------------------------------------------- cues
 
 
-def _line(prefix: str, units: Sequence[tuple[str, str, float]], speaker: Optional[str]) -> CueLine:
-    words = tuple(CueWord(sep if n else "", text, to_ms(start)) for n, (sep, text, start) in enumerate(units))
+def _line(prefix: str, pieces: Sequence[tuple[str, str, float]], speaker: Optional[str]) -> CueLine:
+    words = tuple(CueWord(sep if n else "", text, to_ms(start)) for n, (sep, text, start) in enumerate(pieces))
     return CueLine(prefix, words, speaker)
 
 
 def _lines(group: Sequence[_Draft], limits: CueLimits, language: Optional[str],
            prefix: Callable[[_Draft], str]) -> tuple[CueLine, ...]:
     if len(group) == 2:
-        return tuple(_line(prefix(d), _units(d.tokens), d.speaker) for d in group)
+        return tuple(_line(prefix(d), units(d.tokens), d.speaker) for d in group)
     draft = group[0]
-    units = _units(draft.tokens)
-    spans = wrap([(s, t) for s, t, _ in units], limits.max_line_chars, language, len(draft.label))
-    return tuple(_line(draft.label if n == 0 else "", units[a:b], draft.speaker)
+    pieces = units(draft.tokens)
+    spans = wrap([(s, t) for s, t, _ in pieces], limits.max_line_chars, language, len(draft.label))
+    return tuple(_line(draft.label if n == 0 else "", pieces[a:b], draft.speaker)
                  for n, (a, b) in enumerate(spans))
 
 
@@ -291,13 +250,14 @@ def build_cues(result: Result, limits: Optional[CueLimits] = None,
     dash = _dash(language)
 
     def dual_prefix(draft: _Draft) -> str:
-        return dash + (labels(draft.speaker) if labels is not None and draft.speaker is not None else "")
+        return dash + draft.label
 
     groups = _groups(_drafts(result, limits, labels), limits, dual_prefix)
     layouts = [_lines(group, limits, language, dual_prefix) for group in groups]
     spoken = [
         Spoken(to_ms(group[0].tokens[0].start),
                to_ms(max(t.end for d in group for t in d.tokens)),
+               to_ms(max(t.start for d in group for t in d.tokens)),
                sum(len(line.text) for line in lines))
         for group, lines in zip(groups, layouts)
     ]

@@ -5,7 +5,11 @@ A cue starts at its first word and ends at its last word's end, then (in this or
 1. **Reading time.** A cue shorter than the minimum duration ends later, as long as the
    next cue's first word allows; a cue read faster than ``max_cps`` ends later by at most
    ``lead_out_seconds``; if still short, it starts earlier by at most ``lead_in_seconds``.
-   It never starts before the previous cue ends plus the minimum gap.
+   It never starts before the previous cue ends plus the minimum gap. Where the next cue's
+   words leave a cue too little time, the next cue starts up to ``late_start_seconds`` after
+   its first word (Netflix: "within 3 frames of the audio"): for reading time only when that
+   fully meets it and the next cue has the time to spare; to show the cue's last word (which
+   would otherwise start after the cue ends) in any case.
 2. **Chaining.** A gap shorter than ``chain_gap_seconds`` is closed to ``min_gap_seconds``
    (the first cue ends later).
 3. **Hard rules.** No cue is longer than ``max_cue_seconds``; two cues are at least
@@ -34,6 +38,8 @@ class Spoken:
     first_ms: int
     #: its last word's end
     last_ms: int
+    #: its last word's start (the cue must show it)
+    last_start_ms: int
     #: characters shown (for the reading speed)
     chars: int
 
@@ -48,23 +54,50 @@ def _needed_ms(chars: int, limits: CueLimits) -> tuple[int, int]:
     return _ms(limits.min_cue_seconds), reading
 
 
+def _spare_ms(cues: Sequence[Spoken], i: int, limits: CueLimits) -> int:
+    """How much later than its first word cue ``i`` could start and still be read in time
+    (ending at most the lead-out after its last word, the gap before the next cue's words)."""
+    cue = cues[i]
+    end = cue.last_ms + _ms(limits.lead_out_seconds)
+    if i + 1 < len(cues):
+        end = min(end, cues[i + 1].first_ms - _ms(limits.min_gap_seconds))
+    minimum, reading = _needed_ms(cue.chars, limits)
+    return max(0, end - cue.first_ms - max(minimum, reading))
+
+
+def _shift_ms(cue: Spoken, read_end: int, limit: int, late: int, spare: int) -> int:
+    """How late the next cue should start so that ``cue``, which must end by ``limit``, can
+    end at ``read_end`` (read in time; at most ``late`` and the next cue's ``spare`` time),
+    or else at least after its last word's start (that word shows; at most ``late``)."""
+    for wanted, allowed in ((read_end - limit, min(late, spare)), (cue.last_start_ms + 1 - limit, late)):
+        if 0 < wanted <= allowed:
+            return wanted
+    return 0
+
+
 def _extend(cues: Sequence[Spoken], limits: CueLimits) -> list[tuple[int, int]]:
     """Step 1: reach the minimum duration and the reading speed where the words allow."""
     gap, lead_in, lead_out = _ms(limits.min_gap_seconds), _ms(limits.lead_in_seconds), _ms(limits.lead_out_seconds)
+    late = _ms(limits.late_start_seconds)
     out: list[tuple[int, int]] = []
+    pushed = 0  # how late the cue before asked this one to start (below)
     for i, cue in enumerate(cues):
-        start, end = cue.first_ms, max(cue.last_ms, cue.first_ms + 1)
+        floor = out[-1][1] + gap if out else 0
+        start, pushed = cue.first_ms + pushed, 0
+        end = max(cue.last_ms, start + 1)
         minimum, reading = _needed_ms(cue.chars, limits)
-        limit = cues[i + 1].first_ms - gap if i + 1 < len(cues) else None
+        need = max(minimum, reading)
         target = max(start + minimum, min(start + reading, cue.last_ms + lead_out))
         end = max(end, target)
-        if limit is not None:  # never into the next cue's words (less the gap), never vanishing
-            end = max(min(end, limit), cue.first_ms + 1)
-        floor = out[-1][1] + gap if out else 0
-        need = max(minimum, reading)
+        if i + 1 < len(cues):  # never into the next cue's words (less the gap), never vanishing
+            limit = cues[i + 1].first_ms - gap
+            shift = _shift_ms(cue, max(cue.first_ms - lead_in, floor) + need, limit, late,
+                              _spare_ms(cues, i + 1, limits))
+            limit, pushed = limit + shift, shift  # the next cue starts a little late
+            end = max(min(end, limit), start + 1)
         if end - start < need:
             start = max(min(start, end - need), cue.first_ms - lead_in, floor)
-        out.append((min(start, cue.first_ms), end))
+        out.append((start, end))
     return out
 
 

@@ -4,6 +4,8 @@
   takes its segment's); a segment without words is one run whose pieces get times in
   proportion to their character positions, so its cues tile the segment.
 * What separates two words comes from the segment text (none in Chinese or Japanese).
+* Consecutive runs of one speaker (across segments) join into one run (:func:`join_runs`)
+  unless a pause of the cue-ending length separates them, so cues may span segments.
 * In French text (:func:`french_runs`), a non-breaking space goes before ``? ! : ;`` and
   inside « », and the punctuation stays with its word.
 """
@@ -22,8 +24,6 @@ from .types import Segment
 logger = logging.getLogger(__name__)
 
 _CLOSERS = "\"'”’)]}»」』】〉》）"
-SENTENCE_END = re.compile(r"[.?!…。？！][" + re.escape(_CLOSERS) + r"]*$")
-CLAUSE_END = re.compile(r"[,;:，、；：—–][" + re.escape(_CLOSERS) + r"]*$")
 # characters that must not start a line or a cue when nothing separates them from
 # the previous token (CJK punctuation, or a word split from its punctuation)
 _NO_LINE_START = set(".,;:!?%)]}…。、，．！？；：）」』】〉》") | set(_CLOSERS)
@@ -185,4 +185,27 @@ def french_runs(runs: Sequence[Run]) -> list[Run]:
                 sep, breakable = _NBSP, False
             fixed.append(replace(token, text=text, sep=sep, breakable=breakable))
         out.append((speaker, fixed))
+    return out
+
+
+def join_runs(runs: Sequence[Run], pause_seconds: float) -> list[Run]:
+    """Runs in time order, each joined to the one before when both are the same speaker's and
+    less than ``pause_seconds`` apart (Whisper's segments are not where a subtitler cuts).
+
+    The joined run's first token is separated by a space (none between two wide characters)
+    and may start a line.
+    """
+    out: list[Run] = []
+    for speaker, tokens in runs:
+        if not tokens:
+            continue
+        if out and out[-1][0] == speaker:
+            previous = out[-1][1]
+            last_end = max(t.end for t in previous)
+            if tokens[0].start >= previous[-1].start and tokens[0].start - last_end < pause_seconds:
+                wide = _is_wide(previous[-1].text[-1]) and _is_wide(tokens[0].text[0])
+                first = replace(tokens[0], sep="" if wide else " ", breakable=True)
+                out[-1] = (speaker, [*previous, first, *tokens[1:]])
+                continue
+        out.append((speaker, list(tokens)))
     return out

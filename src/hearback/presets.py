@@ -42,6 +42,8 @@ class CueLimits:
     lead_in_seconds: float = 0.0
     #: how long after its last word a cue may stay to meet the reading speed, seconds
     lead_out_seconds: float = 0.0
+    #: how long after its first word a cue may start, to give the cue before it reading time
+    late_start_seconds: float = 0.0
     #: a silence at least this long between two words always ends a cue
     pause_break_seconds: float = 1.5
     #: two short turns of different speakers may share one cue, one dash line each
@@ -53,7 +55,7 @@ class CueLimits:
         if not self.pause_break_seconds > 0 or not self.max_cps > 0:
             raise ValueError("pause_break_seconds and max_cps must be > 0")
         seconds = (self.min_cue_seconds, self.min_gap_seconds, self.chain_gap_seconds,
-                   self.lead_in_seconds, self.lead_out_seconds)
+                   self.lead_in_seconds, self.lead_out_seconds, self.late_start_seconds)
         if any(not (value >= 0 and math.isfinite(value)) for value in seconds):
             raise ValueError("durations must be finite and >= 0")
         if self.min_cue_seconds > self.max_cue_seconds:
@@ -63,7 +65,8 @@ class CueLimits:
 _NETFLIX = CueLimits(
     max_line_chars=42, max_lines=2, min_cue_seconds=20 * _FRAME, max_cue_seconds=7.0,
     max_cps=17.0, min_gap_seconds=2 * _FRAME, chain_gap_seconds=12 * _FRAME,
-    lead_in_seconds=3 * _FRAME, lead_out_seconds=12 * _FRAME, dual_speakers=True,
+    lead_in_seconds=3 * _FRAME, lead_out_seconds=12 * _FRAME, late_start_seconds=3 * _FRAME,
+    dual_speakers=True,
 )
 
 _BBC = CueLimits(
