@@ -78,12 +78,11 @@ def test_unsure_and_short_regions_follow_their_neighbours_and_runs_share_clips()
              (10.0, 13.0): (("en", 0.67), ("ja", 0.14)), (13.0, 16.0): (("en", 0.99),),
              (17.1, 22.0): (("en", 0.97),), (40.0, 45.0): (("fr", 0.99),)}
     languages = by_region(regions, found, "fr")
-    assert [languages[r] for r in regions] == ["fr", "fr", "en", "en", "en", "en", "fr"]
-    found[(8.0, 9.4)] = (("en", 0.77),)
-    found[(0.0, 8.0)] = (("en", 0.95),)
-    assert by_region(regions, found, "fr")[(8.0, 9.4)] == "en"
+    assert [languages[r] for r in regions] == ["fr", "en", "en", "en", "en", "en", "fr"]
+    found[(8.0, 9.4)] = (("ja", 0.5),)  # a guess no neighbour shares: the nearest one's
+    assert by_region(regions, found, "fr")[(8.0, 9.4)] == "fr"
     assert by_region(regions, {}, "fr") == {r: "fr" for r in regions}  # nothing sure: the main one
-    assert runs(regions, languages) == [("fr", 0.0, 9.4), ("en", 10.0, 22.0), ("fr", 40.0, 45.0)]
+    assert runs(regions, languages) == [("fr", 0.0, 8.0), ("en", 8.0, 22.0), ("fr", 40.0, 45.0)]
 
 
 def test_a_second_pass_does_not_give_a_word_the_first_pass_has():
@@ -101,6 +100,9 @@ def test_a_second_pass_does_not_give_a_word_the_first_pass_has():
     assert without_repeats([Segment(7.5, 9.0, "x", (Word(" Hi", 7.9, 8.0),))], first) == []
     kept = [Segment(8.5, 9.0, "Hello", (Word(" Hello", 8.5, 8.9),))]
     assert without_repeats(kept, first) == kept
+    # bench meeting: a first-pass "thank" collapsed to an instant (325.47 s) inside a second-pass one
+    instant = [Segment(325.0, 326.0, "thank", (Word(" thank", 325.47, 325.47),))]
+    assert without_repeats([Segment(324.9, 326.3, "thank", (Word(" thank", 325.356, 325.576),))], instant) == []
 
 
 def test_no_word_is_heard_twice_on_ami_trn08(pipeline_base, testdata, monkeypatch):
@@ -246,10 +248,10 @@ def test_a_recording_that_switches_language_is_transcribed_in_both(pipeline_base
         heard = [s["language"] for s in segments if lo <= (s["start"] + s["end"]) / 2 <= hi]
         assert heard and all(code == language for code in heard), (lo, hi, language, heard)
     scores = _wer_by_language(document, parts)
-    # Within 5 points of each sentence sent alone; English gets 15 more: in this file Silero VAD
-    # finds no speech in "many people don't think about them as dinosaurs" (31.6-33.3 s), so no
-    # pass decodes it, whatever the language (measured: en 19.6 % here, 2.0 % alone).
-    slack = {"fr": 0.05, "en": 0.20}
+    # Within 3 points of each sentence sent alone (the issue's goal). Before the fixes of round
+    # two English was 19.6 % here against 2.0 % alone: Silero VAD heard "many people don't think
+    # about them as dinosaurs" only from "them" on (batched.with_onsets).
+    slack = {"fr": 0.03, "en": 0.03}
     for language in ("fr", "en"):
         mine = [p for p in parts if p[3] == language]
         alone = [pipeline_base.transcribe(Audio(audio.samples[int(lo * 16000):int(hi * 16000)]),

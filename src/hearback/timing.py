@@ -20,6 +20,8 @@ from .types import Segment, Word
 
 #: The shortest duration (s) a word is given: one millisecond more than the JSON's precision.
 MIN_WORD_SECONDS = 0.002
+#: The same word from two passes this close (s) is one word heard twice (:func:`without_repeats`).
+SAME_WORD_SECONDS = 0.05
 
 
 def spread_words(words: Sequence[Word], start: float, end: float) -> tuple[Word, ...]:
@@ -107,8 +109,8 @@ def on_recording(time: float, speech: list[tuple[float, float]]) -> float:
 
 def without_repeats(later: list[Segment], earlier: Sequence[Segment]) -> list[Segment]:
     """``later`` (a second pass) without the words that overlap in time a word of ``earlier``
-    (the first pass) by half the shorter one's length, or by any amount when it is the same
-    word: the second pass decodes regions the first left nearly empty, and the few words the
+    (the first pass) by half the shorter one's length, or come within SAME_WORD_SECONDS of it
+    when it is the same word: the second pass decodes regions the first left nearly empty, and the few words the
     first did hear there must not come out twice ("Hello." then "Hello?" at the same moment).
     A segment left without words goes."""
     heard = sorted((w.start, w.end, _key(w.word)) for seg in earlier for w in seg.words)
@@ -127,9 +129,10 @@ def _repeats(word: Word, heard: list[tuple[float, float, str]], starts: list[flo
     """Whether ``word`` overlaps one of ``heard`` (sorted (start, end, key)) as :func:`without_repeats` says."""
     key, length = _key(word.word), word.end - word.start
     for start, end, other in heard[max(bisect.bisect_left(starts, word.start - 30.0), 0):
-                                   bisect.bisect_right(starts, word.end)]:
+                                   bisect.bisect_right(starts, word.end + SAME_WORD_SECONDS)]:
         overlap = min(end, word.end) - max(start, word.start)
-        if overlap > 0 and (other == key or overlap >= 0.5 * min(length, end - start)):
+        # the same word within SAME_WORD_SECONDS: the first pass's times may be collapsed to an instant
+        if (other == key and overlap > -SAME_WORD_SECONDS) or overlap >= 0.5 * min(length, end - start) > 0:
             return True
     return False
 
