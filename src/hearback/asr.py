@@ -87,10 +87,12 @@ class Recognizer:
         self, audio: Audio, options: AsrOptions, progress: ProgressHook = no_progress
     ) -> Transcript:
         """Per window: pass 1 is faster-whisper's batched pipeline over its VAD chunks (speech
-        concatenated into ≤ 30 s); regions heard in another language are decoded again in it
-        (:meth:`_switch`); pass 2 decodes again the VAD speech regions left without a word
-        (Whisper tends to stop after the first speaker of a chunk), packed into shared clips
-        (:meth:`_second_pass`). Every decoding call mends its repetition loops (``mend.py``).
+        concatenated into ≤ 30 s); chunks holding a region in another language are decoded
+        again run by run of one language (:meth:`_switch`); pass 2 decodes again the speech
+        regions left without a word (Whisper tends to stop after the first speaker of a chunk;
+        VAD misses some onsets, ``batched.with_onsets``), packed into shared clips
+        (:meth:`_second_pass`), minus the words pass 1 already has (``timing.without_repeats``).
+        Every decoding call mends its repetition loops (``mend.py``).
         Language: the caller's, or detected on the first window with speech; the transcript's
         is the one with the largest share of speech."""
         self.check_language(options.language)
