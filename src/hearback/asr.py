@@ -204,7 +204,7 @@ class Recognizer:
         still = [r for r in _unheard(missed, segments) if not packed.alone(r)]
         if still:
             logger.info("%d of %d regions still empty once packed: one clip each", len(still), len(missed))
-            segments += self._decode(samples, still, language, options)[0]
+            segments += without_repeats(self._decode(samples, still, language, options)[0], segments)
         return segments
 
     def _decode(self, samples: np.ndarray, clips: Optional[list[tuple[float, float]]],
