@@ -98,6 +98,9 @@ def test_a_second_pass_does_not_give_a_word_the_first_pass_has():
     assert [w.word for s in merged for w in s.words] == [" How", " are", " you"]
     # another word half inside a first-pass word is the same sound heard twice; a word after it is not
     assert without_repeats([Segment(7.5, 9.0, "x", (Word(" Hi", 7.9, 8.0),))], first) == []
+    # a first-pass word stretched over a pause does not swallow the words heard inside it
+    stretched = [Segment(7.0, 12.0, "so", (Word(" so", 7.0, 11.0),))]
+    assert without_repeats(second, stretched) == second
     kept = [Segment(8.5, 9.0, "Hello", (Word(" Hello", 8.5, 8.9),))]
     assert without_repeats(kept, first) == kept
     # bench meeting: a first-pass "thank" collapsed to an instant (325.47 s) inside a second-pass one

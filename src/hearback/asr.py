@@ -123,7 +123,11 @@ class Recognizer:
             first = self._switch(samples, first, speech, regions, language, [c[:2] for c in chunks], options)
             missed = _unheard(speech, first)
             second = self._second_pass_by_language(samples, audio.sample_rate, missed, regions, language, options)
-            second = without_repeats(second, first)
+            heard = without_repeats(second, first)
+            if sum(len(s.words) for s in heard) < sum(len(s.words) for s in second):
+                logger.info("second pass: %d words the first pass already has dropped",
+                            sum(len(s.words) for s in second) - sum(len(s.words) for s in heard))
+            second = heard
             out += [settle(seg, duration, offset) for seg in first + second]
             trim()  # give this window's buffers back before the next
             progress(Stage.TRANSCRIBE, min(end / len(audio.samples), 1.0))

@@ -109,7 +109,8 @@ def on_recording(time: float, speech: list[tuple[float, float]]) -> float:
 
 def without_repeats(later: list[Segment], earlier: Sequence[Segment]) -> list[Segment]:
     """``later`` (a second pass) without the words that overlap in time a word of ``earlier``
-    (the first pass) by half the shorter one's length, or come within SAME_WORD_SECONDS of it
+    (the first pass) by half the longer one's length (the same span: a long first-pass word
+    must not swallow the words heard inside it), or come within SAME_WORD_SECONDS of it
     when it is the same word: the second pass decodes regions the first left nearly empty, and the few words the
     first did hear there must not come out twice ("Hello." then "Hello?" at the same moment).
     A segment left without words goes."""
@@ -132,7 +133,7 @@ def _repeats(word: Word, heard: list[tuple[float, float, str]], starts: list[flo
                                    bisect.bisect_right(starts, word.end + SAME_WORD_SECONDS)]:
         overlap = min(end, word.end) - max(start, word.start)
         # the same word within SAME_WORD_SECONDS: the first pass's times may be collapsed to an instant
-        if (other == key and overlap > -SAME_WORD_SECONDS) or overlap >= 0.5 * min(length, end - start) > 0:
+        if (other == key and overlap > -SAME_WORD_SECONDS) or overlap >= 0.5 * max(length, end - start) > 0:
             return True
     return False
 
