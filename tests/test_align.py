@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import nltk
+import numpy as np
 import pytest
 
 from hearback.align import SKIPPED, Aligner, missing_punkt
@@ -100,3 +101,41 @@ def test_the_warning_reaches_the_json_document(pipeline_tiny, tmp_path, nltk_pat
     warnings = result_to_dict(result)["warnings"]
     assert [w["code"] for w in warnings] == [SKIPPED]
     assert result.segments and all(s.words for s in result.segments)
+
+
+def test_alignment_keeps_what_a_segment_says_about_itself(monkeypatch):
+    """Issue 18: aligned segments kept their times and text but lost ``language`` and
+    ``loop_collapsed``. No wav2vec2 model can be had offline, so whisperX's forced aligner is
+    replaced by one that splits each segment into its sentences and times every word 0.1 s
+    apart; the code under test is Hearback's handling of what it returns."""
+    import whisperx.alignment
+
+    from hearback.align import _whisperx_align
+    from hearback.types import Audio, Segment, Word
+
+    calls = []
+
+    def fake_align(segments, model, metadata, samples, device, **_kwargs):
+        calls.append(segments)
+        out = []
+        for seg in segments:
+            at = seg["start"]
+            for sentence in seg["text"].split(". "):
+                words = [{"word": w, "start": at + 0.1 * i, "end": at + 0.1 * i + 0.08, "score": 0.9}
+                         for i, w in enumerate(sentence.split())]
+                out.append({"start": words[0]["start"], "end": words[-1]["end"], "text": sentence, "words": words})
+                at = words[-1]["end"] + 0.1
+        return {"segments": out}
+
+    monkeypatch.setattr(whisperx.alignment, "align", fake_align)
+    looped = Segment(1.0, 3.0, "so yeah. then we go", (Word("so", 1.0, 1.2),), language="en", loop_collapsed=True)
+    plain = Segment(4.0, 5.0, "fine", (Word("fine", 4.0, 5.0),), language="en")
+    french = Segment(6.0, 7.0, "bonjour", (Word("bonjour", 6.0, 7.0),), language="fr")
+    transcript = Transcript(segments=(looped, plain, french), language="en")
+    aligned = _whisperx_align(transcript, Audio(np.zeros(16000 * 8, dtype=np.float32)), None, {}, "cpu",
+                              lambda *_a: None)
+    assert [s.text for s in aligned] == ["so yeah", "then we go", "fine", "bonjour"]
+    assert [s.loop_collapsed for s in aligned] == [True, True, False, False]
+    assert [s.language for s in aligned] == ["en", "en", "en", "fr"]
+    assert aligned[3] is french  # the English model does not align French: its times are kept
+    assert len(calls) == 2 and all(w.end > w.start for s in aligned[:3] for w in s.words)

@@ -16,7 +16,8 @@ from evaluation.wer import wer
 from hearback import loops
 from hearback.decode import decode
 from hearback.invariants import check
-from hearback.timing import spread_words, untangle
+from hearback.speech_languages import by_region, runs
+from hearback.timing import spread_words, untangle, without_repeats
 from hearback.types import Audio, Options, Segment, Word
 from hearback.writers import result_to_dict
 
@@ -66,6 +67,79 @@ def test_collapsed_words_are_spread_over_their_span_and_segments_untangled():
     first = Segment(60.0, 90.0, "a b", (Word("a", 60.0, 61.0), Word("b", 78.0, 90.0)))
     second = Segment(62.0, 70.0, "c", (Word("c", 62.0, 70.0),))
     assert [s.text for s in untangle([first, second])] == ["a", "c", "b"]
+
+
+def test_unsure_and_short_regions_follow_their_neighbours_and_runs_share_clips():
+    """Measured in the bilingual benchmark file: the end of an English sentence (en 0.77) after
+    English, and a sentence start Whisper is unsure of (en 0.67) before English, were decoded
+    as French, the window's language; a 0.6 s region cannot be asked at all."""
+    regions = [(0.0, 8.0), (8.0, 9.4), (10.0, 13.0), (13.0, 16.0), (16.5, 17.1), (17.1, 22.0), (40.0, 45.0)]
+    found = {(0.0, 8.0): (("fr", 0.98),), (8.0, 9.4): (("en", 0.77), ("fr", 0.1)),
+             (10.0, 13.0): (("en", 0.67), ("ja", 0.14)), (13.0, 16.0): (("en", 0.99),),
+             (17.1, 22.0): (("en", 0.97),), (40.0, 45.0): (("fr", 0.99),)}
+    languages = by_region(regions, found, "fr")
+    assert [languages[r] for r in regions] == ["fr", "en", "en", "en", "en", "en", "fr"]
+    found[(8.0, 9.4)] = (("ja", 0.5),)  # a guess no neighbour shares: the nearest one's
+    assert by_region(regions, found, "fr")[(8.0, 9.4)] == "fr"
+    assert by_region(regions, {}, "fr") == {r: "fr" for r in regions}  # nothing sure: the main one
+    assert runs(regions, languages) == [("fr", 0.0, 8.0), ("en", 8.0, 22.0), ("fr", 40.0, 45.0)]
+
+
+def test_a_second_pass_does_not_give_a_word_the_first_pass_has():
+    """AMI trn08: the first pass heard "Hello." at 7.86-8.04 s, the second pass over the region
+    "Hello?" at 7.71-8.11 s: the same word twice. The checker finds it; the merge drops it."""
+    first = [Segment(7.0, 9.0, "Hello.", (Word(" Hello.", 7.86, 8.04),))]
+    second = [Segment(7.5, 12.0, "Hello? How are you", (Word(" Hello?", 7.71, 8.11), Word(" How", 9.0, 9.3),
+                                                       Word(" are", 9.3, 9.5), Word(" you", 9.5, 9.8)))]
+    both = _doc([_seg(7.0, 9.0, [("Hello.", 7.86, 8.04)]),
+                 _seg(7.5, 12.0, [("Hello?", 7.71, 8.11), ("How", 9.0, 9.3)])])
+    assert [p.kind for p in check(both)] == ["duplicate"]
+    merged = without_repeats(second, first)
+    assert [w.word for s in merged for w in s.words] == [" How", " are", " you"]
+    # another word half inside a first-pass word is the same sound heard twice; a word after it is not
+    assert without_repeats([Segment(7.5, 9.0, "x", (Word(" Hi", 7.9, 8.0),))], first) == []
+    # a first-pass word stretched over a pause does not swallow the words heard inside it
+    stretched = [Segment(7.0, 12.0, "so", (Word(" so", 7.0, 11.0),))]
+    assert without_repeats(second, stretched) == second
+    kept = [Segment(8.5, 9.0, "Hello", (Word(" Hello", 8.5, 8.9),))]
+    assert without_repeats(kept, first) == kept
+    # bench meeting: a first-pass "thank" collapsed to an instant (325.47 s) inside a second-pass one
+    instant = [Segment(325.0, 326.0, "thank", (Word(" thank", 325.47, 325.47),))]
+    assert without_repeats([Segment(324.9, 326.3, "thank", (Word(" thank", 325.356, 325.576),))], instant) == []
+
+
+def test_no_word_is_heard_twice_on_ami_trn08(pipeline_base, testdata, monkeypatch):
+    """On AMI trn08 Whisper base's first pass hears "Hello." at 7.86-8.04 s in a region it
+    leaves nearly empty; the second pass over that region heard "Hello?" at 7.71-8.11 s. With
+    the merge's check switched off the duplicate is there (so the checker can see it); with it,
+    the document keeps every promise."""
+    from hearback import asr
+
+    path = testdata / "diarization" / "ami" / "trn08.flac"
+    monkeypatch.setattr(asr, "without_repeats", lambda later, _earlier: later)
+    unchecked = result_to_dict(pipeline_base.transcribe_file(path, Options(language="en", diarize=False)))
+    assert "duplicate" in {p.kind for p in check(unchecked)}
+    monkeypatch.undo()
+    document = result_to_dict(pipeline_base.transcribe_file(path, Options(language="en", diarize=False)))
+    assert check(document) == []
+
+
+def test_vad_onsets_missed_after_another_voice_are_found(testdata):
+    """Silero VAD run over a French sentence then, 0.3 s later, an English one hears the English
+    one only from its fifth word (measured on FLEURS fr-006 + en-004 in the benchmark's
+    bilingual file); with fresh state over the pause it hears it from the first, as when the
+    sentence is alone."""
+    from hearback.batched import speech_regions, with_onsets
+
+    fr, en = decode(testdata / "asr" / "fleurs" / "fr-006.ogg"), decode(testdata / "asr" / "fleurs" / "en-004.ogg")
+    samples = np.concatenate([fr.samples, np.zeros(int(0.31 * 16000), dtype=np.float32), en.samples])
+    boundary = fr.duration + 0.31
+    alone = speech_regions(en.samples, 16000)[0][0] + boundary
+    regions = speech_regions(samples, 16000)
+    found = with_onsets(samples, 16000, regions)
+    assert set(regions) <= set(found) and found == sorted(found)
+    first_after = min(start for start, _end in found if start >= boundary - 0.2)
+    assert abs(first_after - alone) < 0.3, (first_after, alone, regions)
 
 
 def _shuffled(paths, seed: int) -> tuple[Audio, list[tuple[float, float]]]:
@@ -177,10 +251,10 @@ def test_a_recording_that_switches_language_is_transcribed_in_both(pipeline_base
         heard = [s["language"] for s in segments if lo <= (s["start"] + s["end"]) / 2 <= hi]
         assert heard and all(code == language for code in heard), (lo, hi, language, heard)
     scores = _wer_by_language(document, parts)
-    # Within 5 points of each sentence sent alone; English gets 15 more: in this file Silero VAD
-    # finds no speech in "many people don't think about them as dinosaurs" (31.6-33.3 s), so no
-    # pass decodes it, whatever the language (measured: en 19.6 % here, 2.0 % alone).
-    slack = {"fr": 0.05, "en": 0.20}
+    # Within 3 points of each sentence sent alone (the issue's goal). Before the fixes of round
+    # two English was 19.6 % here against 2.0 % alone: Silero VAD heard "many people don't think
+    # about them as dinosaurs" only from "them" on (batched.with_onsets).
+    slack = {"fr": 0.03, "en": 0.03}
     for language in ("fr", "en"):
         mine = [p for p in parts if p[3] == language]
         alone = [pipeline_base.transcribe(Audio(audio.samples[int(lo * 16000):int(hi * 16000)]),

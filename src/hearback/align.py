@@ -106,18 +106,25 @@ class Aligner:
 
 
 def _whisperx_align(transcript, audio, model, metadata, device, progress) -> tuple[Segment, ...]:
+    """Each segment aligned on its own (whisperX may split it into sentences): what it says about
+    itself beyond times and text (its ``language``, ``loop_collapsed``) stays with its pieces.
+    Segments in another language than the transcript's (a recording that switches) keep
+    faster-whisper's times: the model is for the transcript's language."""
     from whisperx.alignment import align
 
-    result = align(
-        [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments],
-        model, metadata, audio.samples, device,
-        progress_callback=lambda pct: progress(Stage.ALIGN, pct / 100.0),
-    )
     segments = []
-    for seg in result["segments"]:
-        words = _fill_missing_times(seg.get("words", []), seg["start"], seg["end"])
-        segments.append(Segment(start=round(seg["start"], 3), end=round(seg["end"], 3),
-                                text=seg["text"].strip(), words=words))
+    total = len(transcript.segments)
+    for index, source in enumerate(transcript.segments):
+        if source.language not in (None, transcript.language):  # the model is for one language
+            segments.append(source)
+            continue
+        result = align([{"start": source.start, "end": source.end, "text": source.text}],
+                       model, metadata, audio.samples, device)
+        for seg in result["segments"]:
+            words = _fill_missing_times(seg.get("words", []), seg["start"], seg["end"])
+            segments.append(replace(source, start=round(seg["start"], 3), end=round(seg["end"], 3),
+                                    text=seg["text"].strip(), words=words))
+        progress(Stage.ALIGN, (index + 1) / total)
     return tuple(segments)
 
 

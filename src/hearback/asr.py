@@ -24,14 +24,13 @@ from typing import Any, Optional
 
 import numpy as np
 from faster_whisper import WhisperModel
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from .batched import ProbingPipeline, detect_regions
+from .batched import CLIP_SECONDS, Chunk, ProbingPipeline, detect_regions, speech_regions, with_onsets
 from .errors import ErrorCode, HearbackError
 from .memory import trim
 from .mend import loop_notices, mend, own
-from .speech_languages import MIN_REGION_SECONDS, language_shares, suspect, switched
-from .timing import on_recording, settle, untangle, without_words_in
+from .speech_languages import MIN_REGION_SECONDS, by_region, language_shares, runs, suspect
+from .timing import on_recording, settle, untangle, without_repeats
 from .types import SAMPLE_RATE, Audio, ProgressHook, Segment, Stage, Transcript, no_progress
 
 logger = logging.getLogger(__name__)
@@ -42,8 +41,6 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 600.0
 #: How far (s) either side of a window boundary to look for the quietest 0.2 s.
 CUT_SEARCH_SECONDS = 10.0
-#: Whisper's input length: no VAD region is longer.
-CLIP_SECONDS = 30.0
 #: Speech regions at least this long left without a word get a second decoding pass.
 MIN_UNHEARD_SECONDS = 1.0
 #: Silence (s) between the regions packed into one clip in the second pass.
@@ -90,10 +87,12 @@ class Recognizer:
         self, audio: Audio, options: AsrOptions, progress: ProgressHook = no_progress
     ) -> Transcript:
         """Per window: pass 1 is faster-whisper's batched pipeline over its VAD chunks (speech
-        concatenated into ≤ 30 s); regions heard in another language are decoded again in it
-        (:meth:`_switch`); pass 2 decodes again the VAD speech regions left without a word
-        (Whisper tends to stop after the first speaker of a chunk), packed into shared clips
-        (:meth:`_second_pass`). Every decoding call mends its repetition loops (``mend.py``).
+        concatenated into ≤ 30 s); chunks holding a region in another language are decoded
+        again run by run of one language (:meth:`_switch`); pass 2 decodes again the speech
+        regions left without a word (Whisper tends to stop after the first speaker of a chunk;
+        VAD misses some onsets, ``batched.with_onsets``), packed into shared clips
+        (:meth:`_second_pass`), minus the words pass 1 already has (``timing.without_repeats``).
+        Every decoding call mends its repetition loops (``mend.py``).
         Language: the caller's, or detected on the first window with speech; the transcript's
         is the one with the largest share of speech."""
         self.check_language(options.language)
@@ -107,18 +106,28 @@ class Recognizer:
             offset = start / audio.sample_rate
             samples = audio.samples[start:end]  # a view, not a copy
             # faster-whisper keeps its VAD result to itself, so the speech regions are found a
-            # second time here (0.7 s per 10 minutes on 2 cores, bench/RESULTS.md profile).
-            speech = self._speech(samples, audio.sample_rate)
-            first, info = self._decode(samples, None, language, options, probe, speech)
+            # second time here (0.7 s per 10 minutes on 2 cores, bench/RESULTS.md profile), plus
+            # the onsets that VAD misses (batched.with_onsets, about as much again).
+            vad = speech_regions(samples, audio.sample_rate)
+            first, info = self._decode(samples, None, language, options, probe, vad)
             if info.duration_after_vad == 0:
                 continue
             if language is None:  # the first window with speech sets the language
                 language, probability = info.language, info.language_probability
-            mixed = probe and any(suspect(c.languages, language) for c in self.batched.chunks.values())
+            chunks = [(c.start, c.end, c.languages) for c in self._chunks(vad)]
+            started = time.perf_counter()
+            speech = with_onsets(samples, audio.sample_rate, vad)
+            self._check_seconds += time.perf_counter() - started
+            mixed = probe and any(suspect(found, language) for _s, _e, found in chunks)
             regions = self._region_languages(samples, audio.sample_rate, speech, language) if mixed else {}
-            first = self._switch(samples, first, speech, regions, options)
+            first = self._switch(samples, first, speech, regions, language, [c[:2] for c in chunks], options)
             missed = _unheard(speech, first)
             second = self._second_pass_by_language(samples, audio.sample_rate, missed, regions, language, options)
+            heard = without_repeats(second, first)
+            if sum(len(s.words) for s in heard) < sum(len(s.words) for s in second):
+                logger.info("second pass: %d words the first pass already has dropped",
+                            sum(len(s.words) for s in second) - sum(len(s.words) for s in heard))
+            second = heard
             out += [settle(seg, duration, offset) for seg in first + second]
             trim()  # give this window's buffers back before the next
             progress(Stage.TRANSCRIBE, min(end / len(audio.samples), 1.0))
@@ -130,39 +139,43 @@ class Recognizer:
         return Transcript(tuple(segments), main, probability if main == (language or "en") else None,
                           notices=tuple(loop_notices(segments)))
 
+    def _chunks(self, speech: list[tuple[float, float]]) -> list[Chunk]:
+        """The chunks of the batched call just made, on the recording's time line (``speech``:
+        the regions its VAD found)."""
+        return [replace(c, start=on_recording(c.start, speech), end=on_recording(c.end, speech))
+                for c in self.batched.chunks.values()]
+
     def _region_languages(self, samples: np.ndarray, sample_rate: int, speech: list[tuple[float, float]],
                           language: str) -> dict[tuple[float, float], str]:
-        """The speech regions Whisper confidently hears in a language other than ``language``."""
+        """A language for every speech region (``speech_languages.by_region``)."""
         started = time.perf_counter()
         long = [r for r in speech if r[1] - r[0] >= MIN_REGION_SECONDS]
-        found = detect_regions(self.model, samples, sample_rate, long)
-        regions = {r: code for r, f in zip(long, found) if (code := switched(f, language))}
+        found = dict(zip(long, detect_regions(self.model, samples, sample_rate, long)))
+        regions = by_region(speech, found, language)
         self._check_seconds += time.perf_counter() - started
         logger.info("language check by region: %d of %d regions in another language than %s",
-                    len(regions), len(long), language)
+                    sum(code != language for code in regions.values()), len(speech), language)
         return regions
 
     def _switch(self, samples: np.ndarray, segments: list[Segment], speech: list[tuple[float, float]],
-                regions: dict[tuple[float, float], str], options: AsrOptions) -> list[Segment]:
-        """``segments`` with the words in ``regions`` replaced by those regions decoded again in
-        their own language (runs of neighbouring regions of one language share a clip)."""
-        if not regions:
+                regions: dict[tuple[float, float], str], language: str, chunks: list[tuple[float, float]],
+                options: AsrOptions) -> list[Segment]:
+        """``segments`` with the first-pass ``chunks`` (recording time) that hold a region in
+        another language than ``language`` decoded again, run by run of one language
+        (``speech_languages.runs``); the other chunks' segments are kept as they are."""
+        mixed = [c for c in chunks if any(code != language and c[0] <= (r[0] + r[1]) / 2 <= c[1]
+                                          for r, code in regions.items())]
+        if not mixed:
             return segments
         started, counted = time.perf_counter(), self._check_seconds
-        runs: list[tuple[str, float, float]] = []  # (language, start, end)
-        previous = ""  # the language of the last region long enough to tell ("": the main one)
-        for region in speech:
-            if region[1] - region[0] < MIN_REGION_SECONDS:
-                continue  # too short to tell: inside a run if the run goes on past it
-            code = regions.get(region, "")
-            if code and code == previous and region[1] - runs[-1][1] <= CLIP_SECONDS:
-                runs[-1] = (code, runs[-1][1], region[1])
-            elif code:
-                runs.append((code, *region))
-            previous = code
-        kept = without_words_in(segments, [(s, e) for _c, s, e in runs])
-        for code in dict.fromkeys(c for c, _s, _e in runs):
-            kept += self._decode(samples, [(s, e) for c, s, e in runs if c == code], code, options)[0]
+        kept_chunks = [c for c in chunks if c not in mixed]
+        again = [r for r in speech if not any(a <= (r[0] + r[1]) / 2 <= b for a, b in kept_chunks)]
+        kept = [seg for seg in segments if not any(a <= (seg.start + seg.end) / 2 <= b for a, b in mixed)]
+        clips = runs(again, regions)
+        for code in dict.fromkeys(c for c, _s, _e in clips):
+            kept += self._decode(samples, [(s, e) for c, s, e in clips if c == code], code, options)[0]
+        logger.info("%d of %d chunks hold another language: %d runs decoded again", len(mixed), len(chunks),
+                    len(clips))
         self._check_seconds = counted + time.perf_counter() - started  # its decodes' checks included
         return kept
 
@@ -195,20 +208,14 @@ class Recognizer:
         still = [r for r in _unheard(missed, segments) if not packed.alone(r)]
         if still:
             logger.info("%d of %d regions still empty once packed: one clip each", len(still), len(missed))
-            segments += self._decode(samples, still, language, options)[0]
+            segments += without_repeats(self._decode(samples, still, language, options)[0], segments)
         return segments
-
-    def _speech(self, samples: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
-        """Speech regions (s), with the VAD settings of faster-whisper's batched pipeline."""
-        stamps = get_speech_timestamps(samples, VadOptions(max_speech_duration_s=CLIP_SECONDS,
-                                                           min_silence_duration_ms=160))
-        return [(s["start"] / sample_rate, s["end"] / sample_rate) for s in stamps]
 
     def _decode(self, samples: np.ndarray, clips: Optional[list[tuple[float, float]]],
                 language: Optional[str], options: AsrOptions, probe: bool = False,
                 speech: Optional[list[tuple[float, float]]] = None) -> tuple[list, Any]:
         """Batched decoding of ``clips`` (s), or of faster-whisper's own VAD chunks when None
-        (``speech``: the regions its VAD finds, :meth:`_speech`), with looping chunks decoded
+        (``speech``: the regions its VAD finds, ``batched.speech_regions``), with looping chunks decoded
         again (``mend.py``). Each segment spans at least the chunk it was decoded from (where
         collapsed words get spread, :func:`timing.settle`). ``probe``: ask Whisper each chunk's
         language too (``self.batched.chunks``)."""
@@ -228,8 +235,7 @@ class Recognizer:
         )
         raw = list(raw)
         started = time.perf_counter()
-        chunks = {seek: replace(c, start=on_recording(c.start, speech), end=on_recording(c.end, speech))
-                  for seek, c in self.batched.chunks.items()} if clips is None else self.batched.chunks
+        chunks = dict(zip(self.batched.chunks, self._chunks(speech))) if clips is None else self.batched.chunks
         pieces = []
         for seg in raw:
             chunk = chunks.get(seg.seek)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .loops import is_loop
+from .loops import is_loop, word_key
 
 #: The kinds of problem :func:`check` reports, each written once.
 KINDS = (
@@ -21,6 +21,7 @@ KINDS = (
     "past_duration",  # a time below 0 or after the document's duration
     "no_speaker",    # a diarized document with a segment or word without a speaker
     "loop",          # a segment whose text repeats itself (loops.is_loop)
+    "duplicate",     # one word heard twice: the same word twice at overlapping times
 )
 
 
@@ -50,6 +51,21 @@ def check(document: dict[str, Any]) -> list[Problem]:
                                              f"({previous['start']:.3f} s)"))
         problems += _segment_problems(segment, where, duration, diarized)
         previous = segment
+    return problems + _duplicates(document["transcription"]["segments"])
+
+
+def _duplicates(segments: list[dict]) -> list[Problem]:
+    """Words said once but given twice: the same word (``loops.word_key``) at overlapping times,
+    in one segment or two (two passes that both heard it)."""
+    words = sorted((w["start"], w["end"], word_key(w["word"]), w["word"]) for s in segments for w in s["words"])
+    problems = []
+    for i, (start, end, key, text) in enumerate(words):
+        for other in words[i + 1:]:
+            if other[0] >= end:
+                break
+            if key and other[2] == key and min(end, other[1]) > other[0]:
+                problems.append(Problem("duplicate", f"{text!r} at {start:.3f}-{end:.3f} s and {other[3]!r} "
+                                                     f"at {other[0]:.3f}-{other[1]:.3f} s"))
     return problems
 
 

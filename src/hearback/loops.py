@@ -49,7 +49,7 @@ def compression_ratio(text: str) -> float:
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
-def _key(word: str) -> str:
+def word_key(word: str) -> str:
     """A word as compared: case-folded, without punctuation or symbols."""
     return "".join(c for c in unicodedata.normalize("NFKC", word).casefold()
                    if unicodedata.category(c)[0] in "LN")
@@ -59,7 +59,7 @@ def find_loop(words: Sequence[str], longest: int = MAX_PHRASE_WORDS,
               repeats: int = LOOP_REPEATS) -> Optional[Loop]:
     """The loop covering the most words in ``words`` (a phrase of 1–``longest`` words said
     ``repeats`` or more times running), or None."""
-    keys = [_key(w) for w in words]
+    keys = [word_key(w) for w in words]
     best: Optional[Loop] = None
     for size in range(1, longest + 1):
         i = 0

@@ -15,10 +15,13 @@ import bisect
 from dataclasses import replace
 from typing import Sequence
 
+from .loops import word_key as _key
 from .types import Segment, Word
 
 #: The shortest duration (s) a word is given: one millisecond more than the JSON's precision.
 MIN_WORD_SECONDS = 0.002
+#: The same word from two passes this close (s) is one word heard twice (:func:`without_repeats`).
+SAME_WORD_SECONDS = 0.05
 
 
 def spread_words(words: Sequence[Word], start: float, end: float) -> tuple[Word, ...]:
@@ -104,18 +107,35 @@ def on_recording(time: float, speech: list[tuple[float, float]]) -> float:
     return speech[-1][1] if speech else time
 
 
-def without_words_in(segments: list[Segment], spans: list[tuple[float, float]]) -> list[Segment]:
-    """``segments`` without the words whose middle lies in one of ``spans`` (s); a segment left
-    without words goes."""
+def without_repeats(later: list[Segment], earlier: Sequence[Segment]) -> list[Segment]:
+    """``later`` (a second pass) without the words that overlap in time a word of ``earlier``
+    (the first pass) by half the longer one's length (the same span: a long first-pass word
+    must not swallow the words heard inside it), or come within SAME_WORD_SECONDS of it
+    when it is the same word: the second pass decodes regions the first left nearly empty, and the few words the
+    first did hear there must not come out twice ("Hello." then "Hello?" at the same moment).
+    A segment left without words goes."""
+    heard = sorted((w.start, w.end, _key(w.word)) for seg in earlier for w in seg.words)
+    starts = [h[0] for h in heard]
     out = []
-    for seg in segments:
-        words = tuple(w for w in seg.words if not any(a <= (w.start + w.end) / 2 <= b for a, b in spans))
+    for seg in later:
+        words = tuple(w for w in seg.words if not _repeats(w, heard, starts))
         if len(words) == len(seg.words):
             out.append(seg)
         elif words:
-            out.append(replace(seg, start=words[0].start, end=words[-1].end,
-                               text="".join(w.word for w in words), words=words))
+            out.append(replace(seg, text="".join(w.word for w in words), words=words))
     return out
+
+
+def _repeats(word: Word, heard: list[tuple[float, float, str]], starts: list[float]) -> bool:
+    """Whether ``word`` overlaps one of ``heard`` (sorted (start, end, key)) as :func:`without_repeats` says."""
+    key, length = _key(word.word), word.end - word.start
+    for start, end, other in heard[max(bisect.bisect_left(starts, word.start - 30.0), 0):
+                                   bisect.bisect_right(starts, word.end + SAME_WORD_SECONDS)]:
+        overlap = min(end, word.end) - max(start, word.start)
+        # the same word within SAME_WORD_SECONDS: the first pass's times may be collapsed to an instant
+        if (other == key and overlap > -SAME_WORD_SECONDS) or overlap >= 0.5 * max(length, end - start) > 0:
+            return True
+    return False
 
 
 def settle(seg: Segment, duration: float, offset: float = 0.0) -> Segment:
