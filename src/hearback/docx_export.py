@@ -7,9 +7,11 @@ time it starts, then what was said.
 
 from __future__ import annotations
 
+import io
 import logging
+import zipfile
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import BinaryIO, Optional, Sequence
 
 from .types import Result
@@ -54,6 +56,9 @@ def write_docx(result: Result, file: BinaryIO, title: str, on: date,
 
     doc = Document()
     doc.core_properties.title = title
+    # the template's own dates are from 2013: the document is of ``on``
+    doc.core_properties.created = doc.core_properties.modified = datetime(on.year, on.month, on.day,
+                                                                          tzinfo=timezone.utc)
     doc.add_heading(title, level=0)
     facts = doc.add_paragraph()
     facts.add_run(f"Date: {on.isoformat()}    Duration: {clock(round(result.duration * 1000))}    "
@@ -86,4 +91,19 @@ def write_docx(result: Result, file: BinaryIO, title: str, on: date,
         stamp = head.add_run(clock(start))
         stamp.font.color.rgb, stamp.font.size = RGBColor(*_GREY), Pt(9)
         doc.add_paragraph(text)
-    doc.save(file)
+    saved = io.BytesIO()
+    doc.save(saved)
+    file.write(_dated(saved.getvalue(), on))
+
+
+def _dated(package: bytes, on: date) -> bytes:
+    """The package with every entry dated ``on``: python-docx stamps the clock time of saving,
+    so the same transcript would give different bytes from one second to the next."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=(on.year, on.month, on.day, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(entry))
+    return out.getvalue()
