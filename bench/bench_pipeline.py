@@ -233,7 +233,7 @@ def notes(model: str, startup, rss_loaded: float, hb_results, hb_meeting, meetin
     ready, first, second = startup
     mt = hb_meeting.timings
     return [
-        f"Meeting, Hearback stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in mt.items())
+        "Meeting, Hearback stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in mt.items())
         + f"; diarization RTF **{mt['diarize'] / meeting_seconds:.3f}**, "
         f"speakers found {len(hb_meeting.speakers)}.",
         f"Start-up, fresh process to models loaded (Whisper {model} + embedded diarizer, "

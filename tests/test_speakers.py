@@ -181,7 +181,7 @@ def test_cli_names_speakers_from_reference_files(testdata, tmp_path, sample_audi
     assert main(["transcribe", str(sample), "--speaker", "Diane"]) == 2
 
 
-def _reference_wavs(testdata, sample_audio, folder) -> dict[str, "Path"]:
+def _reference_wavs(testdata, sample_audio, folder) -> dict[str, object]:
     """Diane's and Sheila's first-15-s turns as WAV files."""
     import soundfile
 
@@ -376,6 +376,9 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         # the SRT names the speaker where the speaker changes (subtitle presets)
         assert set(re.findall(r"\[[^\]]+\]", subtitles)) == {"[Diane]", "[Sheila]"}
         assert "<v Sheila>" in requests.get(f"{url}/result", params={"format": "vtt"}, timeout=10).text
+        assert {t["speaker"] for t in document["turns"]} == {"Diane", "Sheila"}  # who spoke when too
+        rttm = requests.get(f"{url}/result", params={"format": "rttm"}, timeout=10).text
+        assert {line.split()[7] for line in rttm.splitlines()} == {"Diane", "Sheila"}
         txt = requests.get(f"{url}/result", params={"format": "txt"}, timeout=10).text
         assert {line.split(":")[0] for line in txt.splitlines()} == {"Diane", "Sheila"}
 
@@ -398,7 +401,9 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         assert {s["speaker"] for s in merged["transcription"]["segments"]} == {"Diane"}
         cues = list(srt.parse(requests.get(f"{url}/result", params={"format": "srt"}, timeout=10).text))
         labels = {c.content.split("]")[0] + "]" for c in cues if c.content.startswith("[")}
-        assert labels == {"[Diane]"}  # one speaker left: one label (she says "I'm Sheila")
+        assert labels == set()  # one voice left: the SRT needs no label (subtitle presets)
+        vtt = requests.get(f"{url}/result", params={"format": "vtt"}, timeout=10).text
+        assert "<v Diane>" in vtt and "Sheila>" not in vtt  # VTT still names the voice on every cue
 
         for body, code in (({"renames": {"Nobody": "X"}}, "unknown_speaker"),
                            ({"renames": {"Diane": "SPEAKER_04"}}, "invalid_speaker_name"),

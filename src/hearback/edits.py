@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 from .document import result_to_dict
 from .errors import ErrorCode, HearbackError
 from .invariants import check
-from .speakers.edit import edit_speakers, speaker_mapping
+from .speakers.edit import edit_speakers
 from .speakers.voiceprint import check_name
 from .types import Result, Segment, Turn, Word
 
@@ -38,23 +38,20 @@ def _invalid(message: str) -> HearbackError:
 
 def rename(result: Result, speaker: str, name: str) -> Result:
     """``speaker`` (a label or a name) is called ``name`` everywhere."""
-    mapping = speaker_mapping(result.speakers, {speaker: name}, ())
-    return _map_turns(edit_speakers(result, {speaker: name}), mapping)
+    return _tidy_turns(edit_speakers(result, {speaker: name}))
 
 
 def merge(result: Result, speakers: Sequence[str]) -> Result:
     """Every speaker of ``speakers`` becomes the first."""
     if len(set(speakers)) != len(speakers) or len(speakers) < 2:
         raise _invalid(f"a merge names two or more different speakers: {list(speakers)}")
-    mapping = speaker_mapping(result.speakers, {}, [speakers])
-    return _map_turns(edit_speakers(result, {}, [speakers]), mapping)
+    return _tidy_turns(edit_speakers(result, {}, [speakers]))
 
 
-def _map_turns(result: Result, mapping: dict[str, str]) -> Result:
+def _tidy_turns(result: Result) -> Result:
     if result.diarization is None:
         return result
-    turns = [replace(t, speaker=mapping.get(t.speaker, t.speaker)) for t in result.diarization.turns]
-    return replace(result, diarization=replace(result.diarization, turns=_tidy(turns)))
+    return replace(result, diarization=replace(result.diarization, turns=_tidy(result.diarization.turns)))
 
 
 def _tidy(turns: Sequence[Turn]) -> tuple[Turn, ...]:

@@ -15,7 +15,7 @@ from ..decode import decode
 from ..diarize.inputs import load_inputs
 from ..errors import ErrorCode, HearbackError
 from ..tempdirs import job_tempdir
-from ..jobs import JobStatus
+from ..jobs import JobStatus, JobStore
 from ..speakers.edit import edit_speakers, speaker_mapping
 from ..schema import JobOptions, parse
 from ..speakers.job_speakers import kept_speakers
@@ -23,6 +23,7 @@ from ..speakers.job_voices import JobVoices
 from ..speakers.rediarize import reassigned
 from ..speakers.library import open_library
 from ..speakers.voiceprint import check_name, enrol
+from ..types import Result
 from ..writers import result_to_dict
 from .deps import JobDep, JobsDep, PipelineDep, SettingsDep
 from .uploads import save_upload
@@ -42,16 +43,26 @@ class SpeakerEdits(BaseModel):
 
 
 @router.patch("/jobs/{job_id}/speakers")
-async def edit_job_speakers(job: JobDep, jobs: JobsDep, settings: SettingsDep, edits: SpeakerEdits):
+async def edit_job_speakers(job: JobDep, jobs: JobsDep, edits: SpeakerEdits):
     """Renames and merges on a finished job: the stored result, so every export, follows."""
     if job.status != JobStatus.SUCCEEDED:
         raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
-    result = jobs.store.result(job.id)
-    edited = edit_speakers(result, edits.renames, edits.merges)
-    await asyncio.to_thread(jobs.store.update_result, job.id, edited)
-    mapping = speaker_mapping(result.speakers, edits.renames, edits.merges)
-    await asyncio.to_thread(JobVoices(settings.hearback_db).follow, job.id, mapping)
+    edited = await asyncio.to_thread(_edit_speakers, jobs.store, job.id, edits)
     return result_to_dict(edited)
+
+
+def _edit_speakers(store: JobStore, job_id: str, edits: SpeakerEdits) -> Result:
+    """One undo step, with no other change between reading and storing; kept voices follow."""
+    mappings = []
+
+    def change(result: Result) -> Result:
+        mappings.append(speaker_mapping(result.speakers, edits.renames, edits.merges))
+        return edit_speakers(result, edits.renames, edits.merges)
+
+    with store.editing:
+        edited = store.change_result(job_id, change)
+        JobVoices(store.path).follow(job_id, mappings[0])
+    return edited
 
 
 class SpeakerBounds(BaseModel):

@@ -3,17 +3,18 @@
 Applied to the stored result (its JSON document, which every export renders from), so json,
 srt, vtt and txt all follow. Merges first: every speaker of a group takes the group's first
 speaker. Then renames: ``{"SPEAKER_00": "Alice"}`` (keys are the speakers as the result shows
-them, a label or a name). A rename onto another remaining speaker is refused: say it as a merge.
+them, a label or a name). A rename onto another remaining speaker is refused: say it as a merge. The diarization's turns
+follow, as do segments, words, ``speakers`` and the identities.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from ..errors import ErrorCode, HearbackError
-from ..types import Result, SpeakerIdentity
+from ..types import Diarization, Result, SpeakerIdentity, Turn
 from .voiceprint import check_name
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,19 @@ def edit_speakers(result: Result, renames: Mapping[str, str],
         for s in result.segments)
     speakers = tuple(dict.fromkeys(mapping.get(s, s) for s in result.speakers))
     return replace(result, segments=segments, speakers=speakers,
-                   identities=_identities(result.identities, mapping, renames))
+                   identities=_identities(result.identities, mapping, renames),
+                   diarization=_diarization(result.diarization, mapping))
+
+
+def _diarization(diarization: Optional[Diarization], mapping: Mapping[str, str]) -> Optional[Diarization]:
+    """The turns (what RTTM and the editor's timeline show) follow the edit too."""
+    if diarization is None:
+        return None
+
+    def mapped(turns: Sequence[Turn]) -> tuple[Turn, ...]:
+        return tuple(replace(t, speaker=mapping.get(t.speaker, t.speaker)) for t in turns)
+
+    return replace(diarization, turns=mapped(diarization.turns), exclusive=mapped(diarization.exclusive))
 
 
 def speaker_mapping(speakers: Sequence[str], renames: Mapping[str, str],
