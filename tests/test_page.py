@@ -303,8 +303,14 @@ def test_this_voice_is_enrols_a_speaker(browser, server, job):
          message=browser.find_element(By.ID, "edit-message").text)
     assert [v["name"] for v in api(server, "/v1/speakers").json()["data"]] == ["Diane"]
     wait(browser, lambda: browser.find_element(By.ID, "voices").is_displayed(), message="no known voices offered")
-    assert browser.find_element(By.ID, "voice-names").text == "Diane"
-    assert browser.find_element(By.ID, "use-library").is_selected()
+    boxes = browser.find_elements(By.CSS_SELECTOR, "#voice-choices input[type=checkbox]")
+    assert [b.get_attribute("value") for b in boxes] == ["Diane"] and boxes[0].is_selected()
+    # the form sends the choice as the API takes it: all ticked -> nothing; none -> use_library=false
+    sent = "const done = arguments[0]; import('/web/jobs.js').then((m) => done(m.libraryChoice()))"
+    assert browser.execute_async_script(sent) == []
+    boxes[0].click()
+    assert browser.execute_async_script(sent) == [["use_library", "false"]]
+    boxes[0].click()
 
 
 def test_without_the_key_the_page_shows_no_job(browser, server, job):

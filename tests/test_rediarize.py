@@ -153,7 +153,7 @@ def test_jobs_take_known_speakers_that_survive_a_restart(pipeline_tiny, testdata
     assert leftovers == []  # refused jobs left no upload behind
 
 
-def test_use_library_false_skips_the_library_on_both_routes(pipeline_tiny, testdata, tmp_path):
+def test_use_library_and_library_speakers_choose_the_voices(pipeline_tiny, testdata, tmp_path):
     from hearback.decode import decode
     from tests.httpserver import hearback_server
 
@@ -166,13 +166,22 @@ def test_use_library_false_skips_the_library_on_both_routes(pipeline_tiny, testd
                                      timeout=120).status_code == 201
         named = _submit(server, sample)
         skipped = _submit(server, sample, data=[("use_library", "false")])
+        only_sheila = _submit(server, sample, data=[("library_speakers[]", "Sheila")])
         results = {job: requests.get(f"{server}/v1/jobs/{job}/result", timeout=10).json()
-                   for job in (named, skipped)}
+                   for job in (named, skipped, only_sheila)}
         assert set(results[named]["speakers"]) == {"Diane", "Sheila"}
         assert results[skipped]["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
+        assert sorted(results[only_sheila]["speakers"]) == ["SPEAKER_00", "Sheila"]  # Diane not chosen
         # rediarize keeps the job's choice
         again = requests.post(f"{server}/v1/jobs/{skipped}/rediarize", json={}, timeout=60).json()
         assert again["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
+        again = requests.post(f"{server}/v1/jobs/{only_sheila}/rediarize", json={}, timeout=60).json()
+        assert sorted(again["speakers"]) == ["SPEAKER_00", "Sheila"]
+        with sample.open("rb") as fh:  # a voice the library does not have
+            answer = requests.post(f"{server}/v1/jobs", files={"file": fh}, data={"library_speakers": "Alice"},
+                                   timeout=60)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "unknown_speaker"
+        assert [j["id"] for j in requests.get(f"{server}/v1/jobs", timeout=10).json()["data"]][0] == only_sheila
         for flag, speakers in (("false", {"SPEAKER_00", "SPEAKER_01"}), ("true", {"Diane", "Sheila"})):
             with sample.open("rb") as fh:
                 answer = requests.post(f"{server}/v1/audio/transcriptions", files={"file": fh}, timeout=600,

@@ -133,7 +133,9 @@ def known_speakers(form: UploadForm) -> tuple[list[str], list[str]]:
     """OpenAI's ``known_speaker_names`` and ``known_speaker_references`` (data URLs) form
     fields, each with or without ``[]`` (the openai SDK sends ``name[]``)."""
 
-    def values(name: str) -> list[str]:
-        return [v for key in (name, f"{name}[]") for v in form.values(key)]
+    return form_list(form, "known_speaker_names"), form_list(form, "known_speaker_references")
 
-    return values("known_speaker_names"), values("known_speaker_references")
+
+def form_list(form: UploadForm, name: str) -> list[str]:
+    """A repeated form field, with or without ``[]`` (the openai SDK sends ``name[]``)."""
+    return [v for key in (name, f"{name}[]") for v in form.values(key)]

@@ -21,8 +21,8 @@ from ..playback import MEDIA_TYPE
 from ..speakers.job_speakers import keep_request
 from ..speakers.references import check_known
 from ..writers import FORMATS, render
-from .deps import (ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_options,
-                   known_speakers)
+from .deps import (ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_list,
+                   form_options, known_speakers)
 from .openai_format import export_response
 from .uploads import OPTION_FIELDS, form_schema, read_form
 
@@ -48,7 +48,8 @@ def display_name(name: Optional[str]) -> Optional[str]:
 
 @router.post("", status_code=202,
              openapi_extra=form_schema("audio_url", *OPTION_FIELDS, "known_speaker_names[]",
-                                       "known_speaker_references[]", "use_library", file_required=False))
+                                       "known_speaker_references[]", "use_library", "library_speakers[]",
+                                       file_required=False))
 async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, settings: SettingsDep):
     """Multipart ``file`` or form ``audio_url``, plus the options fields, known speakers
     (``known_speaker_names``/``known_speaker_references``, as on /v1/audio/transcriptions) and
@@ -70,6 +71,7 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         names, references = known_speakers(form)
         check_known(names, len(references))
         use_library = form_flag(form, "use_library") is not False
+        library_names = form_list(form, "library_speakers") or None  # none named: all of them
         filename = display_name(form.filename if form.file else unquote(urlsplit(audio_url).path))
         job = jobs.store.add(options, audio_path=form.file, audio_url=audio_url, filename=filename)
     except BaseException:
@@ -77,7 +79,7 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         raise
     try:  # kept until the job ends, restarts included
         await asyncio.to_thread(keep_request, jobs.kept_folder(job.id), names, references,
-                                use_library, settings)
+                                use_library, settings, library_names)
     except BaseException:
         jobs.forget(job.id)
         job.remove_upload()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from ..decode import decode
+from ..errors import ErrorCode, HearbackError
 from ..types import Diarization
 from .library import library_voices, with_requested
 from .references import check_known
@@ -41,29 +42,55 @@ class JobSpeakers:
     requested: tuple[Voiceprint, ...] = ()
     #: whether the library's voices are named too (a requested name wins)
     use_library: bool = True
+    #: only these of the library's voices, by name (None: all of them)
+    library_names: Optional[tuple[str, ...]] = None
 
     def voices(self, settings) -> tuple[Voiceprint, ...]:
-        """The voices to match now: the library's as it is now (unless not wanted) and the
-        requested ones."""
+        """The voices to match now: the library's as it is now (unless not wanted; only those
+        chosen, when chosen) and the requested ones."""
         library = library_voices(settings) if self.use_library else ()
+        if self.library_names is not None:
+            library = tuple(v for v in library if v.name in self.library_names)
         return with_requested(library, self.requested)
+
+    def choice(self) -> dict:
+        """What the job chose of the library, as kept beside it."""
+        return {"use_library": self.use_library,
+                "library_speakers": list(self.library_names) if self.library_names is not None else None}
+
+
+def _names(value: Optional[Sequence[str]]) -> Optional[tuple[str, ...]]:
+    return tuple(value) if value is not None else None
+
+
+def check_library_names(names: Optional[Sequence[str]], settings) -> Optional[tuple[str, ...]]:
+    """Library voices chosen by name: each must be in the library now (``unknown_speaker``)."""
+    if names is None:
+        return None
+    known = {v.name for v in library_voices(settings)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise HearbackError(ErrorCode.UNKNOWN_SPEAKER, f"the voice library has no {', '.join(map(repr, unknown))}")
+    return tuple(dict.fromkeys(names))
 
 
 def keep_request(folder: Optional[Path], names: Sequence[str], references: Sequence[str],
-                 use_library: bool, settings) -> None:
+                 use_library: bool, settings, library_names: Optional[Sequence[str]] = None) -> None:
     """At submission: the names checked, each reference (a data URL or base64) decoded into a
-    file, and ``use_library``; nothing written when there is nothing to keep."""
+    file, ``use_library`` and the library voices chosen (``library_names``, None: all); nothing
+    written when there is nothing to keep."""
     from ..fetch import fetched_audio
 
     names = check_known(names, len(references))
-    if folder is None or (not names and use_library):
+    choice = JobSpeakers((), use_library, check_library_names(library_names, settings)).choice()
+    if folder is None or (not names and choice == JobSpeakers().choice()):
         return
     target = folder / REFERENCES
     target.mkdir(parents=True, exist_ok=True)
     for index, data in enumerate(references):
         with fetched_audio(settings, data_base64=data) as path:
             shutil.copyfile(path, target / f"{index}.audio")
-    (target / REQUEST).write_text(json.dumps({"names": list(names), "use_library": use_library}))
+    (target / REQUEST).write_text(json.dumps({"names": list(names), **choice}))
 
 
 @contextmanager
@@ -80,7 +107,7 @@ def requested_speakers(folder: Optional[Path], diarizer, max_duration: float,
         requested = tuple(
             enrol(name, [decode(references / f"{index}.audio", max_duration=max_duration)], diarizer)
             for index, name in enumerate(request["names"])) if diarize else ()
-        yield JobSpeakers(requested, request["use_library"])
+        yield JobSpeakers(requested, request["use_library"], _names(request.get("library_speakers")))
     finally:
         if references is not None:
             shutil.rmtree(references, ignore_errors=True)
@@ -98,7 +125,7 @@ def keep_for_rediarize(folder: Optional[Path], diarization: Optional[Diarization
     try:
         (folder / VOICES).parent.mkdir(parents=True, exist_ok=True)
         (folder / VOICES).write_text(json.dumps(
-            {"use_library": speakers.use_library, "requested": [asdict(v) for v in speakers.requested]}))
+            {**speakers.choice(), "requested": [asdict(v) for v in speakers.requested]}))
         save_inputs(folder, diarization.inputs)  # last: its presence says everything was kept
     except OSError:
         logger.exception("could not keep what rediarize needs in %s", folder)
@@ -112,4 +139,4 @@ def kept_speakers(folder: Optional[Path]) -> JobSpeakers:
     data = json.loads(path.read_text())
     requested = tuple(Voiceprint(v["name"], v["model"], tuple(v["vector"]), v["seconds"])
                       for v in data["requested"])
-    return JobSpeakers(requested, data["use_library"])
+    return JobSpeakers(requested, data["use_library"], _names(data.get("library_speakers")))

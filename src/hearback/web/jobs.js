@@ -53,13 +53,22 @@ function formData(input) {
     const value = document.getElementById(id).value.trim();
     if (value) data.append(name, value);
   }
-  if (!document.getElementById("voices").hidden) {
-    data.append("use_library", document.getElementById("use-library").checked ? "true" : "false");
-  }
+  for (const [name, value] of libraryChoice()) data.append(name, value);
   return data;
 }
 
-// The library's voices, named in new jobs unless the box is cleared; hidden while it is empty.
+// The form fields that say which library voices a new job names: none when all are ticked
+// (the default), use_library=false when none is, else each ticked name.
+export function libraryChoice() {
+  const boxes = [...document.querySelectorAll("#voice-choices input")];
+  const ticked = boxes.filter((box) => box.checked).map((box) => box.value);
+  if (ticked.length === boxes.length) return [];
+  if (!ticked.length) return [["use_library", "false"]];
+  return ticked.map((name) => ["library_speakers[]", name]);
+}
+
+// The library's voices, one box each, all ticked: a new job names the ticked ones; hidden
+// while the library is empty.
 export async function loadVoices() {
   let voices = [];
   try {
@@ -67,7 +76,15 @@ export async function loadVoices() {
   } catch {
     voices = []; // no library on this server: nothing to offer
   }
-  document.getElementById("voice-names").textContent = voices.map((voice) => voice.name).join(", ");
+  const choices = document.getElementById("voice-choices");
+  const ticked = new Map([...choices.querySelectorAll("input")].map((box) => [box.value, box.checked]));
+  choices.replaceChildren(...voices.map((voice) => {
+    const box = Object.assign(document.createElement("input"),
+      { type: "checkbox", value: voice.name, defaultChecked: true, checked: ticked.get(voice.name) ?? true });
+    const label = Object.assign(document.createElement("label"), { className: "check" });
+    label.append(box, " ", voice.name);
+    return label;
+  }));
   document.getElementById("voices").hidden = voices.length === 0;
 }
 
