@@ -300,7 +300,8 @@ def test_playback_audio_expires_before_its_job(tmp_path):
     import os
     from types import SimpleNamespace
 
-    from hearback.jobs import JobRunner, JobStore
+    from hearback.jobrunner import JobRunner
+    from hearback.jobs import JobStore
     from hearback.types import Options, Result
 
     db = tmp_path / "jobs.sqlite3"

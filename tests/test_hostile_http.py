@@ -258,7 +258,7 @@ def test_delete_cancels_a_job_in_the_pipeline(deadline_api, testdata, tmp_path, 
     with long.open("rb") as fh:
         after = httpx.post(f"{deadline_api}/v1/jobs", files={"file": fh}, data={"diarize": "false"},
                            timeout=60).json()
-    with caplog.at_level("INFO", logger="hearback.jobs"):
+    with caplog.at_level("INFO", logger="hearback.jobrunner"):
         httpx.delete(f"{deadline_api}/v1/jobs/{job['id']}", timeout=10)
         wait_for(deadline_api, after["id"], until=("running", "succeeded"), timeout=60)
         assert wait_for(deadline_api, after["id"], timeout=300)["status"] == "succeeded"

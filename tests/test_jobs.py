@@ -136,7 +136,8 @@ def test_retention_forgets_everything_kept_for_a_job(tmp_path):
     folder; a job still within retention keeps all three. (Store-level: no pipeline needed.)"""
     from types import SimpleNamespace
 
-    from hearback.jobs import JobRunner, JobStore
+    from hearback.jobrunner import JobRunner
+    from hearback.jobs import JobStore
     from hearback.speakers.job_voices import JobVoices
     from hearback.types import Diarization, Options, Result
 

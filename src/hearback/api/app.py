@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 
 from .. import __version__, tempdirs
 from ..errors import ErrorCode, HearbackError
-from ..jobs import JobRunner, JobStore
+from ..jobrunner import JobRunner
+from ..jobs import JobStore
 from ..pipeline import Pipeline
 from . import edits, errors, jobs, page, speakers, transcriptions
 from .limits import BodyGuard

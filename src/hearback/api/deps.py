@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 from fastapi import Depends, Query, Request
 
 from ..errors import ErrorCode, HearbackError
-from ..jobs import Job, JobRunner
+from ..jobrunner import JobRunner
+from ..jobs import Job
 from ..pipeline import Pipeline
 from ..presets import DEFAULT_PRESET
 from ..schema import ExportFields, JobOptions, parse

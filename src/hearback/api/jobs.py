@@ -1,5 +1,5 @@
 """Durable async jobs: ``/v1/jobs`` (submit, list, status, result, playback audio, delete).
-The store and the worker pool are ``hearback.jobs``; edits of a result are ``api.edits``."""
+The store is ``hearback.jobs``, the worker pool ``hearback.jobrunner``; edits of a result are ``api.edits``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from ..errors import ErrorCode, HearbackError
 from ..fetch import check_url
-from ..jobs import Job, JobRunner, JobStatus
+from ..jobrunner import JobRunner
+from ..jobs import Job, JobStatus
 from ..playback import MEDIA_TYPE
 from ..speakers.job_speakers import keep_request
 from ..speakers.references import check_known
