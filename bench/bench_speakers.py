@@ -15,6 +15,7 @@ Writes bench/results/speakers.md (``--rediarize-only``: that part alone, speaker
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from dataclasses import replace
 from typing import Optional, Sequence
@@ -22,6 +23,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from bench import TESTDATA, setup_logging, write_results
+
+logger = logging.getLogger(__name__)
 from evaluation.naming import NamingScore, directed_pairs, score_naming, solo_audio
 from evaluation.testdata import read_rttm, read_uem
 from hearback.decode import decode
@@ -63,7 +66,7 @@ class Clips:
             try:
                 voices.append(enrol(person, [solo], self.diarizer))
             except HearbackError as error:
-                print(f"{uri} {person}: not enrolled ({error.code}, {solo.duration:.1f} s solo)")
+                logger.info("%s %s: not enrolled (%s, %.1f s solo)", uri, person, error.code, solo.duration)
                 continue
             self.enrol_seconds += time.perf_counter() - started
             self.voice_seconds += voices[-1].seconds

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import uvicorn
 
 
@@ -46,3 +47,14 @@ def hearback_server(pipeline, folder: Path, **settings) -> Iterator[str]:
                             **settings)
     with serving(create_app(config, pipeline=pipeline)) as url:
         yield url
+
+
+def wait_for_job(url: str, job_id: str, timeout: float = 300) -> dict:
+    """Poll ``GET /v1/jobs/{id}`` until the job succeeded or failed; its view."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {job['status']}")

@@ -18,7 +18,7 @@ from hearback import edits
 from hearback.document import result_to_dict
 from hearback.errors import HearbackError
 from hearback.invariants import check
-from tests.httpserver import hearback_server
+from tests.httpserver import hearback_server, wait_for_job
 
 
 def valid(result):
@@ -166,16 +166,6 @@ def test_spread_is_whole_milliseconds_and_never_empty():
 # --------------------------------------------------------------------------- over HTTP
 
 
-def wait_done(url: str, job_id: str, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
-        if job["status"] in ("succeeded", "failed"):
-            return job
-        time.sleep(0.5)
-    raise AssertionError(f"job {job_id} still {job['status']}")
-
-
 def submit(url: str, path) -> str:
     with path.open("rb") as fh:
         answer = httpx.post(f"{url}/v1/jobs", files={"file": (path.name, fh)}, data={"language": "en"}, timeout=60)
@@ -213,7 +203,7 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
     db = tmp_path / "jobs.sqlite3"
     with hearback_server(pipeline_tiny, tmp_path) as url:
         job_id = submit(url, sample)
-        job = wait_done(url, job_id)
+        job = wait_for_job(url, job_id)
         assert job["status"] == "succeeded", job
         listed = httpx.get(f"{url}/v1/jobs", params={"limit": 5}, timeout=10).json()
         assert listed["object"] == "list" and listed["data"][0] == job
@@ -288,7 +278,7 @@ def check_refusals(url: str, job_id: str, index: int) -> None:
 def test_audio_retention_zero_keeps_no_audio(pipeline_tiny, testdata, tmp_path):
     with hearback_server(pipeline_tiny, tmp_path, hearback_audio_retention=0) as url:
         job_id = submit(url, testdata / "diarization" / "pyannote-sample.wav")
-        job = wait_done(url, job_id)
+        job = wait_for_job(url, job_id)
         assert job["status"] == "succeeded" and job["audio"] is False
         answer = httpx.get(f"{url}/v1/jobs/{job_id}/audio", timeout=10)
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import srt
 
-from tests.httpserver import free_port, hearback_server
+from tests.httpserver import free_port, hearback_server, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -25,23 +25,13 @@ def server(pipeline_tiny, tmp_path_factory):
         yield url, folder
 
 
-def wait_for(url: str, job_id: str, timeout: float = 240) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
-        if job["status"] in ("succeeded", "failed"):
-            return job
-        time.sleep(0.5)
-    raise AssertionError(f"job {job_id} still {job['status']}")
-
-
 def test_submit_poll_fetch_delete(server, testdata):
     url, folder = server
     with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
         answer = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60)
     assert answer.status_code == 202, answer.text
     job_id = answer.json()["id"]
-    job = wait_for(url, job_id)
+    job = wait_for_job(url, job_id)
     assert job["status"] == "succeeded" and job["progress"] == 1.0, job
     document = httpx.get(f"{url}/v1/jobs/{job_id}/result", timeout=10).json()
     assert len(document["speakers"]) == 2 and document["transcription"]["segments"]
@@ -60,7 +50,7 @@ def test_submit_poll_fetch_delete(server, testdata):
 def test_failed_job_reports_its_code(server):
     url, _ = server
     answer = httpx.post(f"{url}/v1/jobs", files={"file": ("notes.mp3", b"not audio" * 50)}, timeout=60)
-    job = wait_for(url, answer.json()["id"])
+    job = wait_for_job(url, answer.json()["id"])
     assert job["status"] == "failed" and job["error"]["code"] == "invalid_audio"
     assert httpx.get(f"{url}/v1/jobs/{job['id']}/result", timeout=10).status_code == 409
 
@@ -104,7 +94,7 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
         first.wait(30)
     second = _start(port, env)
     try:
-        jobs = [wait_for(url, i) for i in ids]
+        jobs = [wait_for_job(url, i) for i in ids]
         assert [j["status"] for j in jobs] == ["succeeded"] * 3, jobs
         assert [p.name for p in Path(tmp_path / "audio").iterdir()] == ["kept"]  # uploads gone
         kept = sorted(p.relative_to(tmp_path / "audio" / "kept")

@@ -7,11 +7,9 @@ from __future__ import annotations
 import base64
 import time
 
-import pytest
+import requests
 
 from tests.test_speakers import _reference_wavs
-
-requests = pytest.importorskip("requests")
 
 
 def _wait(server: str, job_id: str) -> dict:
