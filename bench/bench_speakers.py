@@ -1,6 +1,6 @@
 """Speakers by name (hearback.speakers): accuracy across recordings, and what it costs.
 
-    python -m bench.bench_speakers [--sweep] [--rediarize-only]
+    python -m bench.bench_speakers [--sweep] [--rediarize-only] [--pairs-only] [--ceiling]
 
 * AMI pairs (clips sharing people, both directions): each speaker of one clip enrolled from
   their solo speech there (per the RTTM), the other clip diarized and named. Named accuracy
@@ -9,7 +9,11 @@
 * enrolment time per minute of voice; matching time per job.
 * rediarize on the 10-minute meeting: its time against the whole job's (goal <= 0.3), the
   words unchanged, and DER with the true speaker count given against the count found.
-Writes bench/results/speakers.md (``--rediarize-only``: that part alone, speakers-rediarize.md).
+* ``--ceiling``: how much of the named accuracy diarization leaves reachable (oracles that
+  know the reference, evaluation/ceiling.py), and known voices steering clustering chunk by
+  chunk, swept.
+Writes bench/results/speakers.md (``--rediarize-only``: that part alone, speakers-rediarize.md;
+``--pairs-only``: speakers-pairs.md; ``--ceiling``: speakers-ceiling.md).
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ AMI = TESTDATA / "diarization" / "ami"
 SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 #: Similarities at which two found speakers matching one known voice are merged (measured).
 MERGE_SWEEP = (0.5, 0.55, 0.6, 0.65, 0.7)
+#: Known voices steering clustering chunk by chunk (evaluation.ceiling.voice_guided): the
+#: bonus a voice's cosine gets against the found centroids, and the least cosine it needs.
+GUIDED_BONUS = (0.0, 0.1, 0.2, 0.3, 0.5)
+GUIDED_FLOOR = (0.3, 0.4, 0.5, 0.6)
 
 
 class Clips:
@@ -257,6 +265,53 @@ def rediarize_cost(diarizer) -> list[str]:
     return lines + ["", f"kept inputs: {size / 1024:.0f} KiB"]
 
 
+def ceilings(clips: Clips) -> list[str]:
+    """Upper bounds of the named accuracy set by diarization (evaluation/ceiling.py), per pair
+    and in total, against the named accuracy reached; then known voices steering the
+    clustering chunk by chunk (``voice_guided``), swept."""
+    from evaluation.ceiling import detected, oracle_clustered, oracle_named, voice_guided
+
+    kinds = ("named now", "best naming of the found speakers", "best clustering of the chunks",
+             "speech heard at all")
+    totals = dict.fromkeys(kinds, NamingScore(0, 0, 0, 0))
+    rows = ["| enrolled from → named | " + " | ".join(kinds) + " |", "|---|---|---|---|---|"]
+    for source, target in directed_pairs():
+        voices, found = clips.voices[source], clips.diarization[target]
+        enrolled = {v.name for v in voices}
+        if not enrolled:
+            continue
+        reference = read_rttm(AMI / "ami.rttm", target)
+        clustered = oracle_clustered(clips.diarizer, found.inputs, reference) if found.inputs else found
+        turns = {kinds[0]: rename(found, identify(found, voices)).turns,
+                 kinds[1]: oracle_named(found, reference, enrolled),
+                 kinds[2]: oracle_named(clustered, reference, enrolled),
+                 kinds[3]: detected(found, enrolled)}
+        scores = {k: _score(clips, target, enrolled, t) for k, t in turns.items()}
+        totals = {k: totals[k] + scores[k] for k in kinds}
+        rows.append(f"| {source} → {target} | " + " | ".join(_pct(scores[k].accuracy) for k in kinds) + " |")
+    rows.append("| **all pairs** | " + " | ".join(f"**{_pct(totals[k].accuracy)}**" for k in kinds) + " |")
+    lines = ["## What diarization leaves to name (named accuracy, upper bounds)", "", *rows, "",
+             "Known voices steering the clustering chunk by chunk (voice_guided), then named at "
+             f"{THRESHOLD}:", ""]
+    for bonus in GUIDED_BONUS:
+        for floor in GUIDED_FLOOR:
+            total = NamingScore(0, 0, 0, 0)
+            for source, target in directed_pairs():
+                voices, found = clips.voices[source], clips.diarization[target]
+                if voices and found.inputs is not None:
+                    found = voice_guided(clips.diarizer, found.inputs, [v.vector for v in voices], bonus, floor)
+                named = rename(found, identify(found, voices))
+                total = total + _score(clips, target, {v.name for v in voices}, named.turns)
+            lines.append(f"- bonus {bonus}, floor {floor}: named accuracy {_pct(total.accuracy)}, "
+                         f"false naming {_pct(total.false_naming)}")
+    return lines
+
+
+def _score(clips: Clips, target: str, enrolled: set[str], turns) -> NamingScore:
+    return score_naming(turns, AMI / "ami.rttm", target, enrolled, clips.audio[target].duration,
+                        clips.uems.get(target))
+
+
 def _pct(value: float) -> str:
     return "—" if value != value else f"{100 * value:.1f} %"
 
@@ -266,6 +321,8 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="score other thresholds too")
     parser.add_argument("--rediarize-only", action="store_true", help="only the rediarize figures")
     parser.add_argument("--pairs-only", action="store_true", help="only the AMI pairs")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="only the upper bounds diarization sets, and voice-guided clustering")
     args = parser.parse_args()
     setup_logging()
     diarizer = load_diarizer(Settings(diarization_backend="embedded", device="cpu"))
@@ -276,6 +333,9 @@ def main() -> None:
     for pair in directed_pairs():
         for uri in pair:
             clips.load(uri)
+    if args.ceiling:
+        write_results(__spec__.name, "speakers-ceiling", "\n".join(ceilings(clips)))
+        return
     lines = ["## AMI pairs: enrolled from one clip's solo speech, the other clip named", "",
              similarity_spread(clips), ""]
     for threshold in (SWEEP if args.sweep else (THRESHOLD,)):
