@@ -264,23 +264,37 @@ def _settled(state: _State, start: int, clock: Clock) -> float:
     return _lack_cost(state.deficit - (end - state.end))
 
 
+def _timings(spoken: Spoken, floor: int, following: Optional[int], clock: Clock) -> list[tuple[Timing, float, int, int]]:
+    """(timing, its cost, start, end) of each way worth trying (:data:`_VARIANTS`): timed to
+    its words; pushing the next cue only when that leaves it short of time; starting early
+    only when its end would keep the next cue from its lead-in."""
+    start, end = cue_span(spoken, floor, following, PLAIN, clock)
+    out = [(PLAIN, 0.0, start, end)]
+    if following is None:
+        return out
+    short = end - start < clock.needed(spoken.chars)
+    blocking = end + clock.gap > following - clock.lead_in
+    for how, extra in _VARIANTS[1:]:
+        if (how.push and short) or (how.early and blocking and not short):
+            found = cue_span(spoken, floor, following, how, clock)
+            if found != (start, end):
+                out.append((how, extra, *found))
+    return out
+
+
 def _steps(places: _Places, place: tuple[int, int], states: Sequence[_State]) -> list[tuple[tuple[int, int], _State]]:
-    """Every cue from ``place``, after each of its states, timed every way (:data:`_VARIANTS`)."""
+    """Every cue from ``place``, after each of its states, timed every way worth trying."""
     clock = places.clock
     out: list[tuple[tuple[int, int], _State]] = []
     for option in places.singles(*place) + places.duals(*place):
         following = places.first_ms(option.following)
         need = clock.needed(option.spoken.chars)
+        hidden = option.spoken.last_start_ms
         for index, state in enumerate(states):
             floor = state.end + clock.gap if state.back is not None else 0
-            seen: set[tuple[int, int]] = set()
-            for how, extra in _VARIANTS if following is not None else _VARIANTS[:1]:
-                start, end = cue_span(option.spoken, floor, following, how, clock)
-                if (start, end) in seen:
-                    continue
-                seen.add((start, end))
+            for how, extra, start, end in _timings(option.spoken, floor, following, clock):
                 cost = state.cost + _settled(state, start, clock) + option.cost + extra
-                cost += _HIDDEN if end <= option.spoken.last_start_ms else 0.0
+                cost += _HIDDEN if end <= hidden else 0.0
                 out.append((option.following, _State(cost, start, end, need - (end - start),
                                                      (place, index, option, how))))
     return out

@@ -117,20 +117,28 @@ PLAIN = Timing()
 def cue_span(cue: Spoken, floor: int, next_first: Optional[int], how: Timing, clock: Clock) -> tuple[int, int]:
     """Step 1 for one cue: (start, end), when it may not start before ``floor`` (the previous
     cue's end plus the gap; later than its first word when the previous cue pushed it) and the
-    next cue's first word starts at ``next_first`` (None: no next cue), timed ``how``."""
-    push = how.push
+    next cue's first word starts at ``next_first`` (None: no next cue), timed ``how``. A cue
+    short of time takes its own lead-in before it pushes the next cue."""
     floor = min(floor, cue.first_ms + clock.late)  # a cue that ran on is cut back by step 3
+    earliest = max(cue.first_ms - clock.lead_in, floor)
     start = max(cue.first_ms - (clock.lead_in if how.early else 0), floor)
     reading = clock.reading(cue.chars)
     need = max(clock.minimum, reading)
-    end = max(cue.last_ms, start + 1, start + clock.minimum, min(start + reading, cue.last_ms + clock.lead_out))
+
+    def wanted(begin: int) -> int:  # the end the reading speed and minimum duration ask for
+        return max(cue.last_ms, begin + 1, begin + clock.minimum, min(begin + reading, cue.last_ms + clock.lead_out))
+
+    end = wanted(start)
     if next_first is not None:  # never into the next cue's words (less the gap), never vanishing
         latest = next_first - clock.gap + clock.late
-        limit = latest if push else next_first - clock.gap
-        limit = max(limit, min(cue.last_start_ms + 1, latest))  # show the last word
+        limit = max(next_first - clock.gap, min(cue.last_start_ms + 1, latest))  # show the last word
         end = max(min(end, limit), start + 1)
+        if end - start < need:
+            start = max(min(start, end - need), earliest)
+        if how.push and end - start < need:
+            end = max(end, min(wanted(start), latest))
     if end - start < need:
-        start = max(min(start, end - need), cue.first_ms - clock.lead_in, floor)
+        start = max(min(start, end - need), earliest)
     return start, end
 
 
