@@ -137,6 +137,15 @@ def test_a_cue_short_of_time_may_start_the_next_up_to_three_frames_late():
     assert second.start_ms == 1820 and lint([first, second], strict, "netflix").breaks["max_cps"] == 1
 
 
+def test_a_cue_short_of_time_takes_its_lead_in_before_it_pushes_the_next():
+    limits = preset_limits("netflix", "en")
+    # 30 characters need 1.5 s; the next cue's words begin 1.1 s after this cue's
+    short, following = Spoken(1000, 1800, 1600, 30), Spoken(2100, 3000, 2900, 10)
+    assert cue_times([short, following], limits) == [(875, 2017), (2100, 3000)]  # lead-in only
+    # allowed to push: the 3-frame lead-in first, then the next cue starts up to 3 frames late
+    assert cue_times([short, following], limits, [True, False]) == [(875, 2142), (2225, 3058)]
+
+
 # --------------------------------------------------------------------------- cutting
 
 
@@ -158,6 +167,27 @@ def test_a_fast_stretch_shares_a_cue_with_slower_words():
 def test_cues_run_on_across_segments_of_one_speaker_until_a_pause():
     result = result_of(("We met on Monday.", 0.0, "A"), ("Then we left.", 1.5, "A"), ("Much later.", 5.0, "A"))
     assert [c.text for c in build_cues(result)] == ["We met on Monday. Then we left.", "Much later."]
+
+
+def test_the_end_of_a_turn_and_the_start_of_the_next_share_a_dual_speaker_cue():
+    limits = preset_limits("netflix", "en")
+    text = "We went through every line of the budget and it all adds up, thank you."
+    first = words_of(text, 0.0, "A", step=0.3)
+    second = words_of("Right, so the hiring plan is next on our list for today.", first[-1].start + 0.35, "B", step=0.2)
+    result = Result((Segment(0.0, first[-1].end, text, first, "A"),
+                     Segment(second[0].start, second[-1].end, "Right, so the hiring plan is next on our list for today.",
+                             second, "B")), "en", second[-1].end + 3.0, ("A", "B"))
+
+    def labels(speaker: str) -> str:
+        return f"[{speaker}] "
+
+    cues = build_cues(result, limits, labels)
+    # neither turn fits one line, but A's last words and B's first share a cue, so the
+    # label B's turn starts with has the time to be read
+    assert ("-and it all adds up, thank you.", "-[B] Right,") in [c.lines for c in cues]
+    assert lint(cues, limits, "netflix").breaks["max_cps"] == 0
+    apart = replace(limits, dual_speakers=False)
+    assert lint(build_cues(result, apart, labels), apart, "netflix").breaks["max_cps"] == 1
 
 
 # --------------------------------------------------------------------------- line breaks

@@ -36,7 +36,7 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from .cuetiming import PLAIN, Clock, Spoken, Timing, chained_end, cue_span, to_ms
+from .cuetiming import Clock, Spoken, chained_end, cue_span, to_ms
 from .cuetokens import Token
 from .linebreak import break_penalty, line_count
 from .presets import CueLimits
@@ -53,9 +53,9 @@ _PER_SECOND = 200.0
 _DUAL, _SHORT_TURN = 1.0, 2.0
 #: a cue that ends before its last word starts (the word would show in no cue)
 _HIDDEN = 10_000.0
-#: the ways a cue may be timed (``cuetiming.Timing``), each tried, and what each costs: a
-#: little, so that a cue is timed to its words unless that costs reading time
-_VARIANTS = ((PLAIN, 0.0), (Timing(push=True), 0.5), (Timing(early=True), 0.5))
+#: what pushing the next cue's start costs: a little, so that cues keep to their words
+#: unless that costs reading time
+_PUSH = 0.5
 #: timing states kept per place where a cue may start
 _STATES = 24
 
@@ -113,8 +113,8 @@ class Plan:
 
     #: one piece; two for a dual-speaker cue (one dash line each)
     pieces: tuple[Piece, ...]
-    #: how it uses the room the timing rules leave (``cuetiming.Timing``)
-    how: Timing
+    #: it may end up to the late start into the next cue's first word (``cuetiming.cue_span``)
+    push: bool
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class _State:
     start: int
     end: int
     deficit: int  # ms the last cue lacks before chaining (<= 0: none)
-    back: Optional[tuple[tuple[int, int], int, _Option, Timing]]  # (place, state, cue, timing)
+    back: Optional[tuple[tuple[int, int], int, _Option, bool]]  # (place, state, cue, push)
 
 
 def _lack_cost(deficit: int) -> float:
@@ -264,21 +264,15 @@ def _settled(state: _State, start: int, clock: Clock) -> float:
     return _lack_cost(state.deficit - (end - state.end))
 
 
-def _timings(spoken: Spoken, floor: int, following: Optional[int], clock: Clock) -> list[tuple[Timing, float, int, int]]:
-    """(timing, its cost, start, end) of each way worth trying (:data:`_VARIANTS`): timed to
-    its words; pushing the next cue only when that leaves it short of time; starting early
-    only when its end would keep the next cue from its lead-in."""
-    start, end = cue_span(spoken, floor, following, PLAIN, clock)
-    out = [(PLAIN, 0.0, start, end)]
-    if following is None:
-        return out
-    short = end - start < clock.needed(spoken.chars)
-    blocking = end + clock.gap > following - clock.lead_in
-    for how, extra in _VARIANTS[1:]:
-        if (how.push and short) or (how.early and blocking and not short):
-            found = cue_span(spoken, floor, following, how, clock)
-            if found != (start, end):
-                out.append((how, extra, *found))
+def _timings(spoken: Spoken, floor: int, following: Optional[int], clock: Clock) -> list[tuple[bool, int, int]]:
+    """(push, start, end) of each way worth trying: timed to its words, and pushing the next
+    cue when that leaves it short of time."""
+    start, end = cue_span(spoken, floor, following, False, clock)
+    out = [(False, start, end)]
+    if following is not None and end - start < clock.needed(spoken.chars):
+        pushed = cue_span(spoken, floor, following, True, clock)
+        if pushed != (start, end):
+            out.append((True, *pushed))
     return out
 
 
@@ -292,11 +286,11 @@ def _steps(places: _Places, place: tuple[int, int], states: Sequence[_State]) ->
         hidden = option.spoken.last_start_ms
         for index, state in enumerate(states):
             floor = state.end + clock.gap if state.back is not None else 0
-            for how, extra, start, end in _timings(option.spoken, floor, following, clock):
-                cost = state.cost + _settled(state, start, clock) + option.cost + extra
+            for push, start, end in _timings(option.spoken, floor, following, clock):
+                cost = state.cost + _settled(state, start, clock) + option.cost + (_PUSH if push else 0.0)
                 cost += _HIDDEN if end <= hidden else 0.0
                 out.append((option.following, _State(cost, start, end, need - (end - start),
-                                                     (place, index, option, how))))
+                                                     (place, index, option, push))))
     return out
 
 
@@ -305,10 +299,10 @@ def _plans(turns: Sequence[Turn], table: dict, last: _State) -> list[Plan]:
     plans: list[Plan] = []
     state = last
     while state.back is not None:
-        place, index, option, how = state.back
+        place, index, option, push = state.back
         pieces = tuple(Piece(turns[k].speaker, turns[k].tokens[i:j], turns[k].label if i == 0 else "")
                        for k, i, j in option.spans)
-        plans.append(Plan(pieces, how))
+        plans.append(Plan(pieces, push))
         state = table[place][index]
     return list(reversed(plans))
 

@@ -176,9 +176,9 @@ def build_cues(result: Result, limits: Optional[CueLimits] = None,
     plans = layout(_turns(result, limits, labels), limits, language, dash)
     layouts = [_lines(plan, limits, language, dash) for plan in plans]
     spoken = [_spoken(plan, lines) for plan, lines in zip(plans, layouts)]
-    hows = [plan.how for plan in plans]
+    pushes = [plan.push for plan in plans]
     order = sorted(range(len(plans)), key=lambda n: spoken[n].first_ms)
-    if order != list(range(len(plans))):  # overlapping turns: time order, timed plainly
-        layouts, spoken, hows = [layouts[n] for n in order], [spoken[n] for n in order], None
-    times = cue_times(spoken, limits, hows)
+    if order != list(range(len(plans))):  # overlapping turns: time order, no late starts
+        layouts, spoken, pushes = [layouts[n] for n in order], [spoken[n] for n in order], None
+    times = cue_times(spoken, limits, pushes)
     return [Cue(start, end, lines) for (start, end), lines in zip(times, layouts)]

@@ -8,11 +8,10 @@ A cue starts at its first word and ends at its last word's end, then (in this or
    starts earlier by at most ``lead_in_seconds``. It never starts before the previous cue
    ends plus the minimum gap. A cue may *push* the next one: end up to
    ``late_start_seconds`` after the next cue's first word less the gap, so that the next cue
-   starts that much after its first word (Netflix: "within 3 frames of the audio"); and a
-   cue may start *early*, the lead-in before its first word though it has the time, to end
-   earlier and leave the next cue its own lead-in. Both are the layout's choice
-   (:class:`Timing`; ``cuecut.py`` weighs them); a cue whose last word would otherwise start
-   after it ends always pushes, as far as it may.
+   starts that much after its first word (Netflix: "within 3 frames of the audio"), once it
+   has taken its own lead-in. Whether a cue pushes is the layout's choice (``cuecut.py``
+   weighs both); a cue whose last word would otherwise start after it ends always pushes,
+   as far as it may.
 2. **Chaining.** A gap shorter than ``chain_gap_seconds`` is closed to ``min_gap_seconds``
    (the first cue ends later).
 3. **Hard rules.** No cue is longer than ``max_cue_seconds``; two cues are at least
@@ -98,30 +97,15 @@ class Clock:
         return max(self.minimum, self.reading(chars))
 
 
-@dataclass(frozen=True)
-class Timing:
-    """How one cue uses the room the timing rules leave it (the layout chooses, ``cuecut.py``)."""
-
-    #: it may end up to the late start after the next cue's first word less the gap (the
-    #: next cue then starts that much after its first word)
-    push: bool = False
-    #: it starts the lead-in before its first word even when it has the time, so that it ends
-    #: earlier and leaves the next cue its own lead-in
-    early: bool = False
-
-
-#: how a cue is timed unless the layout says otherwise
-PLAIN = Timing()
-
-
-def cue_span(cue: Spoken, floor: int, next_first: Optional[int], how: Timing, clock: Clock) -> tuple[int, int]:
+def cue_span(cue: Spoken, floor: int, next_first: Optional[int], push: bool, clock: Clock) -> tuple[int, int]:
     """Step 1 for one cue: (start, end), when it may not start before ``floor`` (the previous
     cue's end plus the gap; later than its first word when the previous cue pushed it) and the
-    next cue's first word starts at ``next_first`` (None: no next cue), timed ``how``. A cue
-    short of time takes its own lead-in before it pushes the next cue."""
+    next cue's first word starts at ``next_first`` (None: no next cue); ``push``: it may end
+    up to the late start after that word less the gap. A cue short of time takes its own
+    lead-in before it pushes the next cue."""
     floor = min(floor, cue.first_ms + clock.late)  # a cue that ran on is cut back by step 3
     earliest = max(cue.first_ms - clock.lead_in, floor)
-    start = max(cue.first_ms - (clock.lead_in if how.early else 0), floor)
+    start = max(cue.first_ms, floor)
     reading = clock.reading(cue.chars)
     need = max(clock.minimum, reading)
 
@@ -135,19 +119,19 @@ def cue_span(cue: Spoken, floor: int, next_first: Optional[int], how: Timing, cl
         end = max(min(end, limit), start + 1)
         if end - start < need:
             start = max(min(start, end - need), earliest)
-        if how.push and end - start < need:
+        if push and end - start < need:
             end = max(end, min(wanted(start), latest))
     if end - start < need:
         start = max(min(start, end - need), earliest)
     return start, end
 
 
-def _extend(cues: Sequence[Spoken], hows: Sequence[Timing], clock: Clock) -> list[tuple[int, int]]:
+def _extend(cues: Sequence[Spoken], pushes: Sequence[bool], clock: Clock) -> list[tuple[int, int]]:
     """Step 1: every cue in turn (:func:`cue_span`)."""
     out: list[tuple[int, int]] = []
-    for i, (cue, how) in enumerate(zip(cues, hows)):
+    for i, (cue, push) in enumerate(zip(cues, pushes)):
         floor = out[-1][1] + clock.gap if out else 0
-        out.append(cue_span(cue, floor, cues[i + 1].first_ms if i + 1 < len(cues) else None, how, clock))
+        out.append(cue_span(cue, floor, cues[i + 1].first_ms if i + 1 < len(cues) else None, push, clock))
     return out
 
 
@@ -184,9 +168,9 @@ def _hard_rules(times: Sequence[tuple[int, int]], clock: Clock) -> list[tuple[in
 
 
 def cue_times(cues: Sequence[Spoken], limits: CueLimits,
-              hows: Optional[Sequence[Timing]] = None) -> list[tuple[int, int]]:
+              pushes: Optional[Sequence[bool]] = None) -> list[tuple[int, int]]:
     """(start, end) in ms for each of ``cues`` (ordered by first word), by the rules above;
-    ``hows``: how each cue is timed (None: :data:`PLAIN`, pushing only to show a last word)."""
-    hows = list(hows) if hows is not None else [PLAIN] * len(cues)
+    ``pushes``: which cues may push the next one (None: none, except to show a last word)."""
+    pushes = list(pushes) if pushes is not None else [False] * len(cues)
     clock = Clock.of(limits)
-    return _hard_rules(_chain(_extend(cues, hows, clock), clock), clock)
+    return _hard_rules(_chain(_extend(cues, pushes, clock), clock), clock)
