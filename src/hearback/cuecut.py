@@ -24,7 +24,8 @@ the next one's start (the late start) tried both ways — so what a cue costs is
   before its last word starts costs more than anything;
 * **one cue more**: a small cost per cue, so cues use the room the preset allows; a dual cue
   costs a little more than two cues, unless one of its turns is shorter than the minimum
-  duration (two short turns read better together than two flashes).
+  duration (two short turns read better together than two flashes); a cue that pushes the
+  next one's start costs a little, so cues keep to their words unless that costs reading time.
 
 Per place, only the cheapest timing states that no other beats on both cost and end time are
 kept (at most :data:`_STATES`), which keeps the work linear in the words.

@@ -6,19 +6,15 @@ within one :class:`~hearback.presets.CueLimits` (a preset's; ``presets.py``); th
 document too), so they never disagree.
 
 * A speaker's words run on across segments (``cuetokens.join_runs``) until the speaker
-  changes or pauses ``pause_break_seconds``; a cue never spans two speakers' runs, except a
-  dual-speaker cue: when the preset allows it, two turns of different speakers that each
-  fit one line share a cue, one dash line each ("-" in English, "- " in French), where that
-  breaks the reading speed or minimum duration less often than two cues would (or, both
-  reading in time, where one turn lasts less than the minimum duration).
-* A run is cut into cues where a subtitler would (``cuecut.py``): of every cut that keeps
-  ``max_lines`` lines of ``max_line_chars`` characters and ``max_cue_seconds`` of words, the
-  one whose cues lack the least reading time, then break at the best places (after a
-  sentence, not after an article), in the fewest cues. A pause of ``pause_break_seconds``
-  always ends a cue.
-* Lines break where a subtitler would (``linebreak.py``). The speaker label the SRT writer
-  puts where the speaker changes (none when only one voice speaks) is counted in the first
-  line and in the reading speed, as every character shown.
+  changes or pauses ``pause_break_seconds``: a :class:`~hearback.cuecut.Turn`, with the
+  label the SRT writer shows where the speaker changes (none when only one voice speaks).
+* The whole file is laid out at once (``cuecut.layout``): where each cue begins and ends, a
+  cue never spanning two turns except a dual-speaker cue (when the preset allows it: the end
+  of one turn and the start of the next speaker's, one dash line each, "-" in English, "- "
+  in French), and whether a cue pushes the next one's start — the layout whose cues lack the
+  least reading time, then break at the best places, in the fewest cues.
+* Lines break where a subtitler would (``linebreak.py``). The speaker label is counted in
+  the first line and in the reading speed, as every character shown.
 * Cue times come from word times within the preset's timing rules (``cuetiming.py``).
 """
 
