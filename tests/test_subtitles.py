@@ -190,6 +190,23 @@ def test_the_end_of_a_turn_and_the_start_of_the_next_share_a_dual_speaker_cue():
     assert lint(build_cues(result, apart, labels), apart, "netflix").breaks["max_cps"] == 1
 
 
+def test_segments_overlapping_in_time_give_cues_in_time_order():
+    # AMI tst00 as Whisper base heard it: a second-pass segment ("Yeah.") and the next one
+    # ("Not at all.") start inside a segment of the same speaker that is still going
+    what = (Word("Does", 19.112, 19.212, 0.9, "SPEAKER_01"), Word("anybody", 19.212, 19.372, 0.9, "SPEAKER_01"),
+            Word("What", 20.17, 21.05, 0.9, "SPEAKER_01"), Word("the", 21.05, 21.73, 0.9, "SPEAKER_01"))
+    yeah = (Word("Yeah.", 20.732, 20.932, 0.9, "SPEAKER_01"),)
+    not_at_all = words_of("Not at all.", 21.392, "SPEAKER_01", step=0.18)
+    before = words_of("Look at all these things, man.", 16.0, "SPEAKER_00", step=0.3)
+    result = Result(tuple(Segment(w[0].start, max(x.end for x in w), " ".join(x.word for x in w), w, w[0].speaker)
+                          for w in (before, what, yeah, not_at_all)), "en", 25.0, ("SPEAKER_00", "SPEAKER_01"))
+    document = result_to_dict(result)
+    for fmt, parse_cues in (("srt", srt_cues), ("vtt", vtt_cues)):
+        cues = parse_cues(render(result, fmt))
+        assert [start for start, _end, _lines in cues] == sorted(start for start, _end, _lines in cues)
+        check_words(cues, document, 125 + 84)  # "Not at all." shows while it is spoken
+
+
 # --------------------------------------------------------------------------- line breaks
 
 

@@ -26,7 +26,7 @@ from typing import Callable, Optional, Sequence
 
 from .cuetiming import Spoken, cue_times, to_ms
 from .cuecut import Plan, Turn, layout, units
-from .cuetokens import Run, french_runs, join_runs, segment_runs, speaker_runs
+from .cuetokens import Run, french_runs, interleave, join_runs, segment_runs, speaker_runs
 from .linebreak import wrap
 from .presets import CueLimits, preset_limits
 from .types import Result
@@ -116,7 +116,7 @@ def _turns(result: Result, limits: CueLimits, labels: Optional[Labeller]) -> lis
     runs: list[Run] = [run for segment in result.segments for run in segment_runs(segment)]
     if (result.language or "").lower().startswith("fr"):
         runs = french_runs(runs)
-    runs.sort(key=lambda run: to_ms(run[1][0].start))
+    runs = interleave(runs)
     if len({speaker for speaker, _tokens in runs if speaker is not None}) < 2:
         labels = None  # one voice: nobody to tell apart, so no label (Netflix: IDs only when needed)
     turns: list[Turn] = []

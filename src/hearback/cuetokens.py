@@ -5,13 +5,15 @@
   proportion to their character positions, so its cues tile the segment.
 * What separates two words comes from the segment text (none in Chinese or Japanese).
 * Consecutive runs of one speaker (across segments) join into one run (:func:`join_runs`)
-  unless a pause of the cue-ending length separates them, so cues may span segments.
+  unless a pause of the cue-ending length separates them, so cues may span segments. Runs
+  that overlap in time are first split into time order (:func:`interleave`).
 * In French text (:func:`french_runs`), a non-breaking space goes before ``? ! : ;`` and
   inside « », and the punctuation stays with its word.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
 import unicodedata
@@ -185,6 +187,25 @@ def french_runs(runs: Sequence[Run]) -> list[Run]:
                 sep, breakable = _NBSP, False
             fixed.append(replace(token, text=text, sep=sep, breakable=breakable))
         out.append((speaker, fixed))
+    return out
+
+
+def interleave(runs: Sequence[Run]) -> list[Run]:
+    """The runs' words in time order, a run split where another run's words come in between
+    (segments that overlap in time: cross-talk, or Whisper's second pass), so that the cues
+    cut from them follow one another in time and every word shows while it is spoken. Each
+    run's own words keep their order; a piece split off a run starts a line and a cue.
+    Runs that do not overlap come back as they are."""
+    ordered = sorted(runs, key=lambda run: run[1][0].start if run[1] else 0.0)
+    tagged = [[(token.start, n, token) for token in tokens] for n, (_speaker, tokens) in enumerate(ordered)]
+    out: list[Run] = []
+    source = -1
+    for _start, n, token in heapq.merge(*tagged, key=lambda item: item[0]):
+        if n != source:
+            out.append((ordered[n][0], [replace(token, sep="", breakable=True)]))
+            source = n
+        else:
+            out[-1][1].append(token)
     return out
 
 
