@@ -150,7 +150,8 @@ def run(style: str, minutes: float, cache: Path | None = None) -> tuple[list[str
                 export = Path(folder) / f"{name}.rttm"
                 export.write_text(render(result, "rttm", ExportOptions(title=name)), encoding="utf-8")
                 via_file = metric(reference, read_rttm(export, name), uem=uem)
-            direct = metric(reference, to_annotation(result.diarization.turns), uem=uem)
+            turns = result.diarization.turns if result.diarization is not None else ()
+            direct = metric(reference, to_annotation(turns), uem=uem)
             der = f"{via_file:.3f}" + ("" if abs(via_file - direct) < 1e-9 else f" (turns: {direct:.3f})")
         for fmt, parse in (("srt", srt_cues), ("vtt", vtt_cues)):
             cues = parse(render(result, fmt, options))
