@@ -136,11 +136,16 @@ class _Option:
 class _State:
     """A way to reach a place: its cost so far, and the last cue's times (step 1)."""
 
+    #: what the cues so far cost (the last one's lacking time not yet: chaining may make it up)
     cost: float
+    #: the last cue's start, ms
     start: int
+    #: the last cue's end before chaining, ms
     end: int
-    deficit: int  # ms the last cue lacks before chaining (<= 0: none)
-    back: Optional[tuple[tuple[int, int], int, _Option, bool]]  # (place, state, cue, push)
+    #: ms the last cue lacks before chaining (<= 0: none)
+    deficit: int
+    #: (place, index of the state there, the last cue, whether it pushes); None: the file's start
+    back: Optional[tuple[tuple[int, int], int, _Option, bool]]
 
 
 def _lack_cost(deficit: int) -> float:
