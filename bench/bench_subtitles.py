@@ -1,6 +1,6 @@
 """Subtitles against their preset, on every recording of the public set.
 
-    python -m bench.bench_subtitles [--style netflix] [--minutes 10]
+    python -m bench.bench_subtitles [--style netflix] [--minutes 10] [--cache DIR]
 
 The full pipeline (Whisper base, embedded diarizer; language given) on the pyannote sample,
 the 13 AMI clips, the 10 FLEURS-en and 10 FLEURS-fr clips and the 10-minute meeting built from
@@ -13,11 +13,17 @@ stretch of speech around it), the SRT label tips it over, or the neighbouring cu
 room. For the sample and the
 AMI clips, the DER of the RTTM export read back equals the DER of the diarization's turns.
 Writes bench/results/subtitles.md.
+
+``--cache DIR`` keeps each recording's transcript (the JSON document, ``result_to_dict``) in
+DIR and reads it back (``result_from_dict``, which renders every format as the original does)
+on the next run, so the subtitle layout can be re-measured in seconds; the figures of record
+come from a run without it (or with a cache made by a fresh run of the same pipeline).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from pathlib import Path
@@ -29,6 +35,7 @@ from evaluation.subcheck import cue_words, independent_lint, is_dual, srt_cues, 
 from evaluation.testdata import public_set, read_rttm
 from evaluation.variants import english_meeting
 from hearback.decode import decode
+from hearback.document import result_from_dict
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
 from hearback.sublint import RULES
@@ -94,23 +101,45 @@ def why_too_fast(cues, words, limits) -> tuple[int, int, int, int]:
 
 
 def recordings(minutes: float):
-    """(name, kind, language, audio or path, rttm, uri, uem) for every recording of the public set."""
+    """(name, kind, language, audio loader, rttm, uem) for every recording of the public set;
+    the audio is decoded (the meeting built) only when the loader is called."""
     for uri, path, rttm, uem in public_set(TESTDATA):
-        yield uri, "conversation", "en", path, rttm, uem
+        yield uri, "conversation", "en", lambda path=path: decode(path), rttm, uem
     for lang in ("en", "fr"):
         for path in sorted((TESTDATA / "asr" / "fleurs").glob(f"{lang}-*.ogg")):
-            yield path.stem, "read", lang, path, None, None
-    yield f"meeting ({minutes:g} min)", "conversation", "en", english_meeting(TESTDATA, minutes).audio, None, None
+            yield path.stem, "read", lang, lambda path=path: decode(path), None, None
+    yield (f"meeting ({minutes:g} min)", "conversation", "en",
+           lambda: english_meeting(TESTDATA, minutes).audio, None, None)
 
 
-def run(style: str, minutes: float) -> tuple[list[str], dict]:
-    pipeline = Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded"))
+class Transcriber:
+    """The pipeline's result for each recording: transcribed (the pipeline loaded on first
+    need), or read back from ``cache`` (a folder of JSON documents) when it holds it."""
+
+    def __init__(self, cache: Path | None) -> None:
+        self.cache = cache
+        self.pipeline: Pipeline | None = None
+
+    def result(self, name: str, load, lang: str):
+        path = self.cache / f"{name}.json" if self.cache is not None else None
+        if path is not None and path.exists():
+            return result_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        if self.pipeline is None:
+            self.pipeline = Pipeline.load(Settings(whisper_model="base", diarization_backend="embedded"))
+        result = self.pipeline.transcribe(load(), Options(language=lang))
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result_to_dict(result)), encoding="utf-8")
+        return result
+
+
+def run(style: str, minutes: float, cache: Path | None = None) -> tuple[list[str], dict]:
+    transcriber = Transcriber(cache)
     options = ExportOptions(style)
     rows, totals = [], {"conversation": {}, "read": {}}
-    for name, kind, lang, source, rttm, uem in recordings(minutes):
+    for name, kind, lang, load, rttm, uem in recordings(minutes):
         started = time.perf_counter()
-        audio = decode(source) if isinstance(source, Path) else source
-        result = pipeline.transcribe(audio, Options(language=lang))
+        result = transcriber.result(name, load, lang)
         limits, document = options.limits(lang), result_to_dict(result)
         lead = round(limits.lead_in_seconds * 1000) + round(limits.min_gap_seconds * 1000) + 1
         der = ""
@@ -121,7 +150,8 @@ def run(style: str, minutes: float) -> tuple[list[str], dict]:
                 export = Path(folder) / f"{name}.rttm"
                 export.write_text(render(result, "rttm", ExportOptions(title=name)), encoding="utf-8")
                 via_file = metric(reference, read_rttm(export, name), uem=uem)
-            direct = metric(reference, to_annotation(result.diarization.turns), uem=uem)
+            turns = result.diarization.turns if result.diarization is not None else ()
+            direct = metric(reference, to_annotation(turns), uem=uem)
             der = f"{via_file:.3f}" + ("" if abs(via_file - direct) < 1e-9 else f" (turns: {direct:.3f})")
         for fmt, parse in (("srt", srt_cues), ("vtt", vtt_cues)):
             cues = parse(render(result, fmt, options))
@@ -150,9 +180,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--style", default="netflix")
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep each transcript here and reuse it (re-measure the layout only)")
     args = parser.parse_args()
     setup_logging()
-    rows, totals = run(args.style, args.minutes)
+    rows, totals = run(args.style, args.minutes, args.cache)
     head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast (cue / stretch) / label / no room "
             "| min duration breaks | Hearback's lint agrees | words = JSON words | word start outside its cue "
             "| DER via RTTM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -19,6 +19,7 @@ import webvtt
 
 from evaluation.subcheck import independent_lint, srt_cues, vtt_cues, vtt_ms, word_check
 from hearback.cues import build_cues
+from hearback.cuetiming import Spoken, cue_times
 from hearback.errors import ErrorCode, HearbackError
 from hearback.linebreak import break_penalty
 from hearback.presets import PRESETS, preset_limits
@@ -104,13 +105,12 @@ def test_a_short_cue_lingers_to_the_minimum_duration_without_touching_the_next()
 
 
 def test_reading_speed_extends_the_end_by_at_most_the_lead_out():
-    text = "Absolutely extraordinary circumstances."  # 39 characters in 0.84 s
-    result = result_of((text, 2.0, None), step=0.3)
-    cue = build_cues(result, preset_limits("netflix", "en"))[0]
-    assert cue.end_ms == round((2.0 + 0.6 + 0.24) * 1000) + 500  # 12 frames after the last word
-    assert cue.start_ms == 2000 - 125  # and 3 frames before the first
-    report = lint([cue], preset_limits("netflix", "en"), "netflix")
-    assert report.breaks["max_cps"] == 1  # 39 chars in 1.465 s: still over 20 per second
+    limits = preset_limits("netflix", "en")
+    # "Absolutely extraordinary circumstances.": 39 characters spoken from 2.0 s to 2.84 s
+    [(start, end)] = cue_times([Spoken(2000, 2840, 2600, 39)], limits)
+    assert end == 2840 + 500  # 12 frames after the last word
+    assert start == 2000 - 125  # and 3 frames before the first
+    assert 39 / ((end - start) / 1000) > 20  # 39 chars in 1.465 s: still over 20 per second
 
 
 def test_close_cues_are_chained_and_never_overlap():
@@ -137,6 +137,15 @@ def test_a_cue_short_of_time_may_start_the_next_up_to_three_frames_late():
     assert second.start_ms == 1820 and lint([first, second], strict, "netflix").breaks["max_cps"] == 1
 
 
+def test_a_cue_short_of_time_takes_its_lead_in_before_it_pushes_the_next():
+    limits = preset_limits("netflix", "en")
+    # 30 characters need 1.5 s; the next cue's words begin 1.1 s after this cue's
+    short, following = Spoken(1000, 1800, 1600, 30), Spoken(2100, 3000, 2900, 10)
+    assert cue_times([short, following], limits) == [(875, 2017), (2100, 3000)]  # lead-in only
+    # allowed to push: the 3-frame lead-in first, then the next cue starts up to 3 frames late
+    assert cue_times([short, following], limits, [True, False]) == [(875, 2142), (2225, 3058)]
+
+
 # --------------------------------------------------------------------------- cutting
 
 
@@ -158,6 +167,44 @@ def test_a_fast_stretch_shares_a_cue_with_slower_words():
 def test_cues_run_on_across_segments_of_one_speaker_until_a_pause():
     result = result_of(("We met on Monday.", 0.0, "A"), ("Then we left.", 1.5, "A"), ("Much later.", 5.0, "A"))
     assert [c.text for c in build_cues(result)] == ["We met on Monday. Then we left.", "Much later."]
+
+
+def test_the_end_of_a_turn_and_the_start_of_the_next_share_a_dual_speaker_cue():
+    limits = preset_limits("netflix", "en")
+    text = "We went through every line of the budget and it all adds up, thank you."
+    first = words_of(text, 0.0, "A", step=0.3)
+    second = words_of("Right, so the hiring plan is next on our list for today.", first[-1].start + 0.35, "B", step=0.2)
+    result = Result((Segment(0.0, first[-1].end, text, first, "A"),
+                     Segment(second[0].start, second[-1].end, "Right, so the hiring plan is next on our list for today.",
+                             second, "B")), "en", second[-1].end + 3.0, ("A", "B"))
+
+    def labels(speaker: str) -> str:
+        return f"[{speaker}] "
+
+    cues = build_cues(result, limits, labels)
+    # neither turn fits one line, but A's last words and B's first share a cue, so the
+    # label B's turn starts with has the time to be read
+    assert ("-and it all adds up, thank you.", "-[B] Right,") in [c.lines for c in cues]
+    assert lint(cues, limits, "netflix").breaks["max_cps"] == 0
+    apart = replace(limits, dual_speakers=False)
+    assert lint(build_cues(result, apart, labels), apart, "netflix").breaks["max_cps"] == 1
+
+
+def test_segments_overlapping_in_time_give_cues_in_time_order():
+    # AMI tst00 as Whisper base heard it: a second-pass segment ("Yeah.") and the next one
+    # ("Not at all.") start inside a segment of the same speaker that is still going
+    what = (Word("Does", 19.112, 19.212, 0.9, "SPEAKER_01"), Word("anybody", 19.212, 19.372, 0.9, "SPEAKER_01"),
+            Word("What", 20.17, 21.05, 0.9, "SPEAKER_01"), Word("the", 21.05, 21.73, 0.9, "SPEAKER_01"))
+    yeah = (Word("Yeah.", 20.732, 20.932, 0.9, "SPEAKER_01"),)
+    not_at_all = words_of("Not at all.", 21.392, "SPEAKER_01", step=0.18)
+    before = words_of("Look at all these things, man.", 16.0, "SPEAKER_00", step=0.3)
+    result = Result(tuple(Segment(w[0].start, max(x.end for x in w), " ".join(x.word for x in w), w, w[0].speaker)
+                          for w in (before, what, yeah, not_at_all)), "en", 25.0, ("SPEAKER_00", "SPEAKER_01"))
+    document = result_to_dict(result)
+    for fmt, parse_cues in (("srt", srt_cues), ("vtt", vtt_cues)):
+        cues = parse_cues(render(result, fmt))
+        assert [start for start, _end, _lines in cues] == sorted(start for start, _end, _lines in cues)
+        check_words(cues, document, 125 + 84)  # "Not at all." shows while it is spoken
 
 
 # --------------------------------------------------------------------------- line breaks

@@ -395,9 +395,13 @@ def test_overlapping_segments_never_give_overlapping_cues():
     a = segment(spoken("First speaker talking here.", 0.0, "SPEAKER_00"), "SPEAKER_00")
     b = segment(spoken("Second one cuts in.", 1.0, "SPEAKER_01"), "SPEAKER_01")
     result = Result((a, b), "en", 5.0)
+    # netflix: the two turns share a dual-speaker cue, so every word shows while it is spoken
     cues = parse_srt(render(result, "srt"))
     check_layout(cues)
-    # the earlier cue ends 2 frames before the later one's first word
+    assert len(cues) == 1 and cues[0].speakers == ("SPEAKER_00", "SPEAKER_01")
+    # bbc (no dual cues): the earlier cue ends 2 frames before the later one's first word
+    cues = parse_srt(render(result, "srt", ExportOptions("bbc")))
+    check_layout(cues)
     assert cues[0].end_ms == 917 and cues[1].start_ms == 1000
 
 

@@ -2,14 +2,16 @@
 
 A cue starts at its first word and ends at its last word's end, then (in this order):
 
-1. **Reading time.** A cue shorter than the minimum duration ends later, as long as the
-   next cue's first word allows; a cue read faster than ``max_cps`` ends later by at most
-   ``lead_out_seconds``; if still short, it starts earlier by at most ``lead_in_seconds``.
-   It never starts before the previous cue ends plus the minimum gap. Where the next cue's
-   words leave a cue too little time, the next cue starts up to ``late_start_seconds`` after
-   its first word (Netflix: "within 3 frames of the audio"): for reading time only when that
-   fully meets it and the next cue has the time to spare; to show the cue's last word (which
-   would otherwise start after the cue ends) in any case.
+1. **Reading time** (:func:`cue_span`, cue by cue in time order). A cue shorter than the
+   minimum duration ends later, as long as the next cue's first word allows; a cue read
+   faster than ``max_cps`` ends later by at most ``lead_out_seconds``; if still short, it
+   starts earlier by at most ``lead_in_seconds``. It never starts before the previous cue
+   ends plus the minimum gap. A cue may *push* the next one: end up to
+   ``late_start_seconds`` after the next cue's first word less the gap, so that the next cue
+   starts that much after its first word (Netflix: "within 3 frames of the audio"), once it
+   has taken its own lead-in. Whether a cue pushes is the layout's choice (``cuecut.py``
+   weighs both); a cue whose last word would otherwise start after it ends always pushes,
+   as far as it may.
 2. **Chaining.** A gap shorter than ``chain_gap_seconds`` is closed to ``min_gap_seconds``
    (the first cue ends later).
 3. **Hard rules.** No cue is longer than ``max_cue_seconds``; two cues are at least
@@ -22,8 +24,9 @@ All in whole milliseconds.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 from .presets import CueLimits
 
@@ -44,77 +47,114 @@ class Spoken:
     chars: int
 
 
-def _ms(seconds: float) -> int:
+def to_ms(seconds: float) -> int:
+    """Seconds to whole milliseconds, half up, never negative. The only rounding of word times
+    (the JSON document's too), so cue and word times never disagree."""
+    value = float(seconds)
+    if not math.isfinite(value):
+        return 0
+    return max(0, int(math.floor(value * 1000.0 + 0.5)))
+
+
+def ms(seconds: float) -> int:
+    """Seconds to whole milliseconds (the limits' figures)."""
     return int(round(seconds * 1000))
 
 
-def _needed_ms(chars: int, limits: CueLimits) -> tuple[int, int]:
-    """(minimum duration, duration the reading speed asks for) of a cue of ``chars``."""
-    reading = 0 if limits.max_cps == float("inf") else int(-(-chars * 1000 // limits.max_cps))
-    return _ms(limits.min_cue_seconds), reading
+@dataclass(frozen=True)
+class Clock:
+    """A preset's timing limits in whole milliseconds (:meth:`of`), as every step uses them."""
+
+    #: the minimum gap between two cues
+    gap: int
+    #: gaps shorter than this are closed to ``gap``
+    chain: int
+    #: the longest cue
+    longest: int
+    #: the shortest cue
+    minimum: int
+    #: how early a cue may start before its first word
+    lead_in: int
+    #: how long a cue may stay after its last word, for the reading speed
+    lead_out: int
+    #: how late a cue may start after its first word (pushed by the cue before)
+    late: int
+    #: characters per second (inf: no limit)
+    cps: float
+
+    @classmethod
+    def of(cls, limits: CueLimits) -> "Clock":
+        return cls(ms(limits.min_gap_seconds), ms(limits.chain_gap_seconds), ms(limits.max_cue_seconds),
+                   ms(limits.min_cue_seconds), ms(limits.lead_in_seconds), ms(limits.lead_out_seconds),
+                   ms(limits.late_start_seconds), limits.max_cps)
+
+    def reading(self, chars: int) -> int:
+        """How long ``chars`` take to read at the preset's speed."""
+        return 0 if self.cps == math.inf else int(-(-chars * 1000 // self.cps))
+
+    def needed(self, chars: int) -> int:
+        """How long a cue of ``chars`` must show: the minimum duration or the reading time."""
+        return max(self.minimum, self.reading(chars))
 
 
-def _spare_ms(cues: Sequence[Spoken], i: int, limits: CueLimits) -> int:
-    """How much later than its first word cue ``i`` could start and still be read in time
-    (ending at most the lead-out after its last word, the gap before the next cue's words)."""
-    cue = cues[i]
-    end = cue.last_ms + _ms(limits.lead_out_seconds)
-    if i + 1 < len(cues):
-        end = min(end, cues[i + 1].first_ms - _ms(limits.min_gap_seconds))
-    minimum, reading = _needed_ms(cue.chars, limits)
-    return max(0, end - cue.first_ms - max(minimum, reading))
+def cue_span(cue: Spoken, floor: int, next_first: Optional[int], push: bool, clock: Clock) -> tuple[int, int]:
+    """Step 1 for one cue: (start, end), when it may not start before ``floor`` (the previous
+    cue's end plus the gap; later than its first word when the previous cue pushed it) and the
+    next cue's first word starts at ``next_first`` (None: no next cue); ``push``: it may end
+    up to the late start after that word less the gap. A cue short of time takes its own
+    lead-in before it pushes the next cue."""
+    floor = min(floor, cue.first_ms + clock.late)  # a cue that ran on is cut back by step 3
+    earliest = max(cue.first_ms - clock.lead_in, floor)
+    start = max(cue.first_ms, floor)
+    reading = clock.reading(cue.chars)
+    need = max(clock.minimum, reading)
 
+    def wanted(begin: int) -> int:  # the end the reading speed and minimum duration ask for
+        return max(cue.last_ms, begin + 1, begin + clock.minimum, min(begin + reading, cue.last_ms + clock.lead_out))
 
-def _shift_ms(cue: Spoken, read_end: int, limit: int, late: int, spare: int) -> int:
-    """How late the next cue should start so that ``cue``, which must end by ``limit``, can
-    end at ``read_end`` (read in time; at most ``late`` and the next cue's ``spare`` time),
-    or else at least after its last word's start (that word shows; at most ``late``)."""
-    for wanted, allowed in ((read_end - limit, min(late, spare)), (cue.last_start_ms + 1 - limit, late)):
-        if 0 < wanted <= allowed:
-            return wanted
-    return 0
-
-
-def _extend(cues: Sequence[Spoken], limits: CueLimits) -> list[tuple[int, int]]:
-    """Step 1: reach the minimum duration and the reading speed where the words allow."""
-    gap, lead_in, lead_out = _ms(limits.min_gap_seconds), _ms(limits.lead_in_seconds), _ms(limits.lead_out_seconds)
-    late = _ms(limits.late_start_seconds)
-    out: list[tuple[int, int]] = []
-    pushed = 0  # how late the cue before asked this one to start (below)
-    for i, cue in enumerate(cues):
-        floor = out[-1][1] + gap if out else 0
-        start, pushed = cue.first_ms + pushed, 0
-        end = max(cue.last_ms, start + 1)
-        minimum, reading = _needed_ms(cue.chars, limits)
-        need = max(minimum, reading)
-        target = max(start + minimum, min(start + reading, cue.last_ms + lead_out))
-        end = max(end, target)
-        if i + 1 < len(cues):  # never into the next cue's words (less the gap), never vanishing
-            limit = cues[i + 1].first_ms - gap
-            shift = _shift_ms(cue, max(cue.first_ms - lead_in, floor) + need, limit, late,
-                              _spare_ms(cues, i + 1, limits))
-            limit, pushed = limit + shift, shift  # the next cue starts a little late
-            end = max(min(end, limit), start + 1)
+    end = wanted(start)
+    if next_first is not None:  # never into the next cue's words (less the gap), never vanishing
+        latest = next_first - clock.gap + clock.late
+        limit = max(next_first - clock.gap, min(cue.last_start_ms + 1, latest))  # show the last word
+        end = max(min(end, limit), start + 1)
         if end - start < need:
-            start = max(min(start, end - need), cue.first_ms - lead_in, floor)
-        out.append((start, end))
+            start = max(min(start, end - need), earliest)
+        if push and end - start < need:
+            end = max(end, min(wanted(start), latest))
+    if end - start < need:
+        start = max(min(start, end - need), earliest)
+    return start, end
+
+
+def _extend(cues: Sequence[Spoken], pushes: Sequence[bool], clock: Clock) -> list[tuple[int, int]]:
+    """Step 1: every cue in turn (:func:`cue_span`)."""
+    out: list[tuple[int, int]] = []
+    for i, (cue, push) in enumerate(zip(cues, pushes)):
+        floor = out[-1][1] + clock.gap if out else 0
+        out.append(cue_span(cue, floor, cues[i + 1].first_ms if i + 1 < len(cues) else None, push, clock))
     return out
 
 
-def _chain(times: Sequence[tuple[int, int]], limits: CueLimits) -> list[tuple[int, int]]:
+def chained_end(end: int, start: int, following: int, clock: Clock) -> int:
+    """Step 2 for one cue shown from ``start`` to ``end`` and a next cue starting at
+    ``following``: where it ends once a gap shorter than the chaining threshold is closed."""
+    if clock.gap < following - end < clock.chain:
+        return max(end, min(following - clock.gap, start + clock.longest))
+    return end
+
+
+def _chain(times: Sequence[tuple[int, int]], clock: Clock) -> list[tuple[int, int]]:
     """Step 2: close gaps shorter than the chaining threshold."""
-    gap, chain, longest = _ms(limits.min_gap_seconds), _ms(limits.chain_gap_seconds), _ms(limits.max_cue_seconds)
     out = list(times)
     for i in range(len(out) - 1):
-        (start, end), following = out[i], out[i + 1][0]
-        if gap < following - end < chain:
-            out[i] = (start, max(end, min(following - gap, start + longest)))
+        start, end = out[i]
+        out[i] = (start, chained_end(end, start, out[i + 1][0], clock))
     return out
 
 
-def _hard_rules(times: Sequence[tuple[int, int]], limits: CueLimits) -> list[tuple[int, int]]:
+def _hard_rules(times: Sequence[tuple[int, int]], clock: Clock) -> list[tuple[int, int]]:
     """Step 3: the maximum duration, then the minimum gap and order, cue by cue."""
-    gap, longest = _ms(limits.min_gap_seconds), _ms(limits.max_cue_seconds)
+    gap, longest = clock.gap, clock.longest
     out: list[tuple[int, int]] = []
     for i, (start, end) in enumerate(times):
         if out:
@@ -127,6 +167,10 @@ def _hard_rules(times: Sequence[tuple[int, int]], limits: CueLimits) -> list[tup
     return out
 
 
-def cue_times(cues: Sequence[Spoken], limits: CueLimits) -> list[tuple[int, int]]:
-    """(start, end) in ms for each of ``cues`` (ordered by first word), by the rules above."""
-    return _hard_rules(_chain(_extend(cues, limits), limits), limits)
+def cue_times(cues: Sequence[Spoken], limits: CueLimits,
+              pushes: Optional[Sequence[bool]] = None) -> list[tuple[int, int]]:
+    """(start, end) in ms for each of ``cues`` (ordered by first word), by the rules above;
+    ``pushes``: which cues may push the next one (None: none, except to show a last word)."""
+    pushes = list(pushes) if pushes is not None else [False] * len(cues)
+    clock = Clock.of(limits)
+    return _hard_rules(_chain(_extend(cues, pushes, clock), clock), clock)

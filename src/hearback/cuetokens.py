@@ -5,13 +5,15 @@
   proportion to their character positions, so its cues tile the segment.
 * What separates two words comes from the segment text (none in Chinese or Japanese).
 * Consecutive runs of one speaker (across segments) join into one run (:func:`join_runs`)
-  unless a pause of the cue-ending length separates them, so cues may span segments.
+  unless a pause of the cue-ending length separates them, so cues may span segments. One
+  speaker's runs that overlap in time are first split into time order (:func:`interleave`).
 * In French text (:func:`french_runs`), a non-breaking space goes before ``? ! : ;`` and
   inside « », and the punctuation stays with its word.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
 import unicodedata
@@ -186,6 +188,38 @@ def french_runs(runs: Sequence[Run]) -> list[Run]:
             fixed.append(replace(token, text=text, sep=sep, breakable=breakable))
         out.append((speaker, fixed))
     return out
+
+
+def _merged(runs: Sequence[tuple[int, Run]]) -> list[tuple[int, Run]]:
+    """One speaker's runs (numbered, in order of their first word) as their words come in
+    time: a run is split where another one's words come in between; each run's words keep
+    their order, and a piece split off a run starts a line and a cue. Each piece keeps its
+    run's number."""
+    tagged = [[(token.start, n, token) for token in run[1]] for n, (_k, run) in enumerate(runs)]
+    out: list[tuple[int, Run]] = []
+    source = -1
+    for _start, n, token in heapq.merge(*tagged, key=lambda item: item[0]):
+        if n != source:
+            number, (speaker, _tokens) = runs[n]
+            out.append((number, (speaker, [replace(token, sep="", breakable=True)])))
+            source = n
+        else:
+            out[-1][1][1].append(token)
+    return out
+
+
+def interleave(runs: Sequence[Run]) -> list[Run]:
+    """The runs in time order (of their first word), where one speaker's runs overlap in time
+    (Whisper's second pass can give a segment inside another) split into the order their
+    words are spoken, so that the cues cut from them follow one another and every word shows
+    while it is spoken. Different speakers' runs are not split: cross-talk of two short turns
+    is what a dual-speaker cue shows. Runs that do not overlap come back as they are."""
+    ordered = sorted((run for run in runs if run[1]), key=lambda run: run[1][0].start)
+    by_speaker: dict[Optional[str], list[tuple[int, Run]]] = {}
+    for number, run in enumerate(ordered):
+        by_speaker.setdefault(run[0], []).append((number, run))
+    pieces = [piece for its_runs in by_speaker.values() for piece in _merged(its_runs)]
+    return [run for _number, run in sorted(pieces, key=lambda piece: (piece[1][1][0].start, piece[0]))]
 
 
 def join_runs(runs: Sequence[Run], pause_seconds: float) -> list[Run]:
