@@ -18,6 +18,11 @@ Writes bench/results/subtitles.md.
 DIR and reads it back (``result_from_dict``, which renders every format as the original does)
 on the next run, so the subtitle layout can be re-measured in seconds; the figures of record
 come from a run without it (or with a cache made by a fresh run of the same pipeline).
+
+``--fewest-breaks`` lays out every file so that the number of cues breaking the reading speed
+or the minimum duration comes before everything else (a break costs 10,000 instead of 100, and
+every timing state is kept): the fewest breaks any layout of these words within the preset's
+rules can have. Writes bench/results/subtitles-fewest.md.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from evaluation.subcheck import cue_words, independent_lint, is_dual, srt_cues, 
 from evaluation.testdata import public_set, read_rttm
 from evaluation.variants import english_meeting
 from hearback.decode import decode
+from hearback.invariants import check
 from hearback.document import result_from_dict
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
@@ -133,14 +139,17 @@ class Transcriber:
         return result
 
 
-def run(style: str, minutes: float, cache: Path | None = None) -> tuple[list[str], dict]:
+def run(style: str, minutes: float, cache: Path | None = None) -> tuple[list[str], dict, list[str]]:
+    """Per-file rows, totals per set and format, and every broken promise of the transcripts
+    themselves (``invariants.check``, which every output must pass)."""
     transcriber = Transcriber(cache)
     options = ExportOptions(style)
-    rows, totals = [], {"conversation": {}, "read": {}}
+    rows, totals, problems = [], {"conversation": {}, "read": {}}, []
     for name, kind, lang, load, rttm, uem in recordings(minutes):
         started = time.perf_counter()
         result = transcriber.result(name, load, lang)
         limits, document = options.limits(lang), result_to_dict(result)
+        problems += [f"{name}: {problem}" for problem in check(document)]
         lead = round(limits.lead_in_seconds * 1000) + round(limits.min_gap_seconds * 1000) + 1
         der = ""
         if rttm is not None:
@@ -173,7 +182,7 @@ def run(style: str, minutes: float, cache: Path | None = None) -> tuple[list[str
                                ("outside", outside), ("words", n_words)):
                 acc[key] += value
         logger.warning("%s: %.1f s", name, time.perf_counter() - started)
-    return rows, totals
+    return rows, totals, problems
 
 
 def main() -> None:
@@ -182,9 +191,15 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep each transcript here and reuse it (re-measure the layout only)")
+    parser.add_argument("--fewest-breaks", action="store_true",
+                        help="lay out for the fewest reading-speed and minimum-duration breaks first")
     args = parser.parse_args()
     setup_logging()
-    rows, totals = run(args.style, args.minutes, args.cache)
+    if args.fewest_breaks:
+        from hearback import cuecut
+
+        cuecut._TOO_FAST, cuecut._STATES = 10_000.0, 10 ** 9  # a break before any other cost
+    rows, totals, problems = run(args.style, args.minutes, args.cache)
     head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast (cue / stretch) / label / no room "
             "| min duration breaks | Hearback's lint agrees | words = JSON words | word start outside its cue "
             "| DER via RTTM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -195,8 +210,9 @@ def main() -> None:
             n = max(t["cues"], 1)
             summary.append(f"| {kind} | {fmt} | {t['cues']} | {t['hard']} | {t['cps']} ({100 * t['cps'] / n:.1f}%) | "
                            f"{t['speech']} / {t['stretch']} / {t['label']} / {t['room']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
-    text = "\n".join(summary + [""] + head + rows)
-    write_results(__spec__.name, "subtitles", f"Preset `{args.style}`, Whisper base + embedded diarizer, "
+    contract = [f"Transcripts' own contract (invariants.check): {len(problems)} problems", *problems]
+    text = "\n".join(summary + [""] + contract + [""] + head + rows)
+    write_results(__spec__.name, "subtitles-fewest" if args.fewest_breaks else "subtitles", f"Preset `{args.style}`, Whisper base + embedded diarizer, "
                   "language given, 2 CPU cores.\n\n" + text)
 
 
