@@ -266,13 +266,13 @@ def rediarize_cost(diarizer) -> list[str]:
 
 
 def ceilings(clips: Clips) -> list[str]:
-    """Upper bounds of the named accuracy set by diarization (evaluation/ceiling.py), per pair
-    and in total, against the named accuracy reached; then known voices steering the
+    """What diarization leaves to name (oracles, evaluation/ceiling.py), per pair and in total,
+    against the named accuracy reached; then known voices steering the
     clustering chunk by chunk (``voice_guided``), swept."""
     from evaluation.ceiling import detected, oracle_clustered, oracle_named, voice_guided
 
-    kinds = ("named now", "best naming of the found speakers", "best clustering of the chunks",
-             "best clustering, named by matching", "speech heard at all")
+    kinds = ("named now", "best naming of the found speakers", "chunks clustered by the reference",
+             "that clustering, named by matching", "speech heard at all")
     totals = dict.fromkeys(kinds, NamingScore(0, 0, 0, 0))
     rows = ["| enrolled from → named | " + " | ".join(kinds) + " |", "|---|---|---|---|---|---|"]
     for source, target in directed_pairs():
@@ -291,7 +291,7 @@ def ceilings(clips: Clips) -> list[str]:
         totals = {k: totals[k] + scores[k] for k in kinds}
         rows.append(f"| {source} → {target} | " + " | ".join(_pct(scores[k].accuracy) for k in kinds) + " |")
     rows.append("| **all pairs** | " + " | ".join(f"**{_pct(totals[k].accuracy)}**" for k in kinds) + " |")
-    lines = ["## What diarization leaves to name (named accuracy, upper bounds)", "", *rows, "",
+    lines = ["## What diarization leaves to name (named accuracy, oracles that know the reference)", "", *rows, "",
              "Known voices steering the clustering chunk by chunk (voice_guided), then named at "
              f"{THRESHOLD}:", ""]
     for bonus in GUIDED_BONUS:
@@ -323,7 +323,7 @@ def main() -> None:
     parser.add_argument("--rediarize-only", action="store_true", help="only the rediarize figures")
     parser.add_argument("--pairs-only", action="store_true", help="only the AMI pairs")
     parser.add_argument("--ceiling", action="store_true",
-                        help="only the upper bounds diarization sets, and voice-guided clustering")
+                        help="only what diarization leaves to name (oracles), and voice-guided clustering")
     args = parser.parse_args()
     setup_logging()
     diarizer = load_diarizer(Settings(diarization_backend="embedded", device="cpu"))

@@ -1,16 +1,18 @@
-"""How far naming speakers can go on a recording, whatever the matching: upper bounds of the
-named accuracy (evaluation/naming.py) set by diarization, each an oracle that knows the
-reference speaker turns.
+"""How far naming speakers can go on a recording, whatever the matching: the named accuracy
+(evaluation/naming.py) that diarization leaves reachable, from oracles that know the reference
+speaker turns.
 
 * :func:`oracle_named` — the speakers diarization found, each named by the reference person
   it shares most time with (one-to-one, pyannote.metrics' optimal mapping), when that person
   is enrolled: the best any matching of found speakers to voices can do;
 * :func:`oracle_clustered` — pyannote's per-chunk local speakers (segmentation-3.0) clustered
   by the reference (each local speaker goes to the person it overlaps most in its chunk),
-  then the timeline rebuilt as the pipeline does: the best any clustering can do with this
-  segmentation and speaker count;
+  then the timeline rebuilt as the pipeline does: what clustering by the truth gives with
+  this segmentation and speaker count (an oracle, not a strict bound: a local speaker that
+  holds two people goes to one of them);
 * :func:`detected` — every enrolled name on every stretch diarization calls speech: the
-  share of enrolled people's speech the segmentation hears at all.
+  share of enrolled people's speech the segmentation hears at all, a strict bound for any
+  clustering (segmentation and speaker count fix where there is speech).
 
 And one way known voices could steer clustering itself (:func:`voice_guided`, measured in
 bench/bench_speakers.py, not adopted): each chunk's local speaker may go to a known voice's
