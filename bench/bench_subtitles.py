@@ -22,7 +22,9 @@ come from a run without it (or with a cache made by a fresh run of the same pipe
 ``--fewest-breaks`` lays out every file so that the number of cues breaking the reading speed
 or the minimum duration comes before everything else (a break costs 10,000 instead of 100, and
 every timing state is kept): the fewest breaks any layout of these words within the preset's
-rules can have. Writes bench/results/subtitles-fewest.md.
+rules can have. Writes bench/results/subtitles-fewest.md. ``--named`` renames every file's
+speakers to first names before the layout (SRT labels like ``[Alice] ``, as once voices are
+known) and writes bench/results/subtitles-named.md.
 """
 
 from __future__ import annotations
@@ -139,15 +141,31 @@ class Transcriber:
         return result
 
 
-def run(style: str, minutes: float, cache: Path | None = None) -> tuple[list[str], dict, list[str]]:
+#: first names given to the speakers with ``--named`` (the labels of a file whose voices are known)
+NAMES = ("Alice", "Bruno", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas",
+         "Karim", "Lea", "Marc", "Nina", "Omar", "Paul", "Rosa", "Sam", "Tina", "Victor")
+
+
+def named(result):
+    """``result`` with its speakers renamed to first names (SPEAKER_00 -> Alice, ...)."""
+    from hearback.speakers.edit import edit_speakers
+
+    order = list(result.speakers)
+    return edit_speakers(result, {s: f"{NAMES[i % len(NAMES)]}{i // len(NAMES) or ''}" for i, s in enumerate(order)}, ())
+
+
+def run(style: str, minutes: float, cache: Path | None = None,
+        names: bool = False) -> tuple[list[str], dict, list[str]]:
     """Per-file rows, totals per set and format, and every broken promise of the transcripts
-    themselves (``invariants.check``, which every output must pass)."""
+    themselves (``invariants.check``, which every output must pass); with ``names``, the
+    speakers renamed to first names first (shorter SRT labels, as once voices are known)."""
     transcriber = Transcriber(cache)
     options = ExportOptions(style)
     rows, totals, problems = [], {"conversation": {}, "read": {}}, []
     for name, kind, lang, load, rttm, uem in recordings(minutes):
         started = time.perf_counter()
         result = transcriber.result(name, load, lang)
+        result = named(result) if names else result
         limits, document = options.limits(lang), result_to_dict(result)
         problems += [f"{name}: {problem}" for problem in check(document)]
         lead = round(limits.lead_in_seconds * 1000) + round(limits.min_gap_seconds * 1000) + 1
@@ -191,6 +209,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep each transcript here and reuse it (re-measure the layout only)")
+    parser.add_argument("--named", action="store_true",
+                        help="rename the speakers to first names first (results/subtitles-named.md)")
     parser.add_argument("--fewest-breaks", action="store_true",
                         help="lay out for the fewest reading-speed and minimum-duration breaks first")
     args = parser.parse_args()
@@ -199,7 +219,7 @@ def main() -> None:
         from hearback import cuecut
 
         cuecut._TOO_FAST, cuecut._STATES = 10_000.0, 10 ** 9  # a break before any other cost
-    rows, totals, problems = run(args.style, args.minutes, args.cache)
+    rows, totals, problems = run(args.style, args.minutes, args.cache, args.named)
     head = ["| file | lang | format | cues | hard-rule breaks | reading speed breaks | why: speech too fast (cue / stretch) / label / no room "
             "| min duration breaks | Hearback's lint agrees | words = JSON words | word start outside its cue "
             "| DER via RTTM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -212,7 +232,8 @@ def main() -> None:
                            f"{t['speech']} / {t['stretch']} / {t['label']} / {t['room']} | {t['min']} ({100 * t['min'] / n:.1f}%) | {t['outside']}/{t['words']} |")
     contract = [f"Transcripts' own contract (invariants.check): {len(problems)} problems", *problems]
     text = "\n".join(summary + [""] + contract + [""] + head + rows)
-    write_results(__spec__.name, "subtitles-fewest" if args.fewest_breaks else "subtitles", f"Preset `{args.style}`, Whisper base + embedded diarizer, "
+    suffix = ("-fewest" if args.fewest_breaks else "") + ("-named" if args.named else "")
+    write_results(__spec__.name, f"subtitles{suffix}", f"Preset `{args.style}`, Whisper base + embedded diarizer, "
                   "language given, 2 CPU cores.\n\n" + text)
 
 

@@ -53,10 +53,15 @@ def is_dual(lines) -> bool:
     return len(lines) > 1 and all(line.startswith("-") for line in lines)
 
 
+#: the SRT label ``speaker_labels: "bracket"`` starts a line with: ``[SPEAKER_00] `` or a
+#: one-word name (``[Diane] ``)
+LABEL = re.compile(r"^\[[^\[\]\s]+\] ")
+
+
 def strip_prefix(line: str, dual: bool) -> str:
     """A line without its dual-speaker dash (``dual``) and its SRT speaker label; a word that
     itself starts with a dash (Whisper writes "-" for a cut-off word) is kept."""
-    return re.sub(r"^\[SPEAKER_\d\d\] ", "", re.sub(r"^-\s?", "", line) if dual else line)
+    return LABEL.sub("", re.sub(r"^-\s?", "", line) if dual else line)
 
 
 def _bare(lines) -> str:
