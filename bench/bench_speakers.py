@@ -154,8 +154,7 @@ def score_pairs(clips: Clips, threshold: float, merge: Optional[float] = None,
         identities = identify(found, voices, threshold)
         named = rename(found, identities)
         match_seconds += time.perf_counter() - started
-        score = score_naming(named.turns, AMI / "ami.rttm", target, {v.name for v in voices},
-                             clips.audio[target].duration, clips.uems.get(target))
+        score = _score(clips, target, {v.name for v in voices}, named.turns)
         total = total + score
         given = ", ".join(f"{i.label}→{i.name or '-'} ({i.score})" for i in identities)
         rows.append(f"| {source} → {target} | {_pct(score.accuracy)} | {_pct(score.false_naming)} | {given} |")

@@ -33,6 +33,7 @@ from pyannote.core import Annotation
 
 from evaluation.der import der_metric, to_annotation
 from hearback.diarize.inputs import ClusteringInputs
+from hearback.speakers.match import similarities
 from hearback.types import Diarization, Turn
 
 #: clustering strategy: (pyannote's own clustering call, embeddings, binarized segmentations,
@@ -80,12 +81,11 @@ def voice_guided(diarizer, inputs: ClusteringInputs, voices: Sequence[Sequence[f
     """Rediarized with known voices as extra centroids: a local speaker whose cosine to a voice
     is at least ``floor`` goes to that voice's cluster when the cosine plus ``bonus`` beats
     its similarity to every found centroid."""
-    vectors = _unit(np.asarray(voices, dtype=np.float64))
-
     def strategy(own, embeddings, _segmentations, _frames):
         _hard, soft, _centroids_found = own()
         # shape: soft (num_chunks, num_local, num_clusters), 1 + cosine (pyannote: 2 - distance)
-        cosine = np.einsum("csd,kd->csk", _unit(embeddings.astype(np.float64)), vectors)
+        num_chunks, num_local, dimension = embeddings.shape
+        cosine = similarities(embeddings.reshape(-1, dimension), voices).reshape(num_chunks, num_local, -1)
         known = np.where(cosine >= floor, 1.0 + cosine + bonus, -np.inf)
         scores = np.nan_to_num(np.concatenate([soft, known], axis=2), nan=-np.inf)
         hard = scores.argmax(axis=2)
@@ -95,11 +95,6 @@ def voice_guided(diarizer, inputs: ClusteringInputs, voices: Sequence[Sequence[f
 
     with _clustering(diarizer, inputs, strategy) as rediarize:
         return rediarize()
-
-
-def _unit(rows: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return rows / np.where(norms == 0, 1.0, norms)
 
 
 def _centroids(embeddings: np.ndarray, hard: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from .schema import HandlerInput, parse
 from .settings import Settings, get_settings
 from .speakers.references import known_voices
 from .types import ProgressHook, Result, Stage
-from .writers import ExportOptions, SUBTITLE_FORMATS, get_writer, lint_report, render, render_bytes, result_to_dict
+from .writers import ExportOptions, SUBTITLE_FORMATS, get_writer, result_to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +83,13 @@ def build_output(result: Result, output_format: str, processing_time: float,
         output = document
     else:
         output = {k: v for k, v in document.items() if k != "transcription"}
-        if get_writer(output_format).binary:
-            output["file_base64"] = base64.b64encode(render_bytes(result, output_format, export)).decode("ascii")
+        writer = get_writer(output_format, export)  # one writer: SRT/VTT and their lint share the cues
+        if writer.binary:
+            output["file_base64"] = base64.b64encode(writer.to_bytes(result)).decode("ascii")
         else:
-            output["subtitles"] = render(result, output_format, export)
+            output["subtitles"] = writer.to_text(result)
         if output_format in SUBTITLE_FORMATS:
-            output["subtitle_lint"] = lint_report(result, output_format, export)
+            output["subtitle_lint"] = writer.lint(result).to_dict()
     output["output_format"] = output_format
     output["processing_time"] = round(processing_time, 3)
     return output
