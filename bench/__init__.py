@@ -32,7 +32,7 @@ TESTDATA = testdata_dir()
 #: Where each benchmark writes its full table.
 RESULTS = REPO / "bench" / "results"
 #: Prefix of the benchmarks' temporary folders. Not "hearback-": a Hearback worker or server
-#: starting meanwhile removes unlocked hearback-* folders as crash leftovers (hearback.tempdirs),
+#: starting meanwhile removes unlocked hearback-* folders as crash leftovers (hearback.runtime.tempdirs),
 #: which would pull a running benchmark's files away.
 TEMP_PREFIX = "bench-hearback-"
 

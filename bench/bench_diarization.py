@@ -18,7 +18,7 @@ from bench import TESTDATA, setup_logging, temp_folder, write_results
 from evaluation.der import Scorer, der_against_rttm, der_metric, to_annotation
 from evaluation.testdata import public_set
 from evaluation.variants import clip_audio, concatenated_meeting
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.diarize import load_diarizer
 from hearback.settings import Settings
 from hearback.types import Turn

@@ -60,7 +60,7 @@ def timed(store, job_id: str, batch, repeat: int) -> tuple[float, float]:
 def edit_timings(result, folder: Path, repeat: int) -> list[str]:
     """Table rows: each operation and its undo on the stored transcript, and what is stored."""
     from hearback.api.edits import _apply, _parse
-    from hearback.jobs import JobStore
+    from hearback.jobs.store import JobStore
     from hearback.types import Options
 
     store = JobStore(folder / "jobs.sqlite3")
@@ -88,7 +88,7 @@ def edit_timings(result, folder: Path, repeat: int) -> list[str]:
 
 def playback_costs(folder: Path) -> list[str]:
     """Table rows: the playback copy of a 10-minute recording, time and size."""
-    from hearback.playback import Transcode
+    from hearback.jobs.playback import Transcode
 
     source = folder / "ten-minutes.wav"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "19", "-i", str(SAMPLE), "-c", "copy",

@@ -18,8 +18,8 @@ from the recognizer's log (``check_seconds``) and given in % of the pipeline's t
 from __future__ import annotations
 
 import argparse
-import sys
 import logging
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ from bench import RESULTS, TESTDATA
 from evaluation.testdata import english_clips, fleurs_clips, read_stm
 from evaluation.variants import english_meeting
 from evaluation.wer import wer
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.invariants import check
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings

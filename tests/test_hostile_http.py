@@ -258,7 +258,7 @@ def test_delete_cancels_a_job_in_the_pipeline(deadline_api, testdata, tmp_path, 
     with long.open("rb") as fh:
         after = httpx.post(f"{deadline_api}/v1/jobs", files={"file": fh}, data={"diarize": "false"},
                            timeout=60).json()
-    with caplog.at_level("INFO", logger="hearback.jobrunner"):
+    with caplog.at_level("INFO", logger="hearback.jobs.runner"):
         httpx.delete(f"{deadline_api}/v1/jobs/{job['id']}", timeout=10)
         wait_for(deadline_api, after["id"], until=("running", "succeeded"), timeout=60)
         assert wait_for(deadline_api, after["id"], timeout=300)["status"] == "succeeded"
@@ -289,7 +289,7 @@ def test_ended_jobs_are_deleted_after_the_retention(pipeline_tiny, tmp_path, fil
 _CRASH = """
 import os, signal, sys
 sys.path[:0] = ["src"]
-from hearback.tempdirs import job_tempdir
+from hearback.runtime.tempdirs import job_tempdir
 with job_tempdir() as folder:
     (folder / "upload").write_bytes(b"x" * 1000)
     print(folder, flush=True)  # the child tells the parent its folder, then is SIGKILLed
@@ -310,7 +310,7 @@ def test_start_up_removes_what_no_job_owns(pipeline_tiny, tmp_path, files, monke
     assert crashed.returncode == -signal.SIGKILL
     left = Path(crashed.stdout.strip())
     assert left.is_dir()
-    from hearback.tempdirs import job_tempdir
+    from hearback.runtime.tempdirs import job_tempdir
 
     data = tmp_path / "audio"
     data.mkdir()
@@ -329,7 +329,7 @@ def test_start_up_removes_what_no_job_owns(pipeline_tiny, tmp_path, files, monke
 
 
 def _store_queued_job(db: Path, upload: Path) -> None:
-    from hearback.jobs import JobStore
+    from hearback.jobs.store import JobStore
 
     JobStore(db)  # the schema
     with sqlite3.connect(db) as conn:

@@ -25,7 +25,7 @@ DEADLINE = 3
 _CRASH = """
 import os, signal, sys
 sys.path[:0] = ["src"]
-from hearback.tempdirs import job_tempdir
+from hearback.runtime.tempdirs import job_tempdir
 with job_tempdir() as folder:
     print(folder, flush=True)  # the child tells the parent its folder, then is SIGKILLed
     os.kill(os.getpid(), signal.SIGKILL)

@@ -107,7 +107,7 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
 
 def test_results_stored_by_earlier_versions_still_render(tmp_path):
     """Before 0.2 a job stored every format rendered; such a row still gives its result."""
-    from hearback.jobs import JobStore
+    from hearback.jobs.store import JobStore
     from hearback.types import Options, Result, Segment, Word
     from hearback.writers import render
 
@@ -126,9 +126,9 @@ def test_retention_forgets_everything_kept_for_a_job(tmp_path):
     folder; a job still within retention keeps all three. (Store-level: no pipeline needed.)"""
     from types import SimpleNamespace
 
-    from hearback.jobrunner import JobRunner
-    from hearback.jobs import JobStore
-    from hearback.speakers.job_voices import JobVoices
+    from hearback.jobs.runner import JobRunner
+    from hearback.jobs.store import JobStore
+    from hearback.jobs.voices import JobVoices
     from hearback.types import Diarization, Options, Result
 
     db = tmp_path / "jobs.sqlite3"

@@ -13,11 +13,11 @@ import pytest
 
 from evaluation.testdata import fleurs_clips
 from evaluation.wer import wer
-from hearback import loops
-from hearback.decode import decode
+from hearback.asr import loops
+from hearback.asr.language_regions import by_region, runs
+from hearback.asr.word_times import spread_words, untangle, without_repeats
+from hearback.audio.decode import decode
 from hearback.invariants import check
-from hearback.speech_languages import by_region, runs
-from hearback.timing import spread_words, untangle, without_repeats
 from hearback.types import Audio, Options, Segment, Word
 from hearback.writers import result_to_dict
 
@@ -113,7 +113,7 @@ def test_no_word_is_heard_twice_on_ami_trn08(pipeline_base, testdata, monkeypatc
     leaves nearly empty; the second pass over that region heard "Hello?" at 7.71-8.11 s. With
     the merge's check switched off the duplicate is there (so the checker can see it); with it,
     the document keeps every promise."""
-    from hearback import asr
+    from hearback.asr import recognizer as asr
 
     path = testdata / "diarization" / "ami" / "trn08.flac"
     monkeypatch.setattr(asr, "without_repeats", lambda later, _earlier: later)
@@ -129,7 +129,7 @@ def test_vad_onsets_missed_after_another_voice_are_found(testdata):
     one only from its fifth word (measured on FLEURS fr-006 + en-004 in the benchmark's
     bilingual file); with fresh state over the pause it hears it from the first, as when the
     sentence is alone."""
-    from hearback.batched import speech_regions, with_onsets
+    from hearback.asr.batched import speech_regions, with_onsets
 
     fr, en = decode(testdata / "asr" / "fleurs" / "fr-006.ogg"), decode(testdata / "asr" / "fleurs" / "en-004.ogg")
     samples = np.concatenate([fr.samples, np.zeros(int(0.31 * 16000), dtype=np.float32), en.samples])
@@ -190,8 +190,8 @@ def test_mending_decodes_a_looping_piece_again(pipeline_base, testdata):
     """A looping piece handed to the mender (made up here: Whisper does not loop on this clip)
     over JFK's 11 s comes back as the real speech; over silence, where the second decoding hears
     nothing, the loop is kept once and flagged, not dropped."""
-    from hearback.batched import Chunk
-    from hearback.mend import mend
+    from hearback.asr.batched import Chunk
+    from hearback.asr.mend import mend
 
     model = pipeline_base.recognizer.model
     samples = decode(testdata / "asr" / "misc" / "jfk-en.flac").samples

@@ -12,8 +12,7 @@ from evaluation.der import der_against_rttm
 from evaluation.testdata import fleurs_clips, sample_transcript
 from evaluation.wer import cpwer_against_stm, wer
 from hearback.invariants import check
-from hearback.types import Options
-from hearback.types import Result
+from hearback.types import Options, Result
 from hearback.writers import result_to_dict
 
 
@@ -115,7 +114,7 @@ def test_long_recordings_are_transcribed_in_windows_cut_in_pauses(pipeline_tiny,
     import numpy as np
 
     from evaluation.variants import english_meeting, words_by_clip
-    from hearback import asr
+    from hearback.asr import recognizer as asr
 
     meeting = english_meeting(testdata, minutes=1.5, gap=2.0)
     whole = pipeline_tiny.transcribe(meeting.audio, Options(language="en", diarize=False))
@@ -147,8 +146,8 @@ def test_speech_the_batched_pass_drops_is_decoded_again(pipeline_tiny, testdata,
     without a word; with it switched off (MIN_UNHEARD_SECONDS huge) WER is higher."""
     import numpy as np
 
-    from hearback import asr
-    from hearback.decode import decode
+    from hearback.asr import recognizer as asr
+    from hearback.audio.decode import decode
     from hearback.types import Audio
 
     clips = fleurs_clips(testdata, "en")
@@ -181,8 +180,8 @@ def test_second_pass_packs_regions_and_puts_words_back(pipeline_tiny, testdata):
     stays within 3 points of decoding each region alone."""
     import numpy as np
 
-    from hearback.asr import AsrOptions, CLIP_SECONDS
-    from hearback.decode import decode
+    from hearback.asr.recognizer import CLIP_SECONDS, AsrOptions
+    from hearback.audio.decode import decode
 
     recognizer = pipeline_tiny.recognizer
     gap = np.zeros(32000, dtype=np.float32)

@@ -80,7 +80,7 @@ def test_rediarize_finds_speakers_again_words_unchanged_exports_follow(pipeline_
         assert "<v SPEAKER_01>" in exports["vtt"] and "[SPEAKER_01]" in exports["srt"]
         assert {line.split(":")[0] for line in exports["txt"].splitlines()} == {"SPEAKER_00", "SPEAKER_01"}
         # the kept centroids follow: enrol-from-job sees the new speakers
-        from hearback.speakers.job_voices import JobVoices
+        from hearback.jobs.voices import JobVoices
 
         assert set(JobVoices(folder / "jobs.sqlite3").kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
         # no bounds: found on its own again
@@ -115,7 +115,7 @@ def _data_urls(refs) -> list[tuple[str, str]]:
 def test_jobs_take_known_speakers_that_survive_a_restart(pipeline_tiny, testdata, tmp_path):
     """A job queued with known speakers while the server stops runs after the restart with
     them; its references go when it ends; rediarize names the speakers again."""
-    from hearback.decode import decode
+    from hearback.audio.decode import decode
     from tests.httpserver import hearback_server
 
     sample = testdata / "diarization" / "pyannote-sample.wav"
@@ -152,7 +152,7 @@ def test_jobs_take_known_speakers_that_survive_a_restart(pipeline_tiny, testdata
 
 
 def test_use_library_and_library_speakers_choose_the_voices(pipeline_tiny, testdata, tmp_path):
-    from hearback.decode import decode
+    from hearback.audio.decode import decode
     from tests.httpserver import hearback_server
 
     sample = testdata / "diarization" / "pyannote-sample.wav"

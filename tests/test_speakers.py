@@ -11,7 +11,7 @@ import pytest
 
 from evaluation.naming import score_naming, solo_audio
 from evaluation.testdata import read_rttm, read_uem
-from hearback.decode import decode
+from hearback.audio.decode import decode
 from hearback.errors import ErrorCode, HearbackError
 from hearback.speakers.match import THRESHOLD, identify, rename
 from hearback.speakers.voiceprint import Voiceprint, enrol
@@ -160,7 +160,7 @@ def test_cli_names_speakers_from_reference_files(testdata, tmp_path, sample_audi
 
     import soundfile
 
-    from hearback.cli import main
+    from hearback.cli.main import main
 
     refs = _reference_wavs(testdata, sample_audio, tmp_path)
     arguments = [a for name, path in refs.items() for a in ("--speaker", f"{name}={path}")]
@@ -266,7 +266,7 @@ def test_library_cli_add_list_transcribe_remove_leaves_no_copy(testdata, sample_
     deletion: after remove (+ VACUUM) the vector's bytes are nowhere in the database file."""
     import json
 
-    from hearback.cli import main
+    from hearback.cli.main import main
     from hearback.speakers.library import Library
 
     refs = _reference_wavs(testdata, sample_audio, tmp_path)
@@ -413,7 +413,7 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         assert requests.get(f"{url}/result", timeout=10).json() == merged  # a refused edit changes nothing
         assert requests.patch(f"{server}/v1/jobs/nope/speakers", json={}, timeout=10).status_code == 404
         # the kept embeddings followed the merge, and go with the job
-        from hearback.speakers.job_voices import JobVoices
+        from hearback.jobs.voices import JobVoices
 
         kept = JobVoices(tmp_path / "server" / "jobs.sqlite3")
         assert set(kept.kept(job["id"])) == {"Diane"}

@@ -18,13 +18,13 @@ import pytest
 import webvtt
 
 from evaluation.subcheck import independent_lint, srt_cues, vtt_cues, vtt_ms, word_check
-from hearback.cues import build_cues
-from hearback.cuetiming import Spoken, cue_times
 from hearback.errors import ErrorCode, HearbackError
-from hearback.linebreak import break_penalty
-from hearback.presets import PRESETS, preset_limits
 from hearback.schema import HandlerInput, parse
-from hearback.sublint import RULES, lint
+from hearback.subtitles.cues import build_cues
+from hearback.subtitles.linebreak import break_penalty
+from hearback.subtitles.lint import RULES, lint
+from hearback.subtitles.presets import PRESETS, preset_limits
+from hearback.subtitles.timing import Spoken, cue_times
 from hearback.types import Options, Result, Segment, Word
 from hearback.writers import ExportOptions, lint_report, render, result_to_dict
 

@@ -21,17 +21,17 @@ import pytest
 import srt
 import webvtt
 
-from hearback.cues import CueLimits, build_cues
+from hearback.subtitles.cues import CueLimits, build_cues
 from hearback.types import Notice, Result, Segment, Word
 from hearback.writers import (
     FORMATS,
+    WRITERS,
+    ExportOptions,
     JsonWriter,
     SrtWriter,
     TxtWriter,
     VttWriter,
-    WRITERS,
     expand_formats,
-    ExportOptions,
     get_writer,
     render,
     render_bytes,

@@ -4,7 +4,7 @@ Stored jobs keep this document and render every export from it on demand
 (:func:`result_from_dict`), so it carries everything an export needs: words with their
 speakers, and the diarization's own ``turns`` (overlap included) for RTTM and for clients
 that draw who spoke when. Every time is rounded once to a whole millisecond
-(:func:`~hearback.cues.to_ms`).
+(:func:`~hearback.subtitles.cues.to_ms`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import logging
 import math
 from typing import Any, Optional
 
-from .cues import to_ms
-from .speech_languages import language_shares
+from .asr.language_regions import language_shares
+from .subtitles.cues import to_ms
 from .types import Diarization, Notice, Result, Segment, SpeakerIdentity, Turn, Word
 
 logger = logging.getLogger(__name__)

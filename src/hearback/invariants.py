@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .loops import is_loop, word_key
+from .asr.loops import is_loop, word_key
 
 #: The kinds of problem :func:`check` reports, each written once.
 KINDS = (

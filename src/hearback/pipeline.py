@@ -15,19 +15,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from .align import Aligner
-from .asr import AsrOptions, Recognizer
+from .asr.align import Aligner
+from .asr.models import resolve_whisper_model
+from .asr.recognizer import AsrOptions, Recognizer
 from .assign import assign_speakers
-from .decode import decode
+from .audio.decode import decode
 from .diarize import Diarizer, load_diarizer
 from .errors import ErrorCode, HearbackError
-from .memory import trim
-from .models import resolve_whisper_model
+from .runtime.memory import trim
 from .settings import Settings
 from .speakers.match import identify, rename
 from .speakers.voiceprint import Voiceprint
-from .types import (Audio, Diarization, Options, ProgressHook, Result, SpeakerIdentity, Stage,
-                    no_progress)
+from .types import Audio, Diarization, Options, ProgressHook, Result, SpeakerIdentity, Stage, no_progress
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from .errors import ErrorCode, HearbackError
 from .languages import CODES as LANGUAGE_CODES
-from .presets import DEFAULT_PRESET, OVERRIDES, PRESETS
+from .subtitles.presets import DEFAULT_PRESET, OVERRIDES, PRESETS
 from .types import Options
 from .writers import FORMATS, SPEAKER_LABELS, ExportOptions
 

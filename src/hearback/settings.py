@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     def resolved_cpu_threads(self) -> int:
         """CPU_THREADS, or the container's CPU quota: inside a container ``os.cpu_count()``
         reports the host's cores, and that many threads against a quota of a few thrash."""
-        from .device import available_cpus
+        from .runtime.device import available_cpus
 
         return self.cpu_threads or available_cpus()
 

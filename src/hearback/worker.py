@@ -14,17 +14,17 @@ import threading
 import time
 from typing import Any, Optional
 
-from . import tempdirs
-from .device import is_device_fault
+from .audio.fetch import fetched_audio
 from .errors import ErrorCode, HearbackError, as_error
-from .fetch import fetched_audio
 from .pipeline import Pipeline
-from .progress import throttled
+from .runtime import tempdirs
+from .runtime.device import is_device_fault
+from .runtime.progress import throttled
 from .schema import HandlerInput, parse
 from .settings import Settings, get_settings
 from .speakers.references import known_voices
 from .types import ProgressHook, Result, Stage
-from .writers import ExportOptions, SUBTITLE_FORMATS, get_writer, result_to_dict
+from .writers import SUBTITLE_FORMATS, ExportOptions, get_writer, result_to_dict
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ output formats every entry point uses. Where subtitles break and when they show 
 decided in ``cues.py`` within a preset (``presets.py``); this module only formats.
 Text formats write to a text file object; a binary one (``binary = True``: DOCX) to a
 binary file object. Every time is rounded once to a whole millisecond
-(:func:`~hearback.cues.to_ms`), so the JSON document and the exports never disagree.
+(:func:`~hearback.subtitles.cues.to_ms`), so the JSON document and the exports never disagree.
 
 A new format is one :class:`ResultWriter` subclass, one line in :data:`WRITERS`, and its
 description in SPECS.md.
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, BinaryIO, Mapping, Optional, TextIO
 
-from .cues import Cue, CueLine, build_cues, to_ms
-from .cuetokens import segment_runs
 from .document import result_from_dict, result_to_dict
-from .presets import DEFAULT_PRESET, CueLimits, preset_limits
-from .sublint import LintReport, lint
+from .subtitles.cues import Cue, CueLine, build_cues, to_ms
+from .subtitles.lint import LintReport, lint
+from .subtitles.presets import DEFAULT_PRESET, CueLimits, preset_limits
+from .subtitles.tokens import segment_runs
 from .types import Result
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class JsonWriter(ResultWriter):
 
 
 class _SubtitleWriter(ResultWriter):
-    """A format of timed cues, laid out by :func:`~hearback.cues.build_cues` within a preset."""
+    """A format of timed cues, laid out by :func:`~hearback.subtitles.cues.build_cues` within a preset."""
 
     def label(self, speaker: str) -> str:
         return ""

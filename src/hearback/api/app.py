@@ -13,11 +13,12 @@ from typing import Optional
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from .. import __version__, tempdirs
+from .. import __version__
 from ..errors import ErrorCode, HearbackError
-from ..jobrunner import JobRunner
-from ..jobs import JobStore
+from ..jobs.runner import JobRunner
+from ..jobs.store import JobStore
 from ..pipeline import Pipeline
+from ..runtime import tempdirs
 from . import edits, errors, jobs, page, speakers, transcriptions
 from .limits import BodyGuard
 from .settings import ServerSettings

@@ -7,13 +7,13 @@ from typing import Annotated, Optional
 from fastapi import Depends, Query, Request
 
 from ..errors import ErrorCode, HearbackError
-from ..jobrunner import JobRunner
-from ..jobs import Job
+from ..jobs.runner import JobRunner
+from ..jobs.store import Job
 from ..pipeline import Pipeline
-from ..presets import DEFAULT_PRESET
 from ..schema import ExportFields, JobOptions, parse
-from ..writers import ExportOptions
+from ..subtitles.presets import DEFAULT_PRESET
 from ..types import Options
+from ..writers import ExportOptions
 from .settings import ServerSettings
 from .uploads import UploadForm
 

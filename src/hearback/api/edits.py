@@ -1,6 +1,6 @@
 """Fixing a finished job's transcript over HTTP (the transcript editor's calls):
 ``POST /v1/jobs/{id}/edits`` applies a batch of operations (``hearback.edits``) as one undo step,
-``POST /v1/jobs/{id}/undo`` takes the last step back (``hearback.history``). Both answer the
+``POST /v1/jobs/{id}/undo`` takes the last step back (``hearback.jobs.undo``). Both answer the
 new JSON document; every export renders from it."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import edits
 from ..errors import ErrorCode, HearbackError
-from ..jobs import JobStatus, JobStore
+from ..jobs.store import JobStatus, JobStore
+from ..jobs.voices import JobVoices
 from ..speakers.edit import speaker_mapping
-from ..speakers.job_voices import JobVoices
 from ..types import Result
 from ..writers import result_to_dict
 from .deps import JobDep, JobsDep

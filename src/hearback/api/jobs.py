@@ -1,5 +1,5 @@
 """Durable async jobs: ``/v1/jobs`` (submit, list, status, result, playback audio, delete).
-The store is ``hearback.jobs``, the worker pool ``hearback.jobrunner``; edits of a result are ``api.edits``."""
+The store is ``hearback.jobs``, the worker pool ``hearback.jobs.runner``; edits of a result are ``api.edits``."""
 
 from __future__ import annotations
 
@@ -14,16 +14,25 @@ from urllib.parse import unquote, urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from ..audio.fetch import check_url
 from ..errors import ErrorCode, HearbackError
-from ..fetch import check_url
-from ..jobrunner import JobRunner
-from ..jobs import Job, JobStatus
-from ..playback import MEDIA_TYPE
-from ..speakers.job_speakers import keep_request
+from ..jobs.kept_speakers import keep_request
+from ..jobs.playback import MEDIA_TYPE
+from ..jobs.runner import JobRunner
+from ..jobs.store import Job, JobStatus
 from ..speakers.references import check_known
 from ..writers import FORMATS, render
-from .deps import (ExportQueryDep, JobDep, JobsDep, PipelineDep, SettingsDep, form_flag, form_list,
-                   form_options, known_speakers)
+from .deps import (
+    ExportQueryDep,
+    JobDep,
+    JobsDep,
+    PipelineDep,
+    SettingsDep,
+    form_flag,
+    form_list,
+    form_options,
+    known_speakers,
+)
 from .openai_format import export_response
 from .uploads import OPTION_FIELDS, form_schema, read_form
 

@@ -11,17 +11,17 @@ from typing import Optional
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..decode import decode
+from ..audio.decode import decode
 from ..diarize.inputs import load_inputs
 from ..errors import ErrorCode, HearbackError
-from ..tempdirs import job_tempdir
-from ..jobs import JobStatus, JobStore
-from ..speakers.edit import edit_speakers, speaker_mapping
+from ..jobs.kept_speakers import kept_speakers
+from ..jobs.store import JobStatus, JobStore
+from ..jobs.voices import JobVoices
+from ..runtime.tempdirs import job_tempdir
 from ..schema import JobOptions, parse
-from ..speakers.job_speakers import kept_speakers
-from ..speakers.job_voices import JobVoices
-from ..speakers.rediarize import reassigned
+from ..speakers.edit import edit_speakers, speaker_mapping
 from ..speakers.library import open_library
+from ..speakers.rediarize import reassigned
 from ..speakers.voiceprint import check_name, enrol
 from ..types import Result
 from ..writers import result_to_dict

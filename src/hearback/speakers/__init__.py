@@ -5,8 +5,8 @@
 * :mod:`hearback.speakers.match`: one-to-one assignment of found speakers to known voices,
   above a calibrated threshold, and the diarization renamed accordingly;
 * :mod:`hearback.speakers.references` (one request's known speakers),
-  :mod:`hearback.speakers.library` (the voice library), :mod:`hearback.speakers.job_voices`
-  and :mod:`hearback.speakers.job_speakers` (what a job keeps about its speakers);
+  :mod:`hearback.speakers.library` (the voice library), :mod:`hearback.jobs.voices`
+  and :mod:`hearback.jobs.kept_speakers` (what a job keeps about its speakers);
 * :mod:`hearback.speakers.edit` and :mod:`hearback.speakers.rediarize`: a finished job's
   speakers renamed, merged, or found again.
 """

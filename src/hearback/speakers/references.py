@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..decode import decode
+from ..audio.decode import decode
 from ..diarize import Diarizer
 from ..errors import ErrorCode, HearbackError
 from ..types import Audio
@@ -98,7 +98,7 @@ def voices_from_sources(speakers: Sequence[Reference], pipeline) -> tuple[Voicep
     """RunPod ``known_speakers`` or :class:`Reference` items (``name`` + ``audio_url`` |
     ``audio_base64`` each): fetched with the main audio's rules and caps, decoded, enrolled;
     every temporary file removed."""
-    from ..fetch import fetched_audio
+    from ..audio.fetch import fetched_audio
 
     if not speakers:
         return ()

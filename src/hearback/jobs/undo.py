@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .types import Diarization
+from ..types import Diarization
 
 logger = logging.getLogger(__name__)
 

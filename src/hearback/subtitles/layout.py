@@ -37,10 +37,10 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from .cuetiming import Clock, Spoken, chained_end, cue_span, to_ms
-from .cuetokens import Token
 from .linebreak import break_penalty, line_count
 from .presets import CueLimits
+from .timing import Clock, Spoken, chained_end, cue_span, to_ms
+from .tokens import Token
 
 logger = logging.getLogger(__name__)
 

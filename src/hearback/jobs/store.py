@@ -1,5 +1,5 @@
 """Durable async jobs: what a job is and the SQLite store that keeps it (the worker pool that
-runs them is ``hearback.jobrunner``).
+runs them is ``hearback.jobs.runner``).
 
 A job's row is written before the API answers, so a restart loses nothing: at start-up,
 jobs that were ``running`` are queued again when their audio is still there (an upload
@@ -27,11 +27,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from . import history
-from .errors import ErrorCode, HearbackError
-from .speakers.job_voices import JobVoices
-from .types import Options, Result, Stage
-from .writers import result_from_dict, result_to_dict
+from ..errors import ErrorCode, HearbackError
+from ..types import Options, Result, Stage
+from ..writers import result_from_dict, result_to_dict
+from . import undo
+from .voices import JobVoices
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class JobStore:
                 except sqlite3.OperationalError as exc:  # another process opening it added it first
                     if "duplicate column" not in str(exc):
                         raise
-        self._db.execute(history.SCHEMA)
+        self._db.execute(undo.SCHEMA)
         self._lock = threading.Lock()
         #: held while a result is read, changed and stored: one change to a job's result at a time
         self.editing = threading.RLock()
@@ -227,10 +227,10 @@ class JobStore:
                 row = db.execute("SELECT results FROM jobs WHERE id = ?", (job_id,)).fetchone()
                 if row is None or not row[0]:
                     return
-                history.push(db, job_id, row[0], voices)
+                undo.push(db, job_id, row[0], voices)
                 db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
                            (json.dumps(result_to_dict(result), ensure_ascii=False), len(result.speakers),
-                            history.steps(db, job_id), time.time(), job_id))
+                            undo.steps(db, job_id), time.time(), job_id))
 
     def change_result(self, job_id: str, change: Callable[[Result], Result]) -> Result:
         """Read, change and store a job's result as one undo step, no other change between."""
@@ -247,14 +247,14 @@ class JobStore:
         there is nothing to undo."""
         with self.editing:
             with self._transaction() as db:
-                step = history.pop(db, job_id)
+                step = undo.pop(db, job_id)
                 if step is None:
                     return None
                 document = _current(step.document)
                 db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
                            (json.dumps(document, ensure_ascii=False), len(document["speakers"]),
-                            history.steps(db, job_id), time.time(), job_id))
-            history.restore_voices(JobVoices(self.path), job_id, step.voices)
+                            undo.steps(db, job_id), time.time(), job_id))
+            undo.restore_voices(JobVoices(self.path), job_id, step.voices)
         return result_from_dict(document)
 
     def fail(self, job_id: str, error: HearbackError) -> None:
@@ -267,7 +267,7 @@ class JobStore:
             rows = db.execute("DELETE FROM jobs WHERE status IN (?, ?) AND updated_at < ? RETURNING id",
                               (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, older_than)).fetchall()
             for (job_id,) in rows:
-                history.forget(db, job_id)
+                undo.forget(db, job_id)
         return [r[0] for r in rows]
 
     def ids(self) -> set[str]:
@@ -283,4 +283,4 @@ class JobStore:
         """The job's row and its undo steps."""
         with self._transaction() as db:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-            history.forget(db, job_id)
+            undo.forget(db, job_id)

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 def main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Exit code 0 on success, 2 on a usage error (reported with its code)."""
     from ..settings import Settings
-    from .library import open_library
+    from ..speakers.library import open_library
 
     settings = Settings()
     try:
@@ -36,9 +36,9 @@ def main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _enrol(args: argparse.Namespace, settings):
-    from ..decode import decode
+    from ..audio.decode import decode
     from ..diarize import load_diarizer
-    from .voiceprint import check_name, enrol
+    from ..speakers.voiceprint import check_name, enrol
 
     name = check_name(args.name)
     audio = [decode(path, max_duration=settings.max_duration) for path in args.files]

@@ -16,8 +16,8 @@ from typing import Mapping, Optional
 import numpy as np
 
 from ..errors import ErrorCode, HearbackError
+from ..speakers.voiceprint import Voiceprint, check_name
 from ..types import Diarization
-from .voiceprint import Voiceprint, check_name
 
 logger = logging.getLogger(__name__)
 

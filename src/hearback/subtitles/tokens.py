@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
+from ..types import Segment
 from .linebreak import french_spacing
-from .types import Segment
 
 logger = logging.getLogger(__name__)
 

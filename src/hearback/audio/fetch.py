@@ -27,10 +27,10 @@ from urllib.parse import unquote, urlparse
 import requests
 from runpod.serverless.utils import rp_ssrf
 
-from .errors import Cancelled, ErrorCode, HearbackError
-from .settings import Settings
-from .tempdirs import job_tempdir
-from .types import ProgressHook, Stage, no_progress
+from ..errors import Cancelled, ErrorCode, HearbackError
+from ..runtime.tempdirs import job_tempdir
+from ..settings import Settings
+from ..types import ProgressHook, Stage, no_progress
 
 logger = logging.getLogger(__name__)
 

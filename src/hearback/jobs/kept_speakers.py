@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from ..decode import decode
+from ..audio.decode import decode
 from ..errors import ErrorCode, HearbackError
+from ..speakers.library import library_voices, with_requested
+from ..speakers.references import check_known
+from ..speakers.voiceprint import Voiceprint, enrol
 from ..types import Diarization
-from .library import library_voices, with_requested
-from .references import check_known
-from .voiceprint import Voiceprint, enrol
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def keep_request(folder: Optional[Path], names: Sequence[str], references: Seque
     """At submission: the names checked, each reference (a data URL or base64) decoded into a
     file, ``use_library`` and the library voices chosen (``library_names``, None: all); nothing
     written when there is nothing to keep."""
-    from ..fetch import fetched_audio
+    from ..audio.fetch import fetched_audio
 
     names = check_known(names, len(references))
     choice = JobSpeakers((), use_library, check_library_names(library_names, settings)).choice()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .errors import ErrorCode, HearbackError
+from ..errors import ErrorCode, HearbackError
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from typing import Optional
 import numpy as np
 from faster_whisper import WhisperModel
 
+from ..types import Notice, Segment, Word
 from . import loops
 from .batched import Chunk
-from .types import Notice, Segment, Word
 
 logger = logging.getLogger(__name__)
 

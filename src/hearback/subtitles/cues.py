@@ -1,12 +1,12 @@
 """Where subtitles break: the cue-layout engine behind the SRT and VTT writers.
 
 :func:`build_cues` turns a :class:`~hearback.types.Result` into :class:`Cue` objects
-within one :class:`~hearback.presets.CueLimits` (a preset's; ``presets.py``); the writers
+within one :class:`~hearback.subtitles.presets.CueLimits` (a preset's; ``presets.py``); the writers
 (``writers.py``) only format them. Times are rounded once, by :func:`to_ms` (the JSON
 document too), so they never disagree.
 
 * A speaker's words run on across segments (``cuetokens.join_runs``) until the speaker
-  changes or pauses ``pause_break_seconds``: a :class:`~hearback.cuecut.Turn`, with the
+  changes or pauses ``pause_break_seconds``: a :class:`~hearback.subtitles.layout.Turn`, with the
   label the SRT writer shows where the speaker changes (none when only one voice speaks).
 * The whole file is laid out at once (``cuecut.layout``): where each cue begins and ends, a
   cue never spanning two turns except a dual-speaker cue (when the preset allows it: the end
@@ -24,12 +24,12 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-from .cuetiming import Spoken, cue_times, to_ms
-from .cuecut import Plan, Turn, layout, units
-from .cuetokens import Run, french_runs, interleave, join_runs, segment_runs, speaker_runs
+from ..types import Result
+from .layout import Plan, Turn, layout, units
 from .linebreak import wrap
 from .presets import CueLimits, preset_limits
-from .types import Result
+from .timing import Spoken, cue_times, to_ms
+from .tokens import Run, french_runs, interleave, join_runs, segment_runs, speaker_runs
 
 logger = logging.getLogger(__name__)
 

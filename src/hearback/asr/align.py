@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from .types import Audio, Notice, ProgressHook, Segment, Stage, Transcript, Word, no_progress
+from ..types import Audio, Notice, ProgressHook, Segment, Stage, Transcript, Word, no_progress
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Iterator, Optional
 import av
 import numpy as np
 
-from .errors import ErrorCode, HearbackError
-from .types import SAMPLE_RATE, Audio, Notice
+from ..errors import ErrorCode, HearbackError
+from ..types import SAMPLE_RATE, Audio, Notice
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import bisect
 from dataclasses import replace
 from typing import Sequence
 
+from ..types import Segment, Word
 from .loops import word_key as _key
-from .types import Segment, Word
 
 #: The shortest duration (s) a word is given: one millisecond more than the JSON's precision.
 MIN_WORD_SECONDS = 0.002

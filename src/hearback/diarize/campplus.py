@@ -15,8 +15,8 @@ have. It is kept: on the public set it measured 31.6 % total DER with it and 33.
 from __future__ import annotations
 
 import importlib.util
-import os
 import logging
+import os
 from functools import partial
 from pathlib import Path
 from typing import Optional

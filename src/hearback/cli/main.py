@@ -26,10 +26,10 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
-from .errors import ErrorCode, HearbackError, as_error
-from .presets import DEFAULT_PRESET, OVERRIDES, PRESETS
-from .types import ProgressHook, Stage
-from .writers import FORMAT_CHOICES, SPEAKER_LABELS, SUBTITLE_FORMATS, expand_formats
+from ..errors import ErrorCode, HearbackError, as_error
+from ..subtitles.presets import DEFAULT_PRESET, OVERRIDES, PRESETS
+from ..types import ProgressHook, Stage
+from ..writers import FORMAT_CHOICES, SPEAKER_LABELS, SUBTITLE_FORMATS, expand_formats
 
 logger = logging.getLogger(__name__)
 
@@ -99,11 +99,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         return doctor(sys.stdout, allow_no_gpu=args.allow_no_gpu, sample=args.sample)
     if args.command == "speakers":
-        from .speakers.cli import main as speakers
+        from .speakers import main as speakers
 
         return speakers(args, sys.stdout, sys.stderr)
     if args.command == "serve":
-        from .api import serve
+        from ..api import serve
 
         logging.getLogger().setLevel(logging.INFO)
         serve(args.host, args.port)
@@ -112,8 +112,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def list_models(out: TextIO) -> int:
-    from .models import known_models
-    from .settings import get_settings
+    from ..asr.models import known_models
+    from ..settings import get_settings
 
     settings = get_settings()
     out.write(f"{'model':<16}{'available':<11}source\n")
@@ -127,8 +127,8 @@ def list_models(out: TextIO) -> int:
 
 
 def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .schema import ExportFields, JobOptions, parse
-    from .settings import Settings
+    from ..schema import ExportFields, JobOptions, parse
+    from ..settings import Settings
 
     try:
         request = parse(JobOptions, {
@@ -147,7 +147,7 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     formats = expand_formats(args.format)
     settings = Settings(**({"whisper_model": args.model} if args.model else {}))
 
-    from .pipeline import Pipeline
+    from ..pipeline import Pipeline
 
     try:
         pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
@@ -175,8 +175,8 @@ def _known_voices(pipeline, arguments: Sequence[str], no_library: bool):
     win by name (none without diarization)."""
     if pipeline.diarizer is None:
         return ()
-    from .speakers.library import library_voices, with_requested
-    from .speakers.references import voices_from_files
+    from ..speakers.library import library_voices, with_requested
+    from ..speakers.references import voices_from_files
 
     requested = voices_from_files(arguments, pipeline.diarizer, pipeline.settings.max_duration)
     return requested if no_library else with_requested(library_voices(pipeline.settings), requested)
@@ -186,7 +186,7 @@ def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], outpu
                     out: TextIO, err: TextIO, export, voices=()) -> None:
     """One file through the pipeline, written in each format as ``<stem>.<ext>``; the lint
     report of each subtitle format on ``err``."""
-    from .writers import get_writer
+    from ..writers import get_writer
 
     if not path.is_file():
         raise HearbackError(ErrorCode.INVALID_INPUT, f"no such file: {path}")
@@ -238,6 +238,3 @@ class _progress:
                 self.bar.set_description_str(f"{self.name} [done]", refresh=False)
             self.bar.close()
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,14 +14,14 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
+from ..audio.fetch import fetched_audio
+from ..errors import Cancelled, ErrorCode, HearbackError, as_error
+from ..runtime.progress import throttled
+from ..types import Stage
 from . import playback
-from .errors import Cancelled, ErrorCode, HearbackError, as_error
-from .fetch import fetched_audio
-from .jobs import KEPT, Job, JobStatus, JobStore
-from .progress import throttled
-from .speakers.job_speakers import keep_for_rediarize, requested_speakers
-from .speakers.job_voices import JobVoices
-from .types import Stage
+from .kept_speakers import keep_for_rediarize, requested_speakers
+from .store import KEPT, Job, JobStatus, JobStore
+from .voices import JobVoices
 
 logger = logging.getLogger(__name__)
 

