@@ -31,11 +31,11 @@ from evaluation.testdata import english_clips, fleurs_clips, read_stm
 from evaluation.variants import english_meeting
 from evaluation.wer import wer
 from hearback.audio.decode import decode
+from hearback.document import result_to_dict
 from hearback.invariants import check
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
 from hearback.types import Audio, Options
-from hearback.writers import result_to_dict
 
 logger = logging.getLogger("bench")
 

@@ -36,10 +36,10 @@ from evaluation.testdata import fleurs_clips, sample_transcript
 from evaluation.variants import english_meeting, words_by_clip
 from evaluation.wer import cpwer_against_stm, wer
 from hearback.audio.decode import decode
+from hearback.document import result_to_dict
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
 from hearback.types import Options
-from hearback.writers import result_to_dict
 
 
 def files() -> list[tuple[Path, str, str]]:

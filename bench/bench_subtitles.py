@@ -41,13 +41,13 @@ from evaluation.subcheck import cue_words, independent_lint, is_dual, srt_cues, 
 from evaluation.testdata import public_set, read_rttm
 from evaluation.variants import english_meeting
 from hearback.audio.decode import decode
-from hearback.document import result_from_dict
+from hearback.document import result_from_dict, result_to_dict
 from hearback.invariants import check
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
 from hearback.subtitles.lint import RULES
 from hearback.types import Options
-from hearback.writers import ExportOptions, lint_report, render, result_to_dict
+from hearback.writers import ExportOptions, lint_report, render
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from hearback.asr.align import SKIPPED, Aligner, missing_punkt
+from hearback.document import result_to_dict
 from hearback.pipeline import Pipeline
 from hearback.types import Options, Transcript
-from hearback.writers import result_to_dict
 
 SAMPLE = "diarization/pyannote-sample.wav"
 

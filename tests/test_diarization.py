@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import yaml
 from pyannote.metrics.diarization import DiarizationErrorRate
-from pydantic import ValidationError
 
 import hearback
 from evaluation.der import Scorer, der_against_rttm, to_annotation
@@ -23,6 +22,7 @@ from evaluation.testdata import PYANNOTE_CONFIGS, public_set
 from evaluation.variants import clip_audio, concatenated_meeting
 from hearback.audio.decode import decode
 from hearback.diarize import BACKENDS, load_diarizer
+from hearback.errors import ErrorCode, HearbackError
 from hearback.settings import Settings
 
 
@@ -165,12 +165,13 @@ def test_unreachable_hub_pipeline_gives_model_unavailable():
     assert "speaker-diarization-community-1" in info.value.message and "HF_TOKEN" in info.value.message
 
 
-def test_settings_accept_auto_and_the_registered_backends_only(monkeypatch, embedded_diarizer):
-    """BACKENDS is the one list of backends: Settings check DIARIZATION_BACKEND against it with
+def test_only_auto_and_the_registered_backends_load(monkeypatch, embedded_diarizer):
+    """BACKENDS is the one list of backends: loading checks DIARIZATION_BACKEND against it with
     an error naming the choices, and a backend registered there (here as a callable) loads."""
-    with pytest.raises(ValidationError) as info:
-        Settings(diarization_backend="nemo")
-    assert "unknown diarization backend 'nemo': use one of auto, embedded, pyannote" in str(info.value)
+    with pytest.raises(HearbackError) as info:
+        load_diarizer(Settings(diarization_backend="nemo"))
+    assert info.value.code == ErrorCode.MODEL_UNAVAILABLE
+    assert "unknown diarization backend 'nemo': use one of auto, embedded, pyannote" in info.value.message
     monkeypatch.setitem(BACKENDS, "shared", lambda settings: embedded_diarizer)
     assert load_diarizer(Settings(diarization_backend="shared")) is embedded_diarizer
 

@@ -25,8 +25,9 @@ from pyannote.metrics.diarization import DiarizationErrorRate
 from evaluation.der import to_annotation
 from evaluation.testdata import public_set, read_rttm
 from hearback.audio.decode import decode
+from hearback.document import result_from_dict
 from hearback.types import Result
-from hearback.writers import ExportOptions, render, render_bytes, result_from_dict, speaker_turns
+from hearback.writers import ExportOptions, render, render_bytes, speaker_turns
 from tests.httpserver import hearback_server
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

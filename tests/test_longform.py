@@ -17,9 +17,9 @@ from hearback.asr import loops
 from hearback.asr.language_regions import by_region, runs
 from hearback.asr.word_times import spread_words, untangle, without_repeats
 from hearback.audio.decode import decode
+from hearback.document import result_to_dict
 from hearback.invariants import check
 from hearback.types import Audio, Options, Segment, Word
-from hearback.writers import result_to_dict
 
 
 def _doc(segments, duration=100.0, speakers=("SPEAKER_00",)):

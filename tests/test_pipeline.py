@@ -11,9 +11,9 @@ import pytest
 from evaluation.der import der_against_rttm
 from evaluation.testdata import fleurs_clips, sample_transcript
 from evaluation.wer import cpwer_against_stm, wer
+from hearback.document import result_to_dict
 from hearback.invariants import check
 from hearback.types import Options, Result
-from hearback.writers import result_to_dict
 
 
 def check_invariants(result: Result) -> None:

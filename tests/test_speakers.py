@@ -12,11 +12,12 @@ import pytest
 from evaluation.naming import score_naming, solo_audio
 from evaluation.testdata import read_rttm, read_uem
 from hearback.audio.decode import decode
+from hearback.document import result_from_dict, result_to_dict
 from hearback.errors import ErrorCode, HearbackError
 from hearback.speakers.match import THRESHOLD, identify, rename
 from hearback.speakers.voiceprint import Voiceprint, enrol
 from hearback.types import Audio, Diarization, Options, Turn
-from hearback.writers import render, result_from_dict, result_to_dict
+from hearback.writers import render
 
 #: the pyannote sample's reference speakers, under the names the test gives them
 SAMPLE_NAMES = {"speaker90": "Diane", "speaker91": "Sheila"}

@@ -18,6 +18,7 @@ import pytest
 import webvtt
 
 from evaluation.subcheck import independent_lint, srt_cues, vtt_cues, vtt_ms, word_check
+from hearback.document import result_to_dict
 from hearback.errors import ErrorCode, HearbackError
 from hearback.schema import HandlerInput, parse
 from hearback.subtitles.cues import build_cues
@@ -26,7 +27,8 @@ from hearback.subtitles.lint import RULES, lint
 from hearback.subtitles.presets import PRESETS, preset_limits
 from hearback.subtitles.timing import Spoken, cue_times
 from hearback.types import Options, Result, Segment, Word
-from hearback.writers import ExportOptions, lint_report, render, result_to_dict
+from hearback.writers import ExportOptions, lint_report, render
+from tests.results import default_cues
 
 NBSP = "\u00a0"
 
@@ -69,7 +71,7 @@ def test_presets_carry_the_guides_numbers_and_take_overrides():
     assert netflix_en.late_start_seconds == pytest.approx(3 / 24)  # "within 3 frames of the audio"
     bbc = preset_limits("bbc", "en")
     assert bbc.max_line_chars == 37 and not bbc.dual_speakers and bbc.late_start_seconds == 0
-    assert preset_limits(language="de") == preset_limits("netflix", "fr")  # no guide of its own
+    assert preset_limits("netflix", "de") == preset_limits("netflix", "fr")  # no guide of its own
     assert preset_limits("BBC", "en", {"max_cps": 12, "max_lines": 3}).max_cps == 12.0
     for bad in ("hbo", ""):
         with pytest.raises(ValueError, match="subtitle_style"):
@@ -166,7 +168,7 @@ def test_a_fast_stretch_shares_a_cue_with_slower_words():
 
 def test_cues_run_on_across_segments_of_one_speaker_until_a_pause():
     result = result_of(("We met on Monday.", 0.0, "A"), ("Then we left.", 1.5, "A"), ("Much later.", 5.0, "A"))
-    assert [c.text for c in build_cues(result)] == ["We met on Monday. Then we left.", "Much later."]
+    assert [c.text for c in build_cues(result, preset_limits("netflix", "en"))] == ["We met on Monday. Then we left.", "Much later."]
 
 
 def test_the_end_of_a_turn_and_the_start_of_the_next_share_a_dual_speaker_cue():
@@ -250,18 +252,18 @@ def test_labels_only_where_the_speaker_changes_and_never_for_one_voice():
 
 def test_two_short_turns_share_a_dual_speaker_cue():
     result = result_of(("Are you coming?", 1.0, "SPEAKER_00"), ("In a minute.", 1.8, "SPEAKER_01"), step=0.2)
-    en = build_cues(result, labels=None)
+    en = default_cues(result)
     assert len(en) == 1 and en[0].lines == ("-Are you coming?", "-In a minute.")
     vtt = render(result, "vtt")
     assert "<v SPEAKER_00>-Are you coming?</v>\n<v SPEAKER_01>-In a minute.</v>" in vtt
     fr = result_of(("Tu viens ?", 1.0, "SPEAKER_00"), ("Une minute.", 1.8, "SPEAKER_01"), language="fr", step=0.2)
-    assert [c.lines for c in build_cues(fr)] == [(f"- Tu viens{NBSP}?", "- Une minute.")]
+    assert [c.lines for c in default_cues(fr)] == [(f"- Tu viens{NBSP}?", "- Une minute.")]
     assert len(build_cues(result, preset_limits("bbc", "en"))) == 2  # bbc: no dual cues
 
 
 def test_french_typography():
     result = result_of(("Il a dit « bonjour » : vraiment? Oui !", 0.0, None), language="fr")
-    line = build_cues(result)[0].text
+    line = default_cues(result)[0].text
     assert line == f"Il a dit «{NBSP}bonjour{NBSP}»{NBSP}: vraiment{NBSP}? Oui{NBSP}!"
     assert render(result_of(("Really? Yes: sure!", 0.0, None)), "srt").count(NBSP) == 0  # English untouched
 

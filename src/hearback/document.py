@@ -4,17 +4,15 @@ Stored jobs keep this document and render every export from it on demand
 (:func:`result_from_dict`), so it carries everything an export needs: words with their
 speakers, and the diarization's own ``turns`` (overlap included) for RTTM and for clients
 that draw who spoke when. Every time is rounded once to a whole millisecond
-(:func:`~hearback.subtitles.cues.to_ms`).
+(:func:`to_ms`). It imports nothing above :mod:`hearback.types`: every part may read it.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
-from .asr.language_regions import language_shares
-from .subtitles.cues import to_ms
 from .types import Diarization, Notice, Result, Segment, SpeakerIdentity, Turn, Word
 
 logger = logging.getLogger(__name__)
@@ -23,9 +21,34 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- times
 
 
+def to_ms(seconds: float) -> int:
+    """Seconds to whole milliseconds, half up, never negative. The only rounding of word times
+    (the JSON document's too), so cue and word times never disagree."""
+    value = float(seconds)
+    if not math.isfinite(value):
+        return 0
+    return max(0, int(math.floor(value * 1000.0 + 0.5)))
+
+
 def _seconds(seconds: float) -> float:
     """Seconds rounded to the millisecond, as the JSON document carries them."""
     return to_ms(seconds) / 1000.0
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def language_shares(segments: Sequence[Segment], default: str) -> list[tuple[str, float]]:
+    """Each language with its share of speech (segment time; a segment without a language counts
+    as ``default``), largest first; empty when there is no speech."""
+    seconds: dict[str, float] = {}
+    for seg in segments:
+        language = seg.language or default
+        seconds[language] = seconds.get(language, 0.0) + max(float(seg.end) - float(seg.start), 0.0)
+    total = sum(seconds.values())
+    if total <= 0:
+        return [(default, 1.0)] if segments else []
+    return sorted(((code, round(s / total, 4)) for code, s in seconds.items()), key=lambda x: -x[1])
 
 
 # --------------------------------------------------------------------------- JSON

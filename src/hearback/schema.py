@@ -7,6 +7,7 @@ skips constraints whose value has the default's type.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -14,9 +15,8 @@ from pydantic_core import PydanticCustomError
 
 from .errors import ErrorCode, HearbackError
 from .languages import CODES as LANGUAGE_CODES
-from .subtitles.presets import DEFAULT_PRESET, OVERRIDES, PRESETS
 from .types import Options
-from .writers import FORMATS, SPEAKER_LABELS, ExportOptions
+from .writers import DEFAULT_PRESET, FORMATS, SPEAKER_LABELS, ExportOptions
 
 MAX_SPEAKERS = 50
 
@@ -112,13 +112,12 @@ class ExportFields(BaseModel):
     @field_validator("subtitle_style", "speaker_labels")
     @classmethod
     def _choice(cls, value: str, info) -> str:
-        choices = PRESETS if info.field_name == "subtitle_style" else SPEAKER_LABELS
         key = value.strip().lower()
-        if key not in choices:
+        if info.field_name == "speaker_labels" and key not in SPEAKER_LABELS:
             raise PydanticCustomError(ErrorCode.INVALID_INPUT, "unknown {field} {value}: use one of {choices}",
                                       {"field": info.field_name, "value": repr(value),
-                                       "choices": ", ".join(choices)})
-        return key
+                                       "choices": ", ".join(SPEAKER_LABELS)})
+        return key  # a preset's name is checked with the limits, by ExportOptions
 
     @model_validator(mode="after")
     def _limits(self) -> "ExportFields":
@@ -129,8 +128,14 @@ class ExportFields(BaseModel):
         return self
 
     def to_export(self, title: str = "transcript") -> ExportOptions:
-        overrides = {name: getattr(self, name) for name in OVERRIDES if getattr(self, name) is not None}
+        overrides = {name: getattr(self, name) for name in LIMIT_FIELDS if getattr(self, name) is not None}
         return ExportOptions(self.subtitle_style, overrides, self.speaker_labels, self.highlight_words, title)
+
+
+#: the preset limits a caller may override: the export fields :class:`ExportOptions` has no
+#: field of its own for (each one of :data:`hearback.subtitles.presets.OVERRIDES`)
+LIMIT_FIELDS: tuple[str, ...] = tuple(name for name in ExportFields.model_fields
+                                      if name not in {f.name for f in fields(ExportOptions)})
 
 
 class HandlerInput(JobOptions, ExportFields):

@@ -11,10 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from .diarize import BACKENDS
 
 
 def _default_cache_dir() -> Path:
@@ -43,7 +41,8 @@ class Settings(BaseSettings):
     )
 
     # --- diarization --------------------------------------------------------
-    diarization_backend: str = Field("auto", description='"auto" or a key of hearback.diarize.BACKENDS.')
+    diarization_backend: str = Field(
+        "auto", description='"auto" or a key of hearback.diarize.BACKENDS (checked when the diarizer loads).')
     hf_token: Optional[str] = None
     pyannote_pipeline: str = Field(
         "pyannote/speaker-diarization-community-1",
@@ -68,14 +67,6 @@ class Settings(BaseSettings):
         None, description="SQLite voice library (hearback.speakers.library); none: no library.")
     speaker_library_readonly: bool = Field(
         False, description="Open the library read-only (RunPod workers on a network volume).")
-
-    @field_validator("diarization_backend")
-    @classmethod
-    def _known_diarization_backend(cls, value: str) -> str:
-        choices = ("auto", *BACKENDS)
-        if value not in choices:
-            raise ValueError(f"unknown diarization backend {value!r}: use one of {', '.join(choices)}")
-        return value
 
     # --- derived ------------------------------------------------------------
     @property

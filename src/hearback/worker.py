@@ -15,6 +15,7 @@ import time
 from typing import Any, Optional
 
 from .audio.fetch import fetched_audio
+from .document import result_to_dict
 from .errors import ErrorCode, HearbackError, as_error
 from .pipeline import Pipeline
 from .runtime import tempdirs
@@ -24,7 +25,7 @@ from .schema import HandlerInput, parse
 from .settings import Settings, get_settings
 from .speakers.references import known_voices
 from .types import ProgressHook, Result, Stage
-from .writers import SUBTITLE_FORMATS, ExportOptions, get_writer, result_to_dict
+from .writers import SUBTITLE_FORMATS, ExportOptions, get_writer
 
 logger = logging.getLogger(__name__)
 

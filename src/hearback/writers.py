@@ -3,10 +3,12 @@
 Modelled on openai-whisper's ``whisper/utils.py``: one writer class per format, and (as
 whisperX's ``get_writer``) one registry of them, :data:`WRITERS`, which is the list of
 output formats every entry point uses. Where subtitles break and when they show is
-decided in ``cues.py`` within a preset (``presets.py``); this module only formats.
+decided by the subtitle engine (:mod:`hearback.subtitles`) within a preset; this module only
+formats, and imports the engine only when a subtitle or turn format is written, so validating
+export options (:class:`ExportOptions`) loads no layout code.
 Text formats write to a text file object; a binary one (``binary = True``: DOCX) to a
 binary file object. Every time is rounded once to a whole millisecond
-(:func:`~hearback.subtitles.cues.to_ms`), so the JSON document and the exports never disagree.
+(:func:`~hearback.document.to_ms`), so the JSON document and the exports never disagree.
 
 A new format is one :class:`ResultWriter` subclass, one line in :data:`WRITERS`, and its
 description in SPECS.md.
@@ -21,19 +23,24 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, BinaryIO, Mapping, Optional, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Mapping, Optional, TextIO
 
-from .document import result_from_dict, result_to_dict
-from .subtitles.cues import Cue, CueLine, build_cues, to_ms
-from .subtitles.lint import LintReport, lint
-from .subtitles.presets import DEFAULT_PRESET, CueLimits, preset_limits
-from .subtitles.tokens import segment_runs
+from .document import result_to_dict, to_ms
 from .types import Result
+
+if TYPE_CHECKING:
+    from .subtitles.cues import Cue, CueLine
+    from .subtitles.lint import LintReport
+    from .subtitles.presets import CueLimits
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ExportOptions", "FORMATS", "WRITERS", "SPEAKER_LABELS", "expand_formats", "get_writer",
-           "render", "render_bytes", "result_from_dict", "result_to_dict", "speaker_turns"]
+__all__ = ["DEFAULT_PRESET", "ExportOptions", "FORMATS", "WRITERS", "SPEAKER_LABELS", "expand_formats",
+           "get_writer", "render", "render_bytes", "speaker_turns"]
+
+#: the subtitle preset exports follow when the caller names none (a key of
+#: :data:`hearback.subtitles.presets.PRESETS`)
+DEFAULT_PRESET = "netflix"
 
 #: how SRT shows a speaker where the speaker changes: a template, or None for no label
 SPEAKER_LABELS: dict[str, Optional[str]] = {"bracket": "[{}] ", "colon": "{}: ", "none": None}
@@ -59,9 +66,11 @@ class ExportOptions:
     def __post_init__(self) -> None:
         if self.speaker_labels not in SPEAKER_LABELS:
             raise ValueError(f"speaker_labels must be one of {', '.join(SPEAKER_LABELS)}")
-        preset_limits(self.subtitle_style, None, self.overrides)  # fail early on a bad preset
+        self.limits(None)  # fail early on a bad preset or limit
 
     def limits(self, language: Optional[str]) -> CueLimits:
+        from .subtitles.presets import preset_limits  # data only: the engine stays unloaded
+
         return preset_limits(self.subtitle_style, language, self.overrides)
 
 
@@ -76,6 +85,8 @@ def _timestamp(ms: int, decimal_marker: str) -> str:
 def speaker_turns(result: Result) -> list[tuple[Optional[str], int, int, str]]:
     """(speaker, start ms, end ms, text) per speaker turn: consecutive stretches of the same
     speaker joined; without a speaker (diarization off) every segment is a turn of its own."""
+    from .subtitles.tokens import segment_runs
+
     turns: list[tuple[Optional[str], int, int, str]] = []
     for segment in result.segments:
         for speaker, tokens in segment_runs(segment):
@@ -150,11 +161,15 @@ class _SubtitleWriter(ResultWriter):
 
     def cues(self, result: Result) -> tuple[Cue, ...]:
         if self._laid_out is None or self._laid_out[0] is not result:
+            from .subtitles.cues import build_cues
+
             self._laid_out = (result, tuple(build_cues(result, self.options.limits(result.language), self.label)))
         return self._laid_out[1]
 
     def lint(self, result: Result) -> LintReport:
         """The cues this writer writes, against the rules of its preset."""
+        from .subtitles.lint import lint
+
         return lint(self.cues(result), self.options.limits(result.language), self.options.subtitle_style)
 
 
@@ -185,7 +200,7 @@ class VttWriter(_SubtitleWriter):
 
     extension, media_type = "vtt", "text/vtt; charset=utf-8"
 
-    def _spoken(self, line: CueLine, cue: Cue, last_ms: int) -> tuple[str, int]:
+    def _spoken(self, line: "CueLine", cue: "Cue", last_ms: int) -> tuple[str, int]:
         """A line's words, escaped; with ``highlight_words`` a timestamp before each word that
         starts strictly after ``last_ms`` and inside the cue. Returns the text and the last
         timestamp written."""

@@ -11,9 +11,8 @@ from ..jobs.runner import JobRunner
 from ..jobs.store import Job
 from ..pipeline import Pipeline
 from ..schema import ExportFields, JobOptions, parse
-from ..subtitles.presets import DEFAULT_PRESET
 from ..types import Options
-from ..writers import ExportOptions
+from ..writers import DEFAULT_PRESET, ExportOptions
 from .settings import ServerSettings
 from .uploads import UploadForm
 

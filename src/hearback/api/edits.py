@@ -14,12 +14,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import edits
+from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..jobs.store import JobStatus, JobStore
 from ..jobs.voices import JobVoices
 from ..speakers.edit import speaker_mapping
 from ..types import Result
-from ..writers import result_to_dict
 from .deps import JobDep, JobsDep
 
 logger = logging.getLogger(__name__)

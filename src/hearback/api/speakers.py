@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.decode import decode
 from ..diarize.inputs import load_inputs
+from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..jobs.kept_speakers import kept_speakers
 from ..jobs.store import JobStatus, JobStore
@@ -24,7 +25,6 @@ from ..speakers.library import open_library
 from ..speakers.rediarize import reassigned
 from ..speakers.voiceprint import check_name, enrol
 from ..types import Result
-from ..writers import result_to_dict
 from .deps import JobDep, JobsDep, PipelineDep, SettingsDep
 from .uploads import save_upload
 

@@ -1,7 +1,7 @@
 """Which language each part of a recording is in, when the caller lets Whisper decide.
 
-Light on purpose (no model imports): the writers use :func:`language_shares` for the
-document's ``languages`` summary; ``asr.py`` uses the rules below.
+Light on purpose (no model imports): the recogniser (:mod:`hearback.asr.recognizer`) uses the
+rules below; the document's ``languages`` summary is :func:`hearback.document.language_shares`.
 
 A recording is transcribed in the language Whisper detects on its first 30 s of speech, as
 before. While it decodes, Whisper is asked for each chunk's language on the encoder output it
@@ -74,16 +74,3 @@ def runs(regions: Sequence[Region], languages: dict[Region, str]) -> list[tuple[
         else:
             out.append((code, start, end))
     return out
-
-
-def language_shares(segments: Sequence[Segment], default: str) -> list[tuple[str, float]]:
-    """Each language with its share of speech (segment time; a segment without a language counts
-    as ``default``), largest first; empty when there is no speech."""
-    seconds: dict[str, float] = {}
-    for seg in segments:
-        language = seg.language or default
-        seconds[language] = seconds.get(language, 0.0) + max(float(seg.end) - float(seg.start), 0.0)
-    total = sum(seconds.values())
-    if total <= 0:
-        return [(default, 1.0)] if segments else []
-    return sorted(((code, round(s / total, 4)) for code, s in seconds.items()), key=lambda x: -x[1])

@@ -25,11 +25,12 @@ from typing import Any, Optional
 import numpy as np
 from faster_whisper import WhisperModel
 
+from ..document import language_shares
 from ..errors import ErrorCode, HearbackError
 from ..runtime.memory import trim
 from ..types import SAMPLE_RATE, Audio, ProgressHook, Segment, Stage, Transcript, no_progress
 from .batched import CLIP_SECONDS, Chunk, ProbingPipeline, detect_regions, speech_regions, with_onsets
-from .language_regions import MIN_REGION_SECONDS, by_region, language_shares, runs, suspect
+from .language_regions import MIN_REGION_SECONDS, by_region, runs, suspect
 from .mend import loop_notices, mend, own
 from .word_times import on_recording, settle, untangle, without_repeats
 

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from ..errors import ErrorCode, HearbackError, as_error
-from ..subtitles.presets import DEFAULT_PRESET, OVERRIDES, PRESETS
+from ..subtitles.presets import OVERRIDES, PRESETS
 from ..types import ProgressHook, Stage
-from ..writers import FORMAT_CHOICES, SPEAKER_LABELS, SUBTITLE_FORMATS, expand_formats
+from ..writers import DEFAULT_PRESET, FORMAT_CHOICES, SPEAKER_LABELS, SUBTITLE_FORMATS, expand_formats
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,9 @@ output into :class:`~hearback.types.Diarization` with labels ``SPEAKER_00``, ``S
 … in order of first speech.
 
 A new backend is one module with a ``load(settings) -> Diarizer`` function, its line in
-:data:`BACKENDS`, its row in SPECS.md and a test.
+:data:`BACKENDS`, its row in SPECS.md and a test. May import only the floor (types, errors,
+settings) and :mod:`hearback.runtime`; the CAM++ embedding it runs is
+:mod:`hearback.diarize.campplus`.
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ def load_diarizer(settings: Settings) -> Diarizer:
 
 
 def _loader(name: str) -> Loader:
+    if name not in BACKENDS:
+        from ..errors import ErrorCode, HearbackError
+
+        raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, f"unknown diarization backend {name!r}: use one of "
+                            f"{', '.join(('auto', *BACKENDS))} (DIARIZATION_BACKEND)")
     entry = BACKENDS[name]
     if callable(entry):
         return entry

@@ -27,9 +27,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+from ..document import result_from_dict, result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..types import Options, Result, Stage
-from ..writers import result_from_dict, result_to_dict
 from . import undo
 from .voices import JobVoices
 

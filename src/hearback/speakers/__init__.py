@@ -4,9 +4,12 @@
   made with the diarizer's own embedding model;
 * :mod:`hearback.speakers.match`: one-to-one assignment of found speakers to known voices,
   above a calibrated threshold, and the diarization renamed accordingly;
-* :mod:`hearback.speakers.references` (one request's known speakers),
-  :mod:`hearback.speakers.library` (the voice library), :mod:`hearback.jobs.voices`
-  and :mod:`hearback.jobs.kept_speakers` (what a job keeps about its speakers);
+* :mod:`hearback.speakers.references` (one request's known speakers) and
+  :mod:`hearback.speakers.library` (the voice library);
 * :mod:`hearback.speakers.edit` and :mod:`hearback.speakers.rediarize`: a finished job's
   speakers renamed, merged, or found again.
+
+May import the floor, the diarizer's protocol (:mod:`hearback.diarize`, for its embedding
+model), :mod:`hearback.audio` and the assignment of words to speakers; what a job keeps about
+its speakers is :mod:`hearback.jobs`' (``voices``, ``kept_speakers``).
 """

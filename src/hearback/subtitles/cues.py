@@ -27,7 +27,7 @@ from typing import Callable, Optional, Sequence
 from ..types import Result
 from .layout import Plan, Turn, layout, units
 from .linebreak import wrap
-from .presets import CueLimits, preset_limits
+from .presets import CueLimits
 from .timing import Spoken, cue_times, to_ms
 from .tokens import Run, french_runs, interleave, join_runs, segment_runs, speaker_runs
 
@@ -158,16 +158,15 @@ def _spoken(plan: Plan, lines: Sequence[CueLine]) -> Spoken:
                   to_ms(max(t.start for t in tokens)), sum(len(line.text) for line in lines))
 
 
-def build_cues(result: Result, limits: Optional[CueLimits] = None,
+def build_cues(result: Result, limits: CueLimits,
                labels: Optional[Labeller] = None) -> list[Cue]:
     """The subtitle cues of ``result``, shared by the SRT and VTT writers.
 
-    ``limits`` defaults to the default preset for the result's language; ``labels`` gives
-    the label shown where the speaker changes (None: no labels, as in WebVTT, whose voice
+    ``limits`` are a preset's for the result's language (:func:`~hearback.subtitles.presets.preset_limits`);
+    ``labels`` gives the label shown where the speaker changes (None: no labels, as in WebVTT, whose voice
     tags carry the speaker). See the module docstring for the rules.
     """
     language = result.language
-    limits = limits if limits is not None else preset_limits(language=language)
     dash = _dash(language)
     plans = layout(_turns(result, limits, labels), limits, language, dash)
     layouts = [_lines(plan, limits, language, dash) for plan in plans]

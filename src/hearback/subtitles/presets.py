@@ -81,9 +81,6 @@ PRESETS: dict[str, dict[str, CueLimits]] = {
     "bbc": {"*": _BBC},
 }
 
-#: the preset used when a caller names none
-DEFAULT_PRESET = "netflix"
-
 #: the limits a caller may override, with their type
 OVERRIDES: dict[str, type] = {
     "max_line_chars": int, "max_lines": int, "min_cue_seconds": float,
@@ -94,7 +91,7 @@ _LIMIT_FIELDS = {f.name for f in fields(CueLimits)}
 assert set(OVERRIDES) <= _LIMIT_FIELDS
 
 
-def preset_limits(name: str = DEFAULT_PRESET, language: Optional[str] = None,
+def preset_limits(name: str, language: Optional[str] = None,
                   overrides: Optional[Mapping[str, Any]] = None) -> CueLimits:
     """The limits of preset ``name`` for ``language``, with ``overrides`` applied.
 
@@ -103,7 +100,7 @@ def preset_limits(name: str = DEFAULT_PRESET, language: Optional[str] = None,
     """
     key = str(name).strip().lower()
     if key not in PRESETS:
-        raise ValueError(f"unknown subtitle_style {name!r}; expected one of {', '.join(PRESETS)}")
+        raise ValueError(f"unknown subtitle_style {name!r}: use one of {', '.join(PRESETS)}")
     by_language = PRESETS[key]
     limits = by_language.get((language or "").lower(), by_language["*"])
     given = {k: v for k, v in (overrides or {}).items() if v is not None}

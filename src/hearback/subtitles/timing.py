@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from ..document import to_ms
 from .presets import CueLimits
 
 logger = logging.getLogger(__name__)
@@ -45,15 +46,6 @@ class Spoken:
     last_start_ms: int
     #: characters shown (for the reading speed)
     chars: int
-
-
-def to_ms(seconds: float) -> int:
-    """Seconds to whole milliseconds, half up, never negative. The only rounding of word times
-    (the JSON document's too), so cue and word times never disagree."""
-    value = float(seconds)
-    if not math.isfinite(value):
-        return 0
-    return max(0, int(math.floor(value * 1000.0 + 0.5)))
 
 
 def ms(seconds: float) -> int:
