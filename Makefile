@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 export PYANNOTE_METRICS_ENABLED := 0
 
-.PHONY: setup demo test bench serve clean
+.PHONY: setup demo test test-fast bench serve clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,10 @@ demo: setup
 ## The test suite: real models on real audio from testdata/ (or HEARBACK_TESTDATA).
 test: setup
 	$(PY) -m pytest -q
+
+## The quick lane: everything but the runs marked slow (the public set's DER, long-form, the page in Chromium).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 ## Benchmarks, each a module run from here; tables go to bench/results/, summed up in bench/RESULTS.md.
 BENCHMARKS := bench_pipeline bench_diarization bench_long bench_jobs bench_subtitles bench_longform bench_edits profile_pipeline

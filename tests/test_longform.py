@@ -108,6 +108,7 @@ def test_a_second_pass_does_not_give_a_word_the_first_pass_has():
     assert without_repeats([Segment(324.9, 326.3, "thank", (Word(" thank", 325.356, 325.576),))], instant) == []
 
 
+@pytest.mark.slow
 def test_no_word_is_heard_twice_on_ami_trn08(pipeline_base, testdata, monkeypatch):
     """On AMI trn08 Whisper base's first pass hears "Hello." at 7.86-8.04 s in a region it
     leaves nearly empty; the second pass over that region heard "Hello?" at 7.71-8.11 s. With
@@ -155,6 +156,7 @@ def _shuffled(paths, seed: int) -> tuple[Audio, list[tuple[float, float]]]:
     return Audio(np.concatenate(pieces)), spans
 
 
+@pytest.mark.slow
 def test_a_shuffled_meeting_of_many_speakers_keeps_every_promise(pipeline_tiny, testdata, caplog):
     """Four minutes: AMI excerpts (1-4 speakers each), the pyannote sample and falcon in a
     shuffled order with uneven pauses, diarized: many speakers, many second-pass regions. The
@@ -173,6 +175,7 @@ def test_a_shuffled_meeting_of_many_speakers_keeps_every_promise(pipeline_tiny, 
     assert sum(len(s["words"]) for s in document["transcription"]["segments"]) > 300
 
 
+@pytest.mark.slow
 def test_a_clip_whisper_loops_on_is_mended(pipeline_base, testdata):
     """AMI tst00 alone: Whisper base's batched pass says "yeah" dozens of times running there.
     The piece is decoded again with faster-whisper's fallback; nothing loops any more, and what
@@ -234,6 +237,7 @@ def _wer_by_language(document, parts) -> dict[str, float]:
     return out
 
 
+@pytest.mark.slow
 def test_a_recording_that_switches_language_is_transcribed_in_both(pipeline_base, bilingual):
     """language=auto on French and English sentences alternating: each segment carries the
     language it was transcribed in, the document keeps a main language and lists both with
@@ -263,6 +267,7 @@ def test_a_recording_that_switches_language_is_transcribed_in_both(pipeline_base
         assert scores[language] <= baseline + slack[language], (language, scores[language], baseline)
 
 
+@pytest.mark.slow
 def test_a_forced_language_keeps_forcing(pipeline_base, bilingual):
     audio, _parts = bilingual
     document = result_to_dict(pipeline_base.transcribe(audio, Options(language="fr", diarize=False)))

@@ -18,6 +18,8 @@ import requests
 
 from tests.httpserver import hearback_server
 
+pytestmark = pytest.mark.slow  # a browser and a server per module: `make test-fast` leaves them out
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 

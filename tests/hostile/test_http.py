@@ -25,7 +25,7 @@ from hearback.errors import ErrorCode
 from tests import hostile
 from tests.httpserver import hearback_server
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import requests
 from tests import hostile
 from tests.httpserver import free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEADLINE = 3
 
 
