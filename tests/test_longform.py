@@ -109,20 +109,15 @@ def test_a_second_pass_does_not_give_a_word_the_first_pass_has():
 
 
 @pytest.mark.slow
-def test_no_word_is_heard_twice_on_ami_trn08(pipeline_base, testdata, monkeypatch):
-    """On AMI trn08 Whisper base's first pass hears "Hello." at 7.86-8.04 s in a region it
-    leaves nearly empty; the second pass over that region heard "Hello?" at 7.71-8.11 s. With
-    the merge's check switched off the duplicate is there (so the checker can see it); with it,
-    the document keeps every promise."""
-    from hearback.asr import recognizer as asr
-
+def test_no_word_is_heard_twice_on_ami_trn08(pipeline_base, testdata):
+    """AMI trn08, where a second pass over a region the first pass left nearly empty once heard
+    "Hello?" over the first pass's "Hello." (the fault is built from constructed input in
+    :func:`test_a_second_pass_does_not_give_a_word_the_first_pass_has`: whether a given CPU's
+    decoding hears it twice varies). On real audio the promise holds: no word twice, every
+    invariant kept."""
     path = testdata / "diarization" / "ami" / "trn08.flac"
-    monkeypatch.setattr(asr, "without_repeats", lambda later, _earlier: later)
-    unchecked = result_to_dict(pipeline_base.transcribe_file(path, Options(language="en", diarize=False)))
-    assert "duplicate" in {p.kind for p in check(unchecked)}
-    monkeypatch.undo()
     document = result_to_dict(pipeline_base.transcribe_file(path, Options(language="en", diarize=False)))
-    assert check(document) == []
+    assert document["segments"] and check(document) == []
 
 
 def test_vad_onsets_missed_after_another_voice_are_found(testdata):
