@@ -178,6 +178,10 @@ class Stage(StrEnum):
     ASSIGN = "assign"
 
 
+#: the stage a job shows once it succeeded (after :class:`Stage`'s last)
+DONE = "done"
+
+
 #: One progress-hook signature for every stage: ``hook(stage, fraction)`` where ``stage`` is a
 #: :class:`Stage` and ``fraction`` goes from 0.0 to 1.0 within that stage.
 ProgressHook = Callable[[Stage, float], None]

@@ -21,7 +21,7 @@ from pyannote.audio import Pipeline
 from pyannote.core import Annotation, Segment
 
 from ..settings import Settings
-from ..types import Audio, Diarization, ProgressHook, Turn, no_progress
+from ..types import Audio, Diarization, ProgressHook, Stage, Turn, no_progress
 from .inputs import ClusteringInputs
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class PipelineDiarizer:
             num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
             hook=hook,
         )
-        progress("diarize", 1.0)
+        progress(Stage.DIARIZE, 1.0)
         return replace(to_diarization(output), embedding_model=self.embedding_model,
                        inputs=hook.inputs(audio.duration))
 
@@ -161,7 +161,7 @@ class _ProgressAdapter:
         if lo is None:
             return
         share = completed / total if total and completed is not None else 1.0
-        self.progress("diarize", lo + (hi - lo) * min(share, 1.0))
+        self.progress(Stage.DIARIZE, lo + (hi - lo) * min(share, 1.0))
 
 
 def _exclusive(annotation: Annotation) -> Annotation:

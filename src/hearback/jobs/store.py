@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from ..document import result_from_dict, result_to_dict
 from ..errors import ErrorCode, HearbackError
-from ..types import Options, Result, Stage
+from ..types import DONE, Options, Result, Stage
 from . import undo
 from .voices import JobVoices
 
@@ -42,9 +42,6 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"  # results stored in every format
     FAILED = "failed"  # error_code and error say why
 
-
-#: ``stage`` of a job that succeeded.
-DONE = "done"
 
 #: Under the data directory: one folder per finished job for what it keeps (``JobRunner.kept_folder``).
 KEPT = "kept"
