@@ -6,9 +6,10 @@
 (:mod:`~hearback.asr.language_regions`) and makes word times keep the document's promises
 (:mod:`~hearback.asr.word_times`); :mod:`~hearback.asr.align` refines word times with a wav2vec2
 model when one is installed, and :mod:`~hearback.asr.models` finds a Whisper model on disk.
-Only ``recognizer``, ``batched`` and ``mend`` import faster-whisper, and only ``align`` imports
-whisperX (lazily); ``loops``, ``word_times``, ``language_regions`` and ``models`` are light, so the
-contract's checks can use them. May import: the floor (types, errors, settings, languages,
-document) and :mod:`hearback.runtime`; nothing imports it but the pipeline, the entry points
-and the speakers' voiceprints (for its VAD).
+Only this folder imports faster-whisper (``recognizer``, ``batched`` and ``mend`` at the top,
+``models`` lazily for the hub's model list) and whisperX (``align``, lazily); ``loops``,
+``word_times`` and ``language_regions`` are light, so the contract's checks can use them. May
+import: the floor (types, errors, settings, languages, document) and :mod:`hearback.runtime`;
+nothing imports it but the pipeline, the entry points and the speakers' voiceprints (for Silero
+VAD, :func:`~hearback.asr.batched.vad_stamps`).
 """

@@ -112,6 +112,12 @@ def speech_regions(samples: np.ndarray, sample_rate: int) -> list[tuple[float, f
             for s in get_speech_timestamps(samples, VAD, sampling_rate=sample_rate)]
 
 
+def vad_stamps(samples: np.ndarray, sample_rate: int) -> list[dict[str, int]]:
+    """Silero VAD's speech stamps (sample offsets) with faster-whisper's default options: the
+    speech of a voice reference (:func:`hearback.speakers.voiceprint.speech_only`)."""
+    return get_speech_timestamps(samples, sampling_rate=sample_rate)
+
+
 def with_onsets(samples: np.ndarray, sample_rate: int,
                 regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """``regions`` plus, before each region that follows a pause of ONSET_GAP_SECONDS or more,

@@ -61,9 +61,9 @@ def check_name(name: str) -> str:
 
 def speech_only(audio: Audio) -> np.ndarray:
     """The samples Silero VAD calls speech, joined end to end."""
-    from faster_whisper.vad import get_speech_timestamps
+    from ..asr.batched import vad_stamps  # faster-whisper's Silero VAD, imported only here
 
-    stamps = get_speech_timestamps(audio.samples, sampling_rate=audio.sample_rate)
+    stamps = vad_stamps(audio.samples, audio.sample_rate)
     if not stamps:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate([audio.samples[s["start"]:s["end"]] for s in stamps]).astype(np.float32)
