@@ -15,7 +15,7 @@
 #
 # Base: CUDA *base* (driver interface and cudart only). torch 2.8.0 (CUDA 12.8) brings its own
 # cuDNN 9.10, cuBLAS, cuFFT… as nvidia-* wheels, and ctranslate2 4.8.5 links no cuDNN at all
-# (README, "What was checked"), so a cudnn-runtime base would only add unused copies.
+# (docs/runpod.md, "What was checked"), so a cudnn-runtime base would only add unused copies.
 # 12.4 sets the driver floor (NVIDIA_REQUIRE_CUDA=cuda>=12.4): match it with the endpoint's
 # allowed CUDA versions (.runpod/hub.json).
 FROM nvidia/cuda:12.4.1-base-ubuntu22.04

@@ -184,7 +184,7 @@ def test_device_fault_asks_for_a_fresh_worker(sample_b64, monkeypatch, fault, re
 
 
 def test_local_api_server_runsync(file_server, tmp_path):
-    """`python src/handler.py --rp_serve_api` answers the README's /runsync request."""
+    """`python src/handler.py --rp_serve_api` (README, "RunPod endpoint") answers a /runsync request."""
     port = free_port()
     env = dict(os.environ, WHISPER_MODEL="tiny.en", RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS="1",
                HF_HUB_OFFLINE="1", PYANNOTE_METRICS_ENABLED="0")

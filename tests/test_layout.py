@@ -118,6 +118,54 @@ def test_each_room_says_what_it_does_and_the_top_stays_small():
         assert len(doc.split()) >= 25 and "import" in doc, f"{folder.name}/__init__.py: what it does and may import"
 
 
+def test_only_asr_imports_the_recognisers_libraries():
+    graph_files = {p: p.read_text() for p in PACKAGE.rglob("*.py")}
+    for path, text in graph_files.items():
+        for node in ast.walk(ast.parse(text)):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            if any(n.split(".")[0] in ("faster_whisper", "whisperx") for n in names):
+                assert path.parent.name == "asr", path
+
+
+def test_the_face_is_one_import_and_loads_nothing_heavy():
+    loaded = _loaded_by("import hearback")
+    assert [m for m in loaded if m.startswith("hearback.")] == []
+    assert not {"torch", "faster_whisper", "pyannote"} & {m.split(".")[0] for m in loaded}
+    from hearback import ExportOptions, Options, Pipeline, Settings, render
+    from hearback.pipeline import Pipeline as pipeline_class
+
+    assert Pipeline is pipeline_class and callable(render) and Options().diarize
+    assert Settings().resolved_device in ("cpu", "cuda") and ExportOptions().subtitle_style == "netflix"
+
+
+def test_the_architecture_page_lists_every_module():
+    """docs/architecture.md's tree: a line ``folder/`` opens a folder, an indented ``name.py`` (or a
+    page file) is one of its files; the page lists exactly the files there are."""
+    page = (PACKAGE.parents[1] / "docs" / "architecture.md").read_text()
+    tree = page.split("## The tree", 1)[1].split("```", 2)[1]
+    listed, folder = set(), None
+    for line in tree.splitlines():
+        if line and not line.startswith(" "):
+            folder = line.split()[0].rstrip("/")
+            folder = "" if folder == "src/hearback" else folder
+        elif line.strip():
+            listed.add(f"{folder}/{line.split()[0]}".lstrip("/"))
+    kinds = (".py", ".js", ".html", ".css")
+    actual = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*") if p.suffix in kinds
+              and "__pycache__" not in p.parts and "assets" not in p.parts}
+    assert listed == actual, (sorted(listed - actual), sorted(actual - listed))
+
+
+def test_the_readme_stays_a_front_page_and_its_links_resolve():
+    root = PACKAGE.parents[1]
+    readme = (root / "README.md").read_text()
+    assert len(readme.splitlines()) <= 220
+    for page in ["SPECS.md", "bench/RESULTS.md", "docs/editor.png",
+                 *(f"docs/{p}" for p in ("runpod.md", "speakers.md", "troubleshooting.md", "architecture.md"))]:
+        assert f"]({page})" in readme and (root / page).is_file(), page
+
+
 def test_the_preset_overrides_are_the_export_fields_limits():
     from hearback.schema import LIMIT_FIELDS
     from hearback.subtitles.presets import OVERRIDES
