@@ -91,3 +91,22 @@ def test_long_runs_inside_one_sentence_are_kept():
     t = transcript(*words)
     d = diar((0.0, 1.15, "SPEAKER_00"), (1.15, 3.0, "SPEAKER_01"))
     assert [s.speaker for s in assign_speakers(t, d)] == ["SPEAKER_00", "SPEAKER_01"]
+
+
+def test_speakers_are_numbered_in_the_order_a_reader_meets_them():
+    """The diarizer numbered by first turn; SPEAKER_00's first turn here holds no word (silence
+    Whisper heard nothing in), so the first word heard is SPEAKER_01's. attribute() renumbers
+    every output alike: words, segments, turns, centroids and the speakers list; a speaker
+    given no word comes last; known voices are named after the numbering."""
+    from hearback.assign import attribute
+
+    t = transcript(("Hello?", 2.0, 2.5), ("Hi,", 3.0, 3.3), ("there.", 3.3, 3.6))
+    d = Diarization((Turn(0.0, 1.0, "SPEAKER_00"), Turn(2.0, 2.6, "SPEAKER_01"), Turn(2.9, 3.7, "SPEAKER_00"),
+                     Turn(5.0, 6.0, "SPEAKER_02")), (), centroids={"SPEAKER_00": (1.0, 0.0), "SPEAKER_01": (0.0, 1.0)})
+    segments, diarization, identities, speakers = attribute(t, d)
+    assert [(s.speaker, s.text) for s in segments] == [("SPEAKER_00", "Hello?"), ("SPEAKER_01", "Hi, there.")]
+    assert speakers == ("SPEAKER_00", "SPEAKER_01", "SPEAKER_02") and identities == ()
+    assert [(turn.start, turn.speaker) for turn in diarization.turns] == [
+        (0.0, "SPEAKER_01"), (2.0, "SPEAKER_00"), (2.9, "SPEAKER_01"), (5.0, "SPEAKER_02")]
+    assert diarization.centroids == {"SPEAKER_01": (1.0, 0.0), "SPEAKER_00": (0.0, 1.0)}
+    assert d.turns[0].speaker == "SPEAKER_00"  # the input is not changed

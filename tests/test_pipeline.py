@@ -62,6 +62,9 @@ def test_sample_every_word_has_a_speaker(sample_result):
     # Both speakers get words, and the turn-taking shows in segments.
     assert {w.speaker for w in words} == set(sample_result.speakers)
     assert len(sample_result.segments) >= 8
+    # numbered in the order they are heard: the first word is SPEAKER_00's, the list follows
+    assert words[0].speaker == "SPEAKER_00" and sample_result.segments[0].speaker == "SPEAKER_00"
+    assert list(sample_result.speakers) == list(dict.fromkeys(w.speaker for w in words))
 
 
 def test_falcon_three_speakers(pipeline_tiny, testdata):

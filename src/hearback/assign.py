@@ -23,6 +23,12 @@ Rules (measured in bench/, see bench/RESULTS.md):
 6. A segment is split into runs of words with the same speaker; a run's start and end
    are its first and last word's. Segments without words take the speaker that
    overlaps them the longest (or the nearest).
+7. Speakers are numbered in the order a reader meets them (:func:`attribute`):
+   ``SPEAKER_00`` says the first word, ``SPEAKER_01`` the first word of anyone else, …;
+   a speaker diarization found who was given no word comes after, by its first turn. The
+   diarizer numbers by first turn, and a turn's first words may go to a neighbour (rule 5)
+   or be silence Whisper heard nothing in; every output (segments, turns, RTTM, subtitles,
+   the ``speakers`` list) then uses this one numbering. Known voices are named after it.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import logging
 from dataclasses import replace
 from typing import Sequence
 
-from .types import Diarization, Segment, Transcript, Turn, Word
+from .types import Diarization, Segment, SpeakerIdentity, Transcript, Turn, Word
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +87,52 @@ class _Timeline:
         # Gap to a turn; the widest turns are looked for among earlier ones too.
         best = min(candidates, key=lambda t: max(t.start - end, start - t.end, 0.0))
         return best
+
+
+def attribute(transcript: Transcript, diarization: Diarization, voices: Sequence = ()
+              ) -> tuple[tuple[Segment, ...], Diarization, tuple[SpeakerIdentity, ...], tuple[str, ...]]:
+    """The assign stage, shared by the pipeline and rediarize: the transcript's words given to
+    ``diarization``'s speakers (:func:`assign_speakers`), speakers numbered in the order they are
+    heard (rule 7), known ``voices`` (voiceprints) matched to them and named
+    (:mod:`hearback.speakers.match`). Returns the segments in time order, the diarization
+    relabelled as they are, the identities, and every speaker in that order (those diarization
+    found, plus any a word was given without a turn). Nothing given is changed."""
+    from .speakers.match import identify, relabel
+
+    segments = assign_speakers(transcript, diarization)
+    order = speech_order(segments, diarization)
+    diarization, segments = relabel(diarization, order), relabelled(segments, order)
+    identities = identify(diarization, voices) if voices else ()
+    names = {i.label: i.speaker for i in identities}
+    diarization, segments = relabel(diarization, names), relabelled(segments, names)
+    speakers = tuple(names.get(label, label) for label in order.values())
+    segments = tuple(sorted(segments, key=lambda s: (s.start, s.end)))  # ordered, always
+    return segments, diarization, identities, speakers
+
+
+def speech_order(segments: Sequence[Segment], diarization: Diarization) -> dict[str, str]:
+    """Every speaker's label -> ``SPEAKER_nn``, numbered by the speaker's first word (a
+    segment without words counts from its start), then, for speakers given no word, by their
+    first turn (rule 7)."""
+    first: dict[str, float] = {}
+    for segment in segments:
+        for start, speaker in ([(w.start, w.speaker) for w in segment.words] or [(segment.start, segment.speaker)]):
+            if speaker is not None and start < first.get(speaker, float("inf")):
+                first[speaker] = start
+    turns: dict[str, float] = {}
+    for turn in diarization.turns:
+        turns[turn.speaker] = min(turn.start, turns.get(turn.speaker, turn.start))
+    labels = sorted({*first, *turns}, key=lambda s: (s not in first, first.get(s, turns.get(s, 0.0)), s))
+    return {label: f"SPEAKER_{number:02d}" for number, label in enumerate(labels)}
+
+
+def relabelled(segments: Sequence[Segment], names: dict[str, str]) -> tuple[Segment, ...]:
+    """New segments whose speakers (and their words') carry ``names`` (label -> new label)."""
+    if all(old == new for old, new in names.items()):
+        return tuple(segments)
+    return tuple(replace(s, speaker=names.get(s.speaker, s.speaker),
+                         words=tuple(replace(w, speaker=names.get(w.speaker, w.speaker)) for w in s.words))
+                 for s in segments)
 
 
 def assign_speakers(transcript: Transcript, diarization: Diarization) -> tuple[Segment, ...]:

@@ -18,13 +18,12 @@ from typing import Iterator, Optional, Sequence
 from .asr.align import Aligner
 from .asr.models import resolve_whisper_model
 from .asr.recognizer import AsrOptions, Recognizer
-from .assign import assign_speakers
+from .assign import attribute
 from .audio.decode import decode
 from .diarize import Diarizer, load_diarizer
 from .errors import ErrorCode, HearbackError
 from .runtime.memory import trim
 from .settings import Settings
-from .speakers.match import identify, rename
 from .speakers.voiceprint import Voiceprint
 from .types import Audio, Diarization, Options, ProgressHook, Result, SpeakerIdentity, Stage, no_progress
 
@@ -98,6 +97,7 @@ class Pipeline:
 
             diarization: Optional[Diarization] = None
             identities: tuple[SpeakerIdentity, ...] = ()
+            speakers: tuple[str, ...] = ()
             segments = transcript.segments
             if options.diarize:
                 with _timed(timings, Stage.DIARIZE):
@@ -106,10 +106,7 @@ class Pipeline:
                         max_speakers=options.max_speakers, progress=progress,
                     )
                 with _timed(timings, Stage.ASSIGN):
-                    identities = identify(diarization, voices) if voices else ()
-                    diarization = rename(diarization, identities)
-                    segments = assign_speakers(transcript, diarization)
-                    segments = tuple(sorted(segments, key=lambda s: (s.start, s.end)))  # ordered, always
+                    segments, diarization, identities, speakers = attribute(transcript, diarization, voices)
                     progress(Stage.ASSIGN, 1.0)
 
         if not options.word_timestamps:
@@ -119,7 +116,7 @@ class Pipeline:
             language=transcript.language,
             language_probability=transcript.language_probability,
             duration=round(audio.duration, 3),
-            speakers=_speakers(diarization, segments),
+            speakers=speakers,
             diarization=diarization,
             timings=timings,
             warnings=audio.notices + transcript.notices,
@@ -144,13 +141,3 @@ def _timed(timings: dict[str, float], stage: Stage) -> Iterator[None]:
     yield
     timings[stage.value] = round(time.perf_counter() - started, 3)
 
-
-def _speakers(diarization: Optional[Diarization], segments) -> tuple[str, ...]:
-    """Every speaker diarization found, plus any a word was given without a turn."""
-    if diarization is None:
-        return ()
-    found = dict.fromkeys(diarization.speakers)
-    for seg in segments:
-        if seg.speaker is not None:
-            found.setdefault(seg.speaker)
-    return tuple(found)

@@ -71,7 +71,14 @@ def _assign(scores: np.ndarray, threshold: float) -> dict[int, int]:
 
 def rename(diarization: Diarization, identities: Sequence[SpeakerIdentity]) -> Diarization:
     """A new diarization whose turns and centroids carry each identity's ``speaker``."""
-    names = {i.label: i.speaker for i in identities}
+    return relabel(diarization, {i.label: i.speaker for i in identities})
+
+
+def relabel(diarization: Diarization, names: dict[str, str]) -> Diarization:
+    """A new diarization whose turns and centroids carry ``names`` (label -> new label; a label
+    not in it stays)."""
+    if all(old == new for old, new in names.items()):
+        return diarization
 
     def turns(items: Sequence[Turn]) -> tuple[Turn, ...]:
         return tuple(replace(t, speaker=names.get(t.speaker, t.speaker)) for t in items)

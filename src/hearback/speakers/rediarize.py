@@ -13,9 +13,8 @@ import logging
 from dataclasses import replace
 from typing import Sequence
 
-from ..assign import assign_speakers
+from ..assign import attribute
 from ..types import Diarization, Result, Transcript
-from .match import identify, rename
 from .voiceprint import Voiceprint
 
 logger = logging.getLogger(__name__)
@@ -25,11 +24,7 @@ def reassigned(result: Result, diarization: Diarization,
                voices: Sequence[Voiceprint] = ()) -> Result:
     """A new result: ``result``'s words under ``diarization``'s speakers (named where a known
     voice matches), its turns, identities and speaker list; everything else kept."""
-    identities = identify(diarization, voices) if voices else ()
-    diarization = rename(diarization, identities)
     transcript = Transcript(result.segments, result.language, result.language_probability)
-    segments = tuple(sorted(assign_speakers(transcript, diarization), key=lambda s: (s.start, s.end)))
-    # every speaker diarization found, plus any a word was given without a turn (as the pipeline)
-    speakers = tuple(dict.fromkeys([*diarization.speakers, *(s.speaker for s in segments if s.speaker)]))
+    segments, diarization, identities, speakers = attribute(transcript, diarization, voices)  # as the pipeline
     return replace(result, segments=segments, speakers=speakers, diarization=diarization,
                    identities=identities)
