@@ -25,7 +25,7 @@ from ..settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "pyannote-sample.wav"
+SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "pyannote-sample.wav"
 #: Speakers in the bundled sample (pyannote.audio's two-speaker phone call).
 SAMPLE_SPEAKERS = 2
 STATUSES = ("ok", "fail", "skip")
