@@ -213,13 +213,13 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
         assert set(renamed["speakers"]) == {"Diane", "SPEAKER_01"}
         for fmt, mark in (("srt", "[Diane]"), ("vtt", "<v Diane>"), ("json", '"Diane"'), ("txt", "Diane")):
             assert mark in export(url, job_id, fmt), fmt
-        from hearback.jobs.voices import JobVoices
-        assert set(JobVoices(db).kept(job_id)) == {"Diane", "SPEAKER_01"}  # "this voice is" follows
+        from hearback.jobs.store import JobStore
+        assert set(JobStore(db).voices.kept(job_id)) == {"Diane", "SPEAKER_01"}  # "this voice is" follows
 
         merged = post_edits(url, job_id, {"op": "merge", "speakers": ["Diane", "SPEAKER_01"]})
         assert merged["speakers"] == ["Diane"] and "SPEAKER_01" not in export(url, job_id, "vtt")
         undone = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json()
-        assert undone == renamed and set(JobVoices(db).kept(job_id)) == {"Diane", "SPEAKER_01"}
+        assert undone == renamed and set(JobStore(db).voices.kept(job_id)) == {"Diane", "SPEAKER_01"}
 
         segments = renamed["transcription"]["segments"]
         index = next(i for i, s in enumerate(segments) if len(s["words"]) >= 4)
@@ -241,7 +241,7 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
         assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == renamed
         original = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json()
         assert set(original["speakers"]) == {"SPEAKER_00", "SPEAKER_01"} and "[Diane]" not in export(url, job_id, "srt")
-        assert set(JobVoices(db).kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
+        assert set(JobStore(db).voices.kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
         nothing = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30)
         assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "nothing_to_undo"
         post_edits(url, job_id, {"op": "rename", "speaker": "SPEAKER_01", "name": "Sheila"})

@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .. import edits
 from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
-from ..jobs.store import JobStatus, JobStore
-from ..jobs.voices import JobVoices
+from ..jobs.store import Change, JobStatus, JobStore
 from ..speakers.edit import speaker_mapping
 from ..types import Result
 from .deps import JobDep, JobsDep
@@ -124,23 +123,18 @@ def _parse(body: bytes) -> EditBatch:
 
 
 def _apply(store: JobStore, job_id: str, batch: EditBatch) -> Result:
-    """Apply the batch to the stored result as one undo step; kept voices follow renames and merges."""
-    follow: list[dict[str, str]] = []
+    """Apply the batch to the stored result as one undo step; kept voices follow renames and
+    merges in the same transaction."""
 
-    def change(result: Result) -> Result:
-        edited = result
+    def change(result: Result) -> Change:
+        edited, moves = result, []
         for op in batch.ops:
-            follow.append(op.voices(edited))
+            moves.append(op.voices(edited))
             edited = op.apply(edited)
         edits.refuse_new_problems(result, edited)
-        return edited
+        return Change(edited, tuple(filter(None, moves)))
 
-    with store.editing:
-        edited = store.change_result(job_id, change)
-        voices = JobVoices(store.path)
-        for mapping in filter(None, follow):
-            voices.follow(job_id, mapping)
-    return edited
+    return store.change_result(job_id, change)
 
 
 def _require_done(job) -> None:

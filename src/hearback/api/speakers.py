@@ -16,8 +16,8 @@ from ..diarize.inputs import load_inputs
 from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..jobs.kept_speakers import kept_speakers
-from ..jobs.store import JobStatus, JobStore
-from ..jobs.voices import JobVoices
+from ..jobs import voices as job_voices
+from ..jobs.store import Change, JobStatus, JobStore
 from ..runtime.tempdirs import job_tempdir
 from ..schema import JobOptions, parse
 from ..speakers.edit import edit_speakers, speaker_mapping
@@ -53,16 +53,12 @@ async def edit_job_speakers(job: JobDep, jobs: JobsDep, edits: SpeakerEdits):
 
 def _edit_speakers(store: JobStore, job_id: str, edits: SpeakerEdits) -> Result:
     """One undo step, with no other change between reading and storing; kept voices follow."""
-    mappings = []
 
-    def change(result: Result) -> Result:
-        mappings.append(speaker_mapping(result.speakers, edits.renames, edits.merges))
-        return edit_speakers(result, edits.renames, edits.merges)
+    def change(result: Result) -> Change:
+        mapping = speaker_mapping(result.speakers, edits.renames, edits.merges)
+        return Change(edit_speakers(result, edits.renames, edits.merges), (mapping,))
 
-    with store.editing:
-        edited = store.change_result(job_id, change)
-        JobVoices(store.path).follow(job_id, mappings[0])
-    return edited
+    return store.change_result(job_id, change)
 
 
 class SpeakerBounds(BaseModel):
@@ -100,14 +96,17 @@ async def rediarize_job(job: JobDep, jobs: JobsDep, pipeline: PipelineDep, setti
         pipeline.diarizer.rediarize, inputs, num_speakers=options.num_speakers,
         min_speakers=options.min_speakers, max_speakers=options.max_speakers)
     voices = await asyncio.to_thread(kept_speakers(folder).voices, settings)
-    result = reassigned(jobs.store.result(job.id), diarization, voices)
-    await asyncio.to_thread(jobs.store.update_result, job.id, result)
-    await asyncio.to_thread(JobVoices(settings.hearback_db).keep, job.id, result.diarization)
+
+    def change(stored: Result) -> Change:
+        found = reassigned(stored, diarization, voices)
+        return Change(found, voices=job_voices.of(found.diarization))
+
+    result = await asyncio.to_thread(jobs.store.change_result, job.id, change)
     return result_to_dict(result)
 
 
 @router.post("/speakers", status_code=201)
-async def add_speaker(pipeline: PipelineDep, settings: SettingsDep, name: str = Form(...),
+async def add_speaker(pipeline: PipelineDep, settings: SettingsDep, jobs: JobsDep, name: str = Form(...),
                       file: Optional[list[UploadFile]] = File(None), job_id: Optional[str] = Form(None),
                       speaker: Optional[str] = Form(None)):
     """Enrol (or replace) ``name`` from one or more recordings of them alone (``file``,
@@ -118,7 +117,7 @@ async def add_speaker(pipeline: PipelineDep, settings: SettingsDep, name: str = 
     if bool(file) == (job_id is not None) or (job_id is not None) != (speaker is not None):
         raise HearbackError(ErrorCode.INVALID_INPUT, "give file(s), or job_id and speaker")
     if job_id is not None:
-        voice = await asyncio.to_thread(JobVoices(settings.hearback_db).voice, job_id, speaker, name)
+        voice = await asyncio.to_thread(jobs.store.voices.voice, job_id, speaker, name)
         return (await asyncio.to_thread(library.add, voice)).public_view()
     if pipeline.diarizer is None:
         raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")

@@ -21,7 +21,6 @@ from ..types import Stage
 from . import playback
 from .kept_speakers import keep_for_rediarize, requested_speakers
 from .store import KEPT, Job, JobStatus, JobStore
-from .voices import JobVoices
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +72,10 @@ class JobRunner:
         return playback.kept_audio(folder) if folder is not None else None
 
     def forget(self, job_id: str) -> None:
-        """Delete a job and everything kept for it: its row, its speakers' embeddings, its
-        kept folder. A running job is cancelled and removes its own upload when it ends."""
+        """Delete a job and everything kept for it: its row with its undo steps and speakers'
+        embeddings (``JobStore.delete``), its kept folder. A running job is cancelled and removes its own upload when it ends."""
         self.cancel(job_id)
         self.store.delete(job_id)
-        JobVoices(self.settings.hearback_db).delete(job_id)
         folder = self.kept_folder(job_id)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -139,9 +137,8 @@ class JobRunner:
             raise Cancelled(f"job {job.id} was deleted")
         # all it keeps is written before it turns succeeded, so a rediarize or "this voice is"
         # sent the moment it has finished finds it
-        JobVoices(self.settings.hearback_db).keep(job.id, result.diarization)  # enrol-from-job
         keep_for_rediarize(kept, result.diarization, speakers)
-        self.store.succeed(job.id, result)
+        self.store.succeed(job.id, result)  # with its speakers' embeddings (enrol from the job)
 
     def _remove_orphan_uploads(self) -> None:
         """Uploads no queued or running job owns, and kept folders of jobs that are gone."""
