@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .. import edits
 from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
-from ..jobs.store import Change, JobStatus, JobStore
+from ..jobs.store import Change, JobStore
 from ..speakers.edit import speaker_mapping
 from ..types import Result
-from .deps import JobDep, JobsDep
+from .deps import JobsDep, SucceededJobDep
 
 logger = logging.getLogger(__name__)
 
@@ -137,25 +137,18 @@ def _apply(store: JobStore, job_id: str, batch: EditBatch) -> Result:
     return store.change_result(job_id, change)
 
 
-def _require_done(job) -> None:
-    if job.status != JobStatus.SUCCEEDED:
-        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
-
-
 @router.post("/{job_id}/edits")
-async def edit_job(job: JobDep, jobs: JobsDep, request: Request):
+async def edit_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
     """Edits of a succeeded job's transcript (JSON :class:`EditBatch`, read here so that any
     malformed batch is ``invalid_edit``); the answer is the new JSON document."""
-    _require_done(job)
     batch = _parse(await request.body())
     edited = await asyncio.to_thread(_apply, jobs.store, job.id, batch)
     return result_to_dict(edited)
 
 
 @router.post("/{job_id}/undo")
-async def undo_job(job: JobDep, jobs: JobsDep):
+async def undo_job(job: SucceededJobDep, jobs: JobsDep):
     """The document before the last change (an edit batch, a speaker fix, a rediarization)."""
-    _require_done(job)
     restored = await asyncio.to_thread(jobs.store.undo, job.id)
     if restored is None:
         raise HearbackError(ErrorCode.NOTHING_TO_UNDO, f"job {job.id} has no change to undo")

@@ -1,7 +1,7 @@
 """Speakers by name over HTTP: the voice library, ``/v1/speakers`` (enrol, list, delete; the
 library is ``hearback.speakers.library``, ``SPEAKER_LIBRARY`` names its file), and fixing a
 finished job's speakers: ``PATCH /v1/jobs/{id}/speakers`` (``hearback.speakers.edit``) and
-``POST /v1/jobs/{id}/rediarize`` (``hearback.speakers.rediarize``)."""
+``POST /v1/jobs/{id}/rediarize`` (``JobRunner.rediarize``)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,16 @@ from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.decode import decode
-from ..diarize.inputs import load_inputs
 from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
-from ..jobs.kept_speakers import kept_speakers
-from ..jobs import voices as job_voices
-from ..jobs.store import Change, JobStatus, JobStore
+from ..jobs.store import Change, JobStore
 from ..runtime.tempdirs import job_tempdir
 from ..schema import JobOptions, parse
 from ..speakers.edit import edit_speakers, speaker_mapping
 from ..speakers.library import open_library
-from ..speakers.rediarize import reassigned
 from ..speakers.voiceprint import check_name, enrol
-from ..types import Result
-from .deps import JobDep, JobsDep, PipelineDep, SettingsDep
+from ..types import Options, Result
+from .deps import JobsDep, PipelineDep, SettingsDep, SucceededJobDep
 from .uploads import save_upload
 
 router = APIRouter(prefix="/v1")
@@ -43,10 +39,8 @@ class SpeakerEdits(BaseModel):
 
 
 @router.patch("/jobs/{job_id}/speakers")
-async def edit_job_speakers(job: JobDep, jobs: JobsDep, edits: SpeakerEdits):
+async def edit_job_speakers(job: SucceededJobDep, jobs: JobsDep, edits: SpeakerEdits):
     """Renames and merges on a finished job: the stored result, so every export, follows."""
-    if job.status != JobStatus.SUCCEEDED:
-        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
     edited = await asyncio.to_thread(_edit_speakers, jobs.store, job.id, edits)
     return result_to_dict(edited)
 
@@ -76,33 +70,11 @@ class SpeakerBounds(BaseModel):
 
 
 @router.post("/jobs/{job_id}/rediarize")
-async def rediarize_job(job: JobDep, jobs: JobsDep, pipeline: PipelineDep, settings: SettingsDep,
-                        bounds: Optional[SpeakerBounds] = None):
-    """A finished job's speakers found again with new bounds, from what its diarization kept
-    (clustering only: no audio, no speech recognition), its words given to them again and
-    known voices matched again; the stored result, so every export, follows."""
-    if job.status != JobStatus.SUCCEEDED:
-        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+async def rediarize_job(job: SucceededJobDep, jobs: JobsDep, bounds: Optional[SpeakerBounds] = None):
+    """A finished job's speakers found again with new bounds (``JobRunner.rediarize``); the
+    stored result, so every export, follows."""
     options = parse(JobOptions, (bounds or SpeakerBounds()).model_dump()).to_options()  # the job options' checks
-    folder = jobs.kept_folder(job.id)
-    inputs = await asyncio.to_thread(load_inputs, folder)
-    if inputs is None:
-        raise HearbackError(ErrorCode.DIARIZATION_NOT_KEPT,
-                            "this job kept no diarization to start from (diarize was off, it heard "
-                            "no speech, or it ran before rediarize existed): submit it again")
-    if pipeline.diarizer is None:
-        raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")
-    diarization = await asyncio.to_thread(
-        pipeline.diarizer.rediarize, inputs, num_speakers=options.num_speakers,
-        min_speakers=options.min_speakers, max_speakers=options.max_speakers)
-    voices = await asyncio.to_thread(kept_speakers(folder).voices, settings)
-
-    def change(stored: Result) -> Change:
-        found = reassigned(stored, diarization, voices)
-        return Change(found, voices=job_voices.of(found.diarization))
-
-    result = await asyncio.to_thread(jobs.store.change_result, job.id, change)
-    return result_to_dict(result)
+    return result_to_dict(await asyncio.to_thread(jobs.rediarize, job.id, options))
 
 
 @router.post("/speakers", status_code=201)
@@ -119,8 +91,7 @@ async def add_speaker(pipeline: PipelineDep, settings: SettingsDep, jobs: JobsDe
     if job_id is not None:
         voice = await asyncio.to_thread(jobs.store.voices.voice, job_id, speaker, name)
         return (await asyncio.to_thread(library.add, voice)).public_view()
-    if pipeline.diarizer is None:
-        raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")
+    pipeline.check(Options(diarize=True))  # model_unavailable without a diarizer here
     with job_tempdir() as folder:
         audio = []
         for index, upload in enumerate(file):
