@@ -1,7 +1,7 @@
 """Speakers by name over HTTP: the voice library, ``/v1/speakers`` (enrol, list, delete; the
-library is ``hearback.speakers.library``, ``SPEAKER_LIBRARY`` names its file), and fixing a
-finished job's speakers: ``PATCH /v1/jobs/{id}/speakers`` (``hearback.speakers.edit``) and
-``POST /v1/jobs/{id}/rediarize`` (``JobRunner.rediarize``)."""
+library is ``hearback.speakers.library``, ``SPEAKER_LIBRARY`` names its file), and finding a
+finished job's speakers again: ``POST /v1/jobs/{id}/rediarize`` (``JobRunner.rediarize``).
+Renames and merges (``PATCH /v1/jobs/{id}/speakers``) are edits: ``api.edits``."""
 
 from __future__ import annotations
 
@@ -9,50 +9,20 @@ import asyncio
 from typing import Optional
 
 from fastapi import APIRouter, File, Form, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from ..audio.decode import decode
 from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
-from ..jobs.store import Change, JobStore
 from ..runtime.tempdirs import job_tempdir
 from ..schema import JobOptions, parse
-from ..speakers.edit import edit_speakers, speaker_mapping
 from ..speakers.library import open_library
 from ..speakers.voiceprint import check_name, enrol
-from ..types import Options, Result
+from ..types import Options
 from .deps import JobsDep, PipelineDep, SettingsDep, SucceededJobDep
 from .uploads import save_upload
 
 router = APIRouter(prefix="/v1")
-
-
-class SpeakerEdits(BaseModel):
-    """``PATCH /v1/jobs/{id}/speakers``: merges first, then renames."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    #: speaker as the result shows it -> new name
-    renames: dict[str, str] = Field(default_factory=dict)
-    #: groups of speakers to make one (each takes the group's first)
-    merges: list[list[str]] = Field(default_factory=list)
-
-
-@router.patch("/jobs/{job_id}/speakers")
-async def edit_job_speakers(job: SucceededJobDep, jobs: JobsDep, edits: SpeakerEdits):
-    """Renames and merges on a finished job: the stored result, so every export, follows."""
-    edited = await asyncio.to_thread(_edit_speakers, jobs.store, job.id, edits)
-    return result_to_dict(edited)
-
-
-def _edit_speakers(store: JobStore, job_id: str, edits: SpeakerEdits) -> Result:
-    """One undo step, with no other change between reading and storing; kept voices follow."""
-
-    def change(result: Result) -> Change:
-        mapping = speaker_mapping(result.speakers, edits.renames, edits.merges)
-        return Change(edit_speakers(result, edits.renames, edits.merges), (mapping,))
-
-    return store.change_result(job_id, change)
 
 
 class SpeakerBounds(BaseModel):
