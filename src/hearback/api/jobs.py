@@ -4,7 +4,6 @@ The store is ``hearback.jobs``, the worker pool ``hearback.jobs.runner``; edits 
 from __future__ import annotations
 
 import asyncio
-import json
 import unicodedata
 import uuid
 from dataclasses import replace
@@ -15,13 +14,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from ..audio.fetch import check_url
+from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..jobs.kept_speakers import keep_request
 from ..jobs.playback import MEDIA_TYPE
 from ..jobs.runner import JobRunner
 from ..jobs.store import Job, JobStatus
 from ..speakers.references import check_known
-from ..writers import FORMATS, render
+from ..writers import FORMATS
 from .deps import (
     ExportQueryDep,
     JobDep,
@@ -125,7 +125,7 @@ async def job_result(job: SucceededJobDep, jobs: JobsDep, export: ExportQueryDep
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
     result = jobs.store.result(job.id)
     if format == "json":
-        return JSONResponse(json.loads(render(result, format)))
+        return JSONResponse(result_to_dict(result))
     return export_response(result, format, replace(export, title=f"job-{job.id}"))
 
 
