@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from ..audio.fetch import check_url
-from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..jobs.kept_speakers import keep_request
 from ..jobs.playback import MEDIA_TYPE
@@ -22,6 +21,7 @@ from ..jobs.runner import JobRunner
 from ..jobs.store import Job, JobStatus
 from ..speakers.references import check_known
 from ..writers import FORMATS
+from .bodies import revised
 from .deps import (
     ExportQueryDep,
     JobDep,
@@ -123,10 +123,10 @@ async def job_audio(job: JobDep, jobs: JobsDep):
 async def job_result(job: SucceededJobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
-    result = jobs.store.result(job.id)
+    stored = jobs.store.revised(job.id)
     if format == "json":
-        return JSONResponse(result_to_dict(result))
-    return export_response(result, format, replace(export, title=f"job-{job.id}"))
+        return JSONResponse(revised(stored))
+    return export_response(stored.result, format, replace(export, title=f"job-{job.id}"))
 
 
 @router.delete("/{job_id}")
