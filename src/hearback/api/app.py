@@ -20,6 +20,7 @@ from ..jobs.store import JobStore
 from ..pipeline import Pipeline
 from ..runtime import tempdirs
 from . import edits, errors, jobs, page, speakers, transcriptions
+from .guard import SiteGuard, allowed_hosts, is_loopback
 from .limits import BodyGuard
 from .settings import ServerSettings
 
@@ -68,6 +69,9 @@ def create_app(settings: Optional[ServerSettings] = None, *,
                     ErrorCode.INVALID_API_KEY, "missing or wrong API key (Authorization: Bearer …)"))
         return await call_next(request)
 
+    # Added last, so it runs first: a foreign Host or another site's change gets no further.
+    app.add_middleware(SiteGuard, hosts=allowed_hosts(settings.hearback_allowed_hosts))
+
     @app.get("/health")
     async def health(request: Request):
         if request.app.state.pipeline is None:
@@ -81,4 +85,12 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     import uvicorn
 
     settings = ServerSettings()
-    uvicorn.run(create_app(settings), host=host or settings.bind_host, port=port or settings.hearback_port)
+    host = host or settings.bind_host
+    if not settings.hearback_api_key and not is_loopback(host):
+        logger.warning(UNGUARDED, host)
+    uvicorn.run(create_app(settings), host=host, port=port or settings.hearback_port)
+
+
+#: said at start-up when the server listens beyond this machine without a key
+UNGUARDED = ("WARNING: hearback serve listens on %s WITHOUT AN API KEY: anyone who can reach this port can "
+             "read, change and delete every transcript and voice. Set HEARBACK_API_KEY, or bind 127.0.0.1.")

@@ -18,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..jobs.store import Revised
+from .limits import MAX_JSON
 
 logger = logging.getLogger(__name__)
 
-#: bytes of a change's body, at most
-MAX_BODY = 1 << 20
+#: bytes of a change's body, at most (``api.limits`` refuses a larger JSON body as it streams)
+MAX_BODY = MAX_JSON
 #: the one media type a change's body may have (a form or text/plain would be a cross-site write)
 JSON = "application/json"
 
