@@ -26,7 +26,7 @@ from typing import Mapping, Optional, Sequence
 from .document import result_to_dict
 from .errors import ErrorCode, HearbackError
 from .invariants import check
-from .speakers.voiceprint import check_name
+from .speakers.voiceprint import check_name, not_text
 from .types import Diarization, Result, Segment, SpeakerIdentity, Turn, Word
 
 logger = logging.getLogger(__name__)
@@ -210,7 +210,10 @@ def edit(result: Result, segment: int, text: str, words: Optional[Sequence[int]]
     words share the replaced words' time span. Empty ``text`` deletes those words (the segment,
     when no word or text is left)."""
     seg = _segment(result, segment)
-    tokens = text.split()
+    tokens = text.split()  # any whitespace separates words: tabs, line breaks, U+2028 …
+    bad = not_text("".join(tokens))
+    if bad:
+        raise _invalid(f"the text holds characters that are no text: {', '.join(bad)}")
     if not seg.words:
         if words is not None:
             raise _invalid(f"segment {segment} has no words (made without word timestamps)")
