@@ -17,7 +17,7 @@ from ..schema import JobOptions, parse
 from ..speakers.library import open_library
 from ..speakers.voiceprint import check_name, enrol
 from ..types import Options
-from .bodies import Revisioned, read_change, revised
+from .bodies import Revisioned, answered, read_change
 from .deps import JobsDep, PipelineDep, SettingsDep, SucceededJobDep
 from .uploads import save_upload
 
@@ -42,7 +42,7 @@ async def rediarize_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
     stored result, so every export, follows."""
     bounds = await read_change(request, SpeakerBounds, ErrorCode.INVALID_INPUT)
     options = parse(JobOptions, bounds.model_dump(exclude={"revision"})).to_options()  # the job options' checks
-    return revised(await asyncio.to_thread(jobs.rediarize, job.id, options, bounds.revision))
+    return await answered(jobs.rediarize, job.id, options, bounds.revision)
 
 
 @router.post("/speakers", status_code=201)
