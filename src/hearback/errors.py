@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     MISSING_REVISION = "missing_revision", 400  # a change to a job's result without the revision it was made against
     STALE_REVISION = "stale_revision", 409  # a change made against a revision the job has moved on from
     SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
+    VOICE_EXISTS = "voice_exists", 409  # enrolling a name the library has, without replace
     DIARIZATION_NOT_KEPT = "diarization_not_kept", 409  # rediarize: the job kept nothing to cluster again
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback

@@ -36,9 +36,10 @@ def create_app(settings: Optional[ServerSettings] = None, *,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if app.state.pipeline is None:
-            app.state.pipeline = await asyncio.to_thread(Pipeline.load, settings)
         tempdirs.sweep()
+        if app.state.pipeline is None:
+            await asyncio.to_thread(tempdirs.import_torch_inside)  # its temp folder swept if we are killed
+            app.state.pipeline = await asyncio.to_thread(Pipeline.load, settings)
         app.state.jobs = JobRunner(JobStore(settings.hearback_db), app.state.pipeline, settings,
                                    settings.hearback_workers, data_dir=settings.hearback_data_dir,
                                    retention=settings.hearback_retention,
@@ -46,6 +47,7 @@ def create_app(settings: Optional[ServerSettings] = None, *,
         app.state.jobs.recover()
         yield
         app.state.jobs.shutdown()
+        app.state.jobs.store.checkpoint()  # a clean stop leaves no deleted data in the WAL
 
     app = FastAPI(title="Hearback", version=__version__, lifespan=lifespan)
     app.state.settings = settings

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
-from ..audio.fetch import check_url
+from ..audio.fetch import check_source
 from ..errors import ErrorCode, HearbackError
 from ..jobs.kept_speakers import keep_request
 from ..jobs.playback import MEDIA_TYPE
@@ -75,7 +75,7 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         if form.file is not None and audio_url is not None:
             raise HearbackError(ErrorCode.INVALID_INPUT, "give one of file or audio_url, not both")
         if audio_url is not None:
-            check_url(audio_url)
+            check_source(audio_url, settings)  # ftp://, a local path: refused now, not later
         diarize = form_flag(form, "diarize")
         options = form_options(form, diarize=True if diarize is None else diarize)
         pipeline.check(options)
@@ -114,7 +114,7 @@ def get_job(job: JobDep, jobs: JobsDep):
     return job_view(job, jobs)
 
 
-@router.get("/{job_id}/audio")
+@router.api_route("/{job_id}/audio", methods=["GET", "HEAD"])
 def job_audio(job: JobDep, jobs: JobsDep):
     """The job's audio kept for playback (Opus in Ogg); Range requests answer 206."""
     path = jobs.playback_audio(job.id)

@@ -278,6 +278,8 @@ class JobStore:
             for (job_id,) in rows:
                 undo.forget(db, job_id)
                 voices.forget(db, job_id)
+        if rows:
+            self.checkpoint()
         return [r[0] for r in rows]
 
     def ids(self) -> set[str]:
@@ -296,3 +298,22 @@ class JobStore:
             undo.forget(db, job_id)
             voices.forget(db, job_id)
         self._recent.pop(job_id, None)
+        self.checkpoint()
+
+    def forget_voice(self, name: str, vector) -> int:
+        """A voice removed from the library, out of every job too: the kept embeddings of a
+        speaker it named (``name``) or that are its very ``vector`` (it was enrolled from the
+        job), in the jobs' kept voices and in their undo steps; how many were removed."""
+        same = voices.matching(name, vector)
+        with self.editing, self._transaction() as db:
+            removed = voices.forget_matching(db, same) + undo.forget_voices(db, same)
+        self.checkpoint()
+        return removed
+
+    def checkpoint(self) -> None:
+        """What was deleted out of the WAL file too: its pages written into the database
+        (where ``secure_delete`` zeroed the deleted content) and the WAL truncated."""
+        with self._lock:
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            logger.warning("the WAL could not be truncated (a reader held it): deleted data stays in it until the next")

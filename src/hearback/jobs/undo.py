@@ -95,5 +95,21 @@ def restore_voices(db: sqlite3.Connection, job_id: str, step: Step) -> None:
     job_voices.keep(db, job_id, step.voices)
 
 
+def forget_voices(db: sqlite3.Connection, same: job_voices.Matcher) -> int:
+    """The kept voices ``same`` picks, out of every job's steps (so no undo brings them back);
+    how many."""
+    removed = 0
+    for job_id, step, blob in db.execute("SELECT job_id, step, state FROM job_history").fetchall():
+        text = zlib.decompress(blob).decode("utf-8")
+        cut = text.rindex(_VOICES)  # pack's shape: the document's JSON cannot hold it unescaped
+        kept = json.loads(text[cut + len(_VOICES):-1])
+        left = {s: v for s, v in kept.items() if not same(s, np.asarray(v[1], np.float32))}
+        if len(left) < len(kept):
+            removed += len(kept) - len(left)
+            state = zlib.compress(f"{text[:cut]}{_VOICES}{json.dumps(left)}}}".encode("utf-8"), 1)
+            db.execute("UPDATE job_history SET state = ? WHERE job_id = ? AND step = ?", (state, job_id, step))
+    return removed
+
+
 def forget(db: sqlite3.Connection, job_id: str) -> None:
     db.execute("DELETE FROM job_history WHERE job_id = ?", (job_id,))
