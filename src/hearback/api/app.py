@@ -1,6 +1,8 @@
 """The app factory: models load once at start-up and live on ``app.state``; routers add the
-routes; one error shape (``api.errors``); an optional bearer key on every route but /health and the editor page (``api.page``);
-request-body limits (``api.limits``). Start-up removes temporary folders of dead processes."""
+routes; one error shape (``api.errors``); other sites kept out (``api.guard``: Host names,
+cross-site changes); an optional bearer key on every route but /health and the editor page
+(``api.page``); request-body limits (``api.limits``). Start-up removes temporary folders of
+dead processes (torch's among them)."""
 
 from __future__ import annotations
 
