@@ -22,6 +22,7 @@ from ..jobs.store import JobStore
 from ..pipeline import Pipeline
 from ..runtime import tempdirs
 from . import edits, errors, jobs, page, speakers, transcriptions
+from .exports import Renderer
 from .guard import SiteGuard, allowed_hosts, is_loopback
 from .limits import BodyGuard
 from .settings import ServerSettings
@@ -47,13 +48,16 @@ def create_app(settings: Optional[ServerSettings] = None, *,
                                    retention=settings.hearback_retention,
                                    audio_retention=settings.audio_retention)
         app.state.jobs.recover()
+        app.state.renderer.start()
         yield
+        app.state.renderer.shutdown()
         app.state.jobs.shutdown()
         app.state.jobs.store.checkpoint()  # a clean stop leaves no deleted data in the WAL
 
     app = FastAPI(title="Hearback", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.pipeline = pipeline
+    app.state.renderer = Renderer()
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

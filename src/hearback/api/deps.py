@@ -15,6 +15,7 @@ from ..pipeline import Pipeline
 from ..schema import ExportFields, JobOptions, parse
 from ..types import Options
 from ..writers import ExportOptions
+from .exports import Renderer
 from .settings import ServerSettings
 from .uploads import OPTION_FIELDS, UploadForm
 
@@ -31,9 +32,15 @@ def _settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
+def _renderer(request: Request) -> Renderer:
+    return request.app.state.renderer
+
+
 PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
 JobsDep = Annotated[JobRunner, Depends(_jobs)]
 SettingsDep = Annotated[ServerSettings, Depends(_settings)]
+#: the processes that render a job's exports (``api.exports``)
+RendererDep = Annotated[Renderer, Depends(_renderer)]
 
 
 def _job(job_id: str, jobs: JobsDep) -> Job:

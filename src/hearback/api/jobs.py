@@ -27,6 +27,7 @@ from .deps import (
     JobDep,
     JobsDep,
     PipelineDep,
+    RendererDep,
     SettingsDep,
     SucceededJobDep,
     form_flag,
@@ -34,7 +35,7 @@ from .deps import (
     form_options,
     known_speakers,
 )
-from .openai_format import export_response
+from .openai_format import exported
 from .uploads import OPTION_FIELDS, form_schema, read_form
 
 router = APIRouter(prefix="/v1/jobs")
@@ -100,8 +101,9 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
     return job_view(job, jobs)
 
 
-# The routes below are plain functions: FastAPI runs them in its thread pool, so their database
-# reads, file checks and rendering never hold the event loop (/health, the page's polls, audio).
+# The routes below are plain functions (FastAPI runs them in its thread pool) or hand their work
+# to threads and processes, so their database reads, file checks and rendering never hold the
+# event loop (/health, the page's polls, audio).
 
 @router.get("")
 def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50):
@@ -124,16 +126,19 @@ def job_audio(job: JobDep, jobs: JobsDep):
 
 
 @router.get("/{job_id}/result")
-def job_result(job: SucceededJobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
-    """The document (with its revision) or an export, read and rendered off the event loop."""
+async def job_result(job: SucceededJobDep, jobs: JobsDep, renderer: RendererDep, export: ExportQueryDep,
+                     format: str = "json"):
+    """The document (with its revision), read in a thread, or an export, rendered in a process
+    of its own (``api.exports``): neither holds the event loop nor this process."""
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
-    stored = jobs.store.revised(job.id)
+    stored = await asyncio.to_thread(jobs.store.revised, job.id)
     if stored is None:  # deleted meanwhile
         raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job.id}")
     if format == "json":
-        return revised(stored)
-    return export_response(stored.result, format, replace(export, title=f"job-{job.id}"))
+        return await asyncio.to_thread(revised, stored)
+    options = replace(export, title=f"job-{job.id}")
+    return exported(await renderer.render(stored.document, format, options), format, options)
 
 
 @router.delete("/{job_id}")
