@@ -34,14 +34,18 @@ class ErrorCode(StrEnum):
     INVALID_URL = "invalid_url", 400  # not http(s), malformed, or refused host
     DOWNLOAD_FAILED = "download_failed", 400  # network error, HTTP status >= 400, timeout
     AUDIO_TOO_LARGE = "audio_too_large", 413  # byte cap exceeded
+    REQUEST_TOO_LARGE = "request_too_large", 413  # HTTP API: a JSON body over 1 MiB
     AUDIO_TOO_LONG = "audio_too_long", 413  # duration over the configured maximum
     INVALID_BASE64 = "invalid_base64", 400
     INVALID_AUDIO = "invalid_audio", 400  # not decodable, empty, or no audio stream
     INVALID_API_KEY = "invalid_api_key", 401  # HTTP API: missing or wrong bearer key
+    INVALID_HOST = "invalid_host", 400  # HTTP API: a Host the server does not serve (HEARBACK_ALLOWED_HOSTS)
+    CROSS_SITE_REQUEST = "cross_site_request", 403  # HTTP API: a change sent by another site's page
     NOT_FOUND = "not_found", 404  # HTTP API: no such job or route
     METHOD_NOT_ALLOWED = "method_not_allowed", 405  # HTTP API: a route asked with the wrong method
     REQUEST_TIMEOUT = "request_timeout", 408  # HTTP API: the request body stalled past the timeout
     SERVER_BUSY = "server_busy", 503  # HTTP API: too many uploads at once; retry later
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415  # HTTP API: a change's body not sent as application/json
     JOB_NOT_DONE = "job_not_done", 409  # HTTP API: a job's result asked for before it succeeded
     REFERENCE_TOO_SHORT = "reference_too_short", 400  # a voice reference with < 2 s of speech
     REFERENCE_NO_SPEECH = "reference_no_speech", 400  # a voice reference where VAD finds no speech
@@ -50,7 +54,10 @@ class ErrorCode(StrEnum):
     UNKNOWN_SPEAKER = "unknown_speaker", 400  # a rename or merge names a speaker the result lacks
     INVALID_EDIT = "invalid_edit", 400  # a transcript edit that does not fit the result (index, range, op)
     NOTHING_TO_UNDO = "nothing_to_undo", 409  # an undo with no change left to undo
+    MISSING_REVISION = "missing_revision", 400  # a change to a job's result without the revision it was made against
+    STALE_REVISION = "stale_revision", 409  # a change made against a revision the job has moved on from
     SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
+    VOICE_EXISTS = "voice_exists", 409  # enrolling a name the library has, without replace
     DIARIZATION_NOT_KEPT = "diarization_not_kept", 409  # rediarize: the job kept nothing to cluster again
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback

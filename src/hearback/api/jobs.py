@@ -4,7 +4,6 @@ The store is ``hearback.jobs``, the worker pool ``hearback.jobs.runner``; edits 
 from __future__ import annotations
 
 import asyncio
-import json
 import unicodedata
 import uuid
 from dataclasses import replace
@@ -12,28 +11,31 @@ from typing import Annotated, Any, Optional
 from urllib.parse import unquote, urlsplit
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 
-from ..audio.fetch import check_url
+from ..audio.fetch import check_source
 from ..errors import ErrorCode, HearbackError
 from ..jobs.kept_speakers import keep_request
 from ..jobs.playback import MEDIA_TYPE
 from ..jobs.runner import JobRunner
 from ..jobs.store import Job, JobStatus
 from ..speakers.references import check_known
-from ..writers import FORMATS, render
+from ..writers import FORMATS
+from .bodies import revised
 from .deps import (
     ExportQueryDep,
     JobDep,
     JobsDep,
     PipelineDep,
+    RendererDep,
     SettingsDep,
+    SucceededJobDep,
     form_flag,
     form_list,
     form_options,
     known_speakers,
 )
-from .openai_format import export_response
+from .openai_format import exported
 from .uploads import OPTION_FIELDS, form_schema, read_form
 
 router = APIRouter(prefix="/v1/jobs")
@@ -74,7 +76,7 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         if form.file is not None and audio_url is not None:
             raise HearbackError(ErrorCode.INVALID_INPUT, "give one of file or audio_url, not both")
         if audio_url is not None:
-            check_url(audio_url)
+            check_source(audio_url, settings)  # ftp://, a local path: refused now, not later
         diarize = form_flag(form, "diarize")
         options = form_options(form, diarize=True if diarize is None else diarize)
         pipeline.check(options)
@@ -83,7 +85,8 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         use_library = form_flag(form, "use_library") is not False
         library_names = form_list(form, "library_speakers") or None  # none named: all of them
         filename = display_name(form.filename if form.file else unquote(urlsplit(audio_url).path))
-        job = jobs.store.add(options, audio_path=form.file, audio_url=audio_url, filename=filename)
+        job = await asyncio.to_thread(jobs.store.add, options, audio_path=form.file, audio_url=audio_url,
+                                      filename=filename)
     except BaseException:
         upload.unlink(missing_ok=True)
         raise
@@ -98,19 +101,23 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
     return job_view(job, jobs)
 
 
+# The routes below are plain functions (FastAPI runs them in its thread pool) or hand their work
+# to threads and processes, so their database reads, file checks and rendering never hold the
+# event loop (/health, the page's polls, audio).
+
 @router.get("")
-async def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50):
+def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50):
     """The newest jobs first."""
     return {"object": "list", "data": [job_view(job, jobs) for job in jobs.store.recent(limit)]}
 
 
 @router.get("/{job_id}")
-async def get_job(job: JobDep, jobs: JobsDep):
+def get_job(job: JobDep, jobs: JobsDep):
     return job_view(job, jobs)
 
 
-@router.get("/{job_id}/audio")
-async def job_audio(job: JobDep, jobs: JobsDep):
+@router.api_route("/{job_id}/audio", methods=["GET", "HEAD"])
+def job_audio(job: JobDep, jobs: JobsDep):
     """The job's audio kept for playback (Opus in Ogg); Range requests answer 206."""
     path = jobs.playback_audio(job.id)
     if path is None:
@@ -119,19 +126,23 @@ async def job_audio(job: JobDep, jobs: JobsDep):
 
 
 @router.get("/{job_id}/result")
-async def job_result(job: JobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
-    if job.status != JobStatus.SUCCEEDED:
-        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+async def job_result(job: SucceededJobDep, jobs: JobsDep, renderer: RendererDep, export: ExportQueryDep,
+                     format: str = "json"):
+    """The document (with its revision), read in a thread, or an export, rendered in a process
+    of its own (``api.exports``): neither holds the event loop nor this process."""
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
-    result = jobs.store.result(job.id)
+    stored = await asyncio.to_thread(jobs.store.revised, job.id)
+    if stored is None:  # deleted meanwhile
+        raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job.id}")
     if format == "json":
-        return JSONResponse(json.loads(render(result, format)))
-    return export_response(result, format, replace(export, title=f"job-{job.id}"))
+        return await asyncio.to_thread(revised, stored)
+    options = replace(export, title=f"job-{job.id}")
+    return exported(await renderer.render(stored.document, format, options), format, options)
 
 
 @router.delete("/{job_id}")
-async def delete_job(job: JobDep, jobs: JobsDep):
+def delete_job(job: JobDep, jobs: JobsDep):
     jobs.forget(job.id)  # its row, kept speaker embeddings and kept folder; a running job stops
     if job.status != JobStatus.RUNNING:  # a running job removes its own upload when it ends
         job.remove_upload()

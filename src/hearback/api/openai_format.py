@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse, Response
 from .. import languages
 from ..errors import ErrorCode, HearbackError
 from ..types import Result
-from ..writers import FORMATS, ExportOptions, get_writer, render_bytes
+from ..writers import FORMATS, ExportOptions, get_writer
 
 #: the writers' formats the endpoint answers with as they are (OpenAI's own json and text
 #: are other shapes: the text alone)
@@ -74,7 +74,12 @@ def _verbose(result: Result, granularities: set[str]) -> dict[str, Any]:
 
 def export_response(result: Result, fmt: str, export: ExportOptions) -> Response:
     """One of the writers' formats, with its media type (a binary one as an attachment)."""
+    return exported(get_writer(fmt, export).to_bytes(result), fmt, export)
+
+
+def exported(body: bytes, fmt: str, export: ExportOptions) -> Response:
+    """An export's bytes (rendered here or in ``api.exports``) as the answer."""
     writer = get_writer(fmt, export)
     headers = ({"Content-Disposition": f'attachment; filename="{export.title}.{writer.extension}"'}
                if writer.binary else None)
-    return Response(render_bytes(result, fmt, export), media_type=writer.media_type, headers=headers)
+    return Response(body, media_type=writer.media_type, headers=headers)

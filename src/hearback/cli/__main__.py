@@ -4,4 +4,5 @@ import sys
 
 from .main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned process (the server's export workers) imports it
+    sys.exit(main())

@@ -1,81 +1,33 @@
-"""Fixing a finished transcript by hand: rename, merge, move words to another speaker, edit text.
+"""Words moved to another speaker and text edited, in a finished result.
 
-Each operation is a pure function of a :class:`~hearback.types.Result` that returns a new one
-(the transcript editor's ``POST /v1/jobs/{id}/edits`` applies them to the stored result, so
-every export follows). Renames and merges are ``hearback.speakers.edit``'s, plus the
-diarization's ``turns``, which the editor's timeline draws. Moving words keeps the document
-whole: a segment splits where its speaker changes (up to three pieces), the moved span of the
-turns goes to the new speaker, and ``speakers`` / ``speaker_identities`` list exactly the
-speakers that remain. Edited words keep time: the new words share the span of the words they
-replace in proportion to their length (in whole milliseconds, each at least 1 ms), and a
-segment's start and end stay. An edit to nothing deletes those words, or the whole segment.
-A speaker left without words is no longer a speaker of the result (its turns go too).
+Moving words keeps the document whole: a segment splits where its speaker changes (up to three
+pieces), the moved span of the turns goes to the new speaker, and ``speakers`` /
+``speaker_identities`` list exactly the speakers that remain. Edited words keep time: the new
+words share the span of the words they replace in proportion to their length (in whole
+milliseconds, each at least 1 ms), and a segment's start and end stay. An edit to nothing
+deletes those words, or the whole segment. A speaker left without words is no longer a speaker
+of the result (its turns go too).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import replace
 from typing import Optional, Sequence
 
-from .document import result_to_dict
-from .errors import ErrorCode, HearbackError
-from .invariants import check
-from .speakers.edit import edit_speakers
-from .speakers.voiceprint import check_name
-from .types import Result, Segment, Turn, Word
+from ..speakers.voiceprint import check_name, not_text
+from ..types import Result, Segment, Turn, Word
+from .checks import invalid
+from .speakers import tidy
 
 logger = logging.getLogger(__name__)
-
-
-def _invalid(message: str) -> HearbackError:
-    return HearbackError(ErrorCode.INVALID_EDIT, message)
-
-
-# --------------------------------------------------------------------------- speakers
-
-
-def rename(result: Result, speaker: str, name: str) -> Result:
-    """``speaker`` (a label or a name) is called ``name`` everywhere."""
-    return _tidy_turns(edit_speakers(result, {speaker: name}))
-
-
-def merge(result: Result, speakers: Sequence[str]) -> Result:
-    """Every speaker of ``speakers`` becomes the first."""
-    if len(set(speakers)) != len(speakers) or len(speakers) < 2:
-        raise _invalid(f"a merge names two or more different speakers: {list(speakers)}")
-    return _tidy_turns(edit_speakers(result, {}, [speakers]))
-
-
-def _tidy_turns(result: Result) -> Result:
-    if result.diarization is None:
-        return result
-    return replace(result, diarization=replace(result.diarization, turns=_tidy(result.diarization.turns)))
-
-
-def _tidy(turns: Sequence[Turn]) -> tuple[Turn, ...]:
-    """Turns in time order, a speaker's overlapping or touching turns joined."""
-    out: list[Turn] = []
-    last: dict[str, int] = {}  # speaker -> index of its latest turn in ``out``
-    for turn in sorted(turns, key=lambda t: (t.start, t.end)):
-        index = last.get(turn.speaker)
-        if index is not None and turn.start <= out[index].end:
-            out[index] = Turn(out[index].start, max(out[index].end, turn.end), turn.speaker)
-        else:
-            last[turn.speaker] = len(out)
-            out.append(turn)
-    return tuple(out)
-
-
-# --------------------------------------------------------------------------- moving words
 
 
 def assign(result: Result, segment: int, speaker: str, words: Optional[Sequence[int]] = None) -> Result:
     """Segment ``segment`` (or only its words ``words[0]:words[1]``) to ``speaker``, an existing
     speaker or a new name; the segment splits around a word range."""
     if not result.speakers:
-        raise _invalid("this transcript has no speakers (it was made without diarization)")
+        raise invalid("this transcript has no speakers (it was made without diarization)")
     seg = _segment(result, segment)
     target = speaker if speaker in result.speakers else check_name(speaker)
     lo, hi = _word_range(seg, words) if words is not None else (0, len(seg.words))
@@ -130,18 +82,18 @@ def _move_turns(turns: Sequence[Turn], span: tuple[float, float], moved: set[str
     return out
 
 
-# --------------------------------------------------------------------------- text
-
-
 def edit(result: Result, segment: int, text: str, words: Optional[Sequence[int]] = None) -> Result:
     """Segment ``segment``'s text (or its words ``words[0]:words[1]``) becomes ``text``; new
     words share the replaced words' time span. Empty ``text`` deletes those words (the segment,
     when no word or text is left)."""
     seg = _segment(result, segment)
-    tokens = text.split()
+    tokens = text.split()  # any whitespace separates words: tabs, line breaks, U+2028 …
+    bad = not_text("".join(tokens))
+    if bad:
+        raise invalid(f"the text holds characters that are no text: {', '.join(bad)}")
     if not seg.words:
         if words is not None:
-            raise _invalid(f"segment {segment} has no words (made without word timestamps)")
+            raise invalid(f"segment {segment} has no words (made without word timestamps)")
         edited = replace(seg, text=" ".join(tokens)) if tokens else None
     else:
         lo, hi = _word_range(seg, words) if words is not None else (0, len(seg.words))
@@ -170,7 +122,7 @@ def spread(lengths: Sequence[int], start: float, end: float) -> list[tuple[float
     whole milliseconds, each at least 1 ms long; ``invalid_edit`` when they cannot fit."""
     a, b, n = round(start * 1000), round(end * 1000), len(lengths)
     if b - a < n:
-        raise _invalid(f"{n} words do not fit in {b - a} ms")
+        raise invalid(f"{n} words do not fit in {b - a} ms")
     total, done, bounds = sum(lengths), 0, [a]
     for length in lengths:
         done += length
@@ -203,18 +155,15 @@ def _text_of(seg: Segment, lo: int, hi: int, *, first: bool, last: bool) -> str:
     return seg.text[0 if first else spans[lo][0]:len(seg.text) if last else spans[hi - 1][1]].strip()
 
 
-# --------------------------------------------------------------------------- checks
-
-
 def _segment(result: Result, index: int) -> Segment:
     if not 0 <= index < len(result.segments):
-        raise _invalid(f"no segment {index} (the transcript has {len(result.segments)})")
+        raise invalid(f"no segment {index} (the transcript has {len(result.segments)})")
     return result.segments[index]
 
 
 def _word_range(seg: Segment, words: Sequence[int]) -> tuple[int, int]:
     if len(words) != 2 or not 0 <= words[0] < words[1] <= len(seg.words):
-        raise _invalid(f"words must be [first, end) within the segment's {len(seg.words)} words: {list(words)}")
+        raise invalid(f"words must be [first, end) within the segment's {len(seg.words)} words: {list(words)}")
     return words[0], words[1]
 
 
@@ -233,18 +182,6 @@ def _consistent(result: Result, segments: Sequence[Segment], turns: Sequence[Tur
     present = set(named + [t.speaker for t in turns]) - {None}
     speakers = [s for s in result.speakers if s in present]
     speakers += [s for s in dict.fromkeys(named) if s in present and s not in speakers]
-    diarization = replace(result.diarization, turns=_tidy(turns)) if result.diarization else None
+    diarization = replace(result.diarization, turns=tidy(turns)) if result.diarization else None
     return replace(result, segments=tuple(segments), speakers=tuple(speakers), diarization=diarization,
                    identities=tuple(i for i in result.identities if i.speaker in present))
-
-
-def refuse_new_problems(before: Result, after: Result) -> None:
-    """``invalid_edit`` when ``after`` breaks a promise of the document (``invariants``) more
-    often than ``before`` did (e.g. edited text that repeats itself like a Whisper loop)."""
-    problems = check(result_to_dict(after))
-    if not problems:
-        return  # the usual case: ``before`` need not be checked
-    old = Counter(p.kind for p in check(result_to_dict(before)))
-    new = [p for p in problems if Counter(q.kind for q in problems)[p.kind] > old[p.kind]]
-    if new:
-        raise _invalid(f"the edit would break the transcript: {new[0]}")

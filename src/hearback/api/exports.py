@@ -1,0 +1,66 @@
+"""A job's exports rendered in processes of their own (``spawn``: they load the writers, not the
+models) at a lower priority, so that a long transcript's SRT holds neither the event loop, nor
+this process's interpreter, nor the CPU the server needs: /health, the page's polls and its audio
+answer while it renders. (A thread alone is
+not enough: the render's Python code and its garbage collections hold the interpreter lock for
+up to seconds at a time on a 3-hour transcript; bench/bench_serve.py.) The worker is given the
+stored JSON document as text and sends back the export's bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Optional
+
+from ..writers import ExportOptions
+
+logger = logging.getLogger(__name__)
+
+#: exports rendered at once; more wait their turn
+WORKERS = 2
+
+
+def render(document: str, fmt: str, export: ExportOptions) -> bytes:
+    """``document`` (a result's JSON document as text) in ``fmt``: run in a worker process."""
+    from ..document import result_from_dict
+    from ..writers import get_writer
+
+    return get_writer(fmt, export).to_bytes(result_from_dict(json.loads(document)))
+
+
+class Renderer:
+    """The pool of export processes, started with the app and stopped with it."""
+
+    def __init__(self, workers: int = WORKERS):
+        self.workers = workers
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def start(self) -> None:
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_background)
+        for _ in range(self.workers):  # the processes start now, not at the first exports
+            self._pool.submit(_ready)
+
+    async def render(self, document: str, fmt: str, export: ExportOptions) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, render, document, fmt, export)
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def _background() -> None:
+    """An export process yields the CPU to the server's own (its answers come first)."""
+    try:
+        os.nice(10)
+    except OSError:  # not allowed here: the same priority, still another process
+        logger.info("export process runs at the server's priority")
+
+
+def _ready() -> None:
+    from .. import writers  # noqa: F401  (imported once, before an export asks)
