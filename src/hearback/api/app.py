@@ -19,13 +19,13 @@ from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..pipeline import Pipeline
 from ..runtime import tempdirs
-from . import edits, errors, jobs, page, speakers, transcriptions
+from . import catalog, edits, errors, jobs, page, speakers, transcriptions
 from .limits import BodyGuard
 from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, page.router)
+ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, catalog.router, page.router)
 
 
 def create_app(settings: Optional[ServerSettings] = None, *,

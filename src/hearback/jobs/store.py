@@ -69,6 +69,7 @@ _ADDED = {
     "duration": "REAL",  # seconds of audio, once the job succeeded
     "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
     "revision": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone
+    "stages": "TEXT",  # the stages the job has run so far, in order, comma-separated
 }
 
 #: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
@@ -95,6 +96,7 @@ class Job:
     duration: Optional[float]  # seconds of audio, once succeeded
     speakers: Optional[int]  # how many speakers the result has, once succeeded
     revision: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
+    stages: Optional[str]  # the stages it has run so far, comma-separated (None: made before they were kept)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -112,6 +114,7 @@ class Job:
             "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
             "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
             "revision": self.revision, "audio": audio,
+            "stages": self.stages.split(",") if self.stages else None,
         }
 
     def remove_upload(self) -> None:
@@ -201,14 +204,18 @@ class JobStore:
         return result_from_dict(_current(json.loads(rows[0][0])))
 
     def queue(self, job_id: str) -> None:
-        self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
+        self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0, stages=None)
 
     def start(self, job: "Job") -> None:
         first = Stage.DOWNLOAD if job.audio_url else Stage.DECODE
-        self._set(job.id, status=JobStatus.RUNNING.value, stage=first.value, progress=0.0)
+        self._set(job.id, status=JobStatus.RUNNING.value, stage=first.value, progress=0.0, stages=first.value)
 
     def progress(self, job_id: str, stage: Stage, fraction: float) -> None:
-        self._set(job_id, stage=stage.value, progress=round(fraction, 3))
+        """Where a running job is; a stage it reports for the first time joins its ``stages``."""
+        self._run("UPDATE jobs SET stage = ?, progress = ?, updated_at = ?, stages = CASE "
+                  "WHEN instr(',' || coalesce(stages, '') || ',', ',' || ? || ',') > 0 THEN stages "
+                  "ELSE coalesce(stages || ',', '') || ? END WHERE id = ?",
+                  (stage.value, round(fraction, 3), time.time(), stage.value, stage.value, job_id))
 
     def succeed(self, job_id: str, result: Result) -> None:
         self._set(job_id, status=JobStatus.SUCCEEDED.value, stage=DONE, progress=1.0,
