@@ -1,11 +1,14 @@
-"""Helpers for the editor page's browser tests (tests/test_page.py): waiting on the page,
-answering its key question, reading what it shows, and the API beside it."""
+"""Helpers for the editor page's browser tests (tests/test_page*.py): the fixtures they share
+(a keyed server, a browser, a job the page made), waiting on the page, answering its key
+question, reading what it shows, and the API beside it."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -14,7 +17,59 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.httpserver import hearback_server
+
 KEY = "page-test-key"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def require_chromium():
+    """Skip the calling test module where Debian's chromium is missing (fail on CI)."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must have chromium and chromium-driver (apt-get install chromium chromium-driver)")
+        pytest.skip("chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+                    allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(pipeline_tiny, tmp_path_factory):
+    """``hearback serve`` with an API key and a voice library, for one test module."""
+    folder = tmp_path_factory.mktemp("page")
+    with hearback_server(pipeline_tiny, folder, hearback_api_key=KEY,
+                         speaker_library=folder / "voices.sqlite3") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads):
+    driver = chromium(CHROMIUM, CHROMEDRIVER, downloads)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def job(browser, server, testdata):
+    """The pyannote sample given to the page's file input; what the progress showed on the way."""
+    browser.get(server + "/")
+    give_key(browser)
+    page_ready(browser)
+    browser.find_element(By.ID, "file-input").send_keys(str(testdata / "diarization" / "pyannote-sample.wav"))
+    browser.find_element(By.ID, "start").click()
+    return watch_job(browser)
+
+
+def in_view(browser, selector) -> bool:
+    """Whether the element is wholly inside the viewport (not scrolled away)."""
+    return browser.execute_script(
+        "const n = document.querySelector(arguments[0]); if (!n || !n.offsetParent) return false;"
+        "const r = n.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.height > 0", selector)
 
 
 def chromium(binary: Path, driver: Path, downloads: Path) -> webdriver.Chrome:
@@ -81,7 +136,21 @@ def reload(browser):
 
 
 def speakers_shown(browser) -> list[str]:
-    return [node.text for node in browser.find_elements(By.CSS_SELECTOR, "#speakers .speaker-name")]
+    """The speakers panel's names (read whether the panel is folded or open)."""
+    return [node.get_attribute("textContent") for node in browser.find_elements(By.CSS_SELECTOR, "#speakers .speaker-name")]
+
+
+def open_speakers(browser):
+    """Unfold the speakers panel (rename, merge, "this voice is", the timeline), as a click on its line does."""
+    if not browser.execute_script("return document.getElementById('speakers-panel').open"):
+        browser.find_element(By.CSS_SELECTOR, "#speakers-panel summary").click()
+    wait(browser, lambda: browser.find_element(By.ID, "speakers").is_displayed(), message="the speakers panel stays folded")
+
+
+def download(browser, format):
+    """Open the Download menu and pick ``format``."""
+    browser.find_element(By.CSS_SELECTOR, "#downloads summary").click()
+    browser.find_element(By.CSS_SELECTOR, f'#download-list button[data-format="{format}"]').click()
 
 
 def document(server, job_id):
@@ -125,6 +194,7 @@ def audio_ready(browser):
 
 
 def rename(browser, speaker, name):
+    open_speakers(browser)
     row = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"]')
     box = row.find_element(By.CSS_SELECTOR, ".rename-input")
     box.clear()

@@ -1,0 +1,422 @@
+"""The editor page as a person uses it (issue 24, "The page, as a person uses it"; issue 23
+item 6): the transcript in the first screen with the tools pinned, playback speed and the step
+back on resume, shortcuts shown, find and replace as one undoable change, a double-click that
+edits without playing, the start form, the stages that really ran, a failed job, the voice
+dialog, selection by touch, the lists the page reads from the server, a slow download's
+progress. Real Chromium (selenium, chromedriver) over real HTTP against ``hearback serve`` with
+Whisper tiny.en and the embedded diarizer on the pyannote sample; one job, made by the page,
+shared by the tests in file order.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+
+import pytest
+import requests
+
+from tests.pagedriver import require_chromium
+
+pytestmark = pytest.mark.slow  # a browser and a server per module: `make test-fast` leaves them out
+
+require_chromium()
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
+from hearback import writers  # noqa: E402
+from hearback.jobs.store import JobStatus  # noqa: E402
+from hearback.schema import MAX_SPEAKERS  # noqa: E402
+from hearback.types import Stage  # noqa: E402
+from tests.pagedriver import (  # noqa: E402
+    KEY, api, audio_ready, document, download, downloaded, in_view, open_speakers, reload, rename, revision,
+    saved, wait)
+from tests.pagedriver import browser, downloads, job, server  # noqa: E402, F401  (the module's fixtures)
+
+WEB = writers.__file__.rsplit("/", 1)[0] + "/web"
+#: a 1366×768 screen less the browser's own bars (the viewport the issue measured), and a phone
+SIZES = {"desktop": (1366, 625, False), "phone": (390, 844, True)}
+
+
+def emulate(browser, size):
+    width, height, mobile = SIZES[size] if isinstance(size, str) else size
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
+def body_keys(browser, *keys):
+    browser.execute_script("document.activeElement && document.activeElement.blur()")
+    browser.find_element(By.TAG_NAME, "body").send_keys(*keys)
+
+
+def player(browser, expression):
+    return browser.execute_script(f"const a = document.getElementById('audio'); return {expression}")
+
+
+def joined_texts(doc) -> list[str]:
+    return [" ".join(w["word"].strip() for w in s["words"]) or s["text"].strip() for s in doc["transcription"]["segments"]]
+
+
+# -- the lists the page reads from the server ------------------------------------------------
+
+def test_the_page_shows_the_catalogs_lists_and_copies_none(browser, server, job):
+    catalog = api(server, "/v1/catalog").json()
+    shown = [b.get_attribute("data-format") for b in browser.find_elements(By.CSS_SELECTOR, "#download-list button")]
+    assert shown == list(writers.FORMATS)
+    options = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#language option")]
+    assert options == [""] + [entry["code"] for entry in catalog["languages"]]  # "" = detect
+    for box in ("min-speakers", "max-speakers"):
+        assert browser.find_element(By.ID, box).get_attribute("max") == str(MAX_SPEAKERS)
+    enums = browser.execute_async_script(
+        "const done = arguments[0]; import('/web/catalog.js').then((m) => done([m.STAGE, m.STATUS]))")
+    assert enums == [catalog["stages"], catalog["statuses"]]
+    # no copy left in the page's files: the formats, stage names, statuses and bounds are not written there
+    for name in os.listdir(WEB):
+        text = open(os.path.join(WEB, name), encoding="utf-8").read()
+        if name.endswith(".css"):
+            continue  # colours per status badge are the style's, not a list the page acts on
+        assert 'max="20"' not in text and "asr" not in re.findall(r"\w+", text), name
+        for value in [  # ("assign" is also an edit op's name)
+                      *writers.FORMATS, *(s.value for s in JobStatus), *(s.value for s in Stage if s is not Stage.ASSIGN)]:
+            assert not re.search(rf"""["'`]{value}["'`]""", text), (name, value)
+
+
+def test_the_stages_shown_are_those_that_ran(browser, server, job, pipeline_tiny):
+    view = api(server, f"/v1/jobs/{job['id']}").json()
+    aligned = pipeline_tiny.aligner.available("en")  # no wav2vec2 model here: alignment does not run
+    assert view["stages"] == ["decode", "transcribe", *(["align"] if aligned else []), "diarize", "assign"]
+    items = browser.find_elements(By.CSS_SELECTOR, "#stages li")
+    assert [i.get_attribute("data-stage") for i in items] == view["stages"]
+    assert all(i.get_attribute("class") == "past" for i in items)
+    assert ("align words" in browser.find_element(By.ID, "stages").text) == aligned
+    assert browser.find_element(By.ID, "stage-text").text == "done · 0:30"
+
+
+# -- the first screen, pinned tools, keys ----------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_transcript_is_in_the_first_screen_and_the_tools_stay_pinned(browser, server, job, size):
+    emulate(browser, size)
+    try:
+        reload(browser)
+        height = browser.execute_script("return innerHeight")
+        first = browser.find_element(By.CSS_SELECTOR, "#transcript .turn")
+        box = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", first)
+        assert box["bottom"] <= height, (size, box, height)  # the whole first turn shows, not only its first word
+        widths = browser.execute_script("const e = document.documentElement; return [e.scrollWidth, e.clientWidth]")
+        assert widths[0] <= widths[1], widths  # nothing wider than the screen
+        browser.execute_script("document.getElementById('transcript').style.paddingBottom = '3000px';"  # a long one
+                               "window.scrollTo(0, document.body.scrollHeight)")
+        wait(browser, lambda: not in_view(browser, "#transcript .turn:last-child"), message="nothing scrolled")
+        for pinned in ("#audio", "#undo", "#find-open", "#downloads summary", "#speed", ".tools"):
+            assert in_view(browser, pinned), (size, pinned)
+        browser.find_element(By.CSS_SELECTOR, "#downloads summary").click()  # the menu opens in view while scrolled
+        assert in_view(browser, "#download-list")
+        browser.find_element(By.CSS_SELECTOR, "#downloads summary").click()
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_keyboard_shortcuts_are_shown(browser, job):
+    reload(browser)
+    keys = browser.find_element(By.ID, "keys")
+    assert keys.is_displayed()
+    for key in ("Space", "←", "→", "+", "Ctrl+F", "Ctrl+Z"):
+        assert key in keys.text, key
+    assert "Ctrl+Z" in browser.find_element(By.ID, "undo").get_attribute("title")
+    assert "Ctrl+F" in browser.find_element(By.ID, "find-open").get_attribute("title")
+
+
+# -- playback --------------------------------------------------------------------------------
+
+def test_playback_speed_from_the_menu_and_the_keys_is_kept(browser, job):
+    reload(browser)
+    audio_ready(browser)
+    speed = Select(browser.find_element(By.ID, "speed"))
+    assert speed.first_selected_option.text == "1×"
+    speed.select_by_value("1.5")
+    assert player(browser, "a.playbackRate") == 1.5
+    body_keys(browser, "+")
+    assert player(browser, "a.playbackRate") == 1.75
+    body_keys(browser, "-", "-")
+    assert player(browser, "a.playbackRate") == 1.25
+    reload(browser)  # kept in this browser
+    audio_ready(browser)
+    assert player(browser, "a.playbackRate") == 1.25
+    Select(browser.find_element(By.ID, "speed")).select_by_value("1")
+
+
+def test_playback_steps_back_when_it_resumes(browser, job):
+    reload(browser)
+    audio_ready(browser)
+    assert Select(browser.find_element(By.ID, "rewind")).first_selected_option.text == "2 s"
+    word = [w for w in browser.find_elements(By.CSS_SELECTOR, "#transcript .w") if float(w.get_attribute("data-start")) > 8][0]
+    start = float(word.get_attribute("data-start"))
+    word.click()  # plays from there
+    wait(browser, lambda: player(browser, f"!a.paused && a.currentTime > {start + 1}"), timeout=10, message="it did not play")
+    body_keys(browser, Keys.SPACE)  # pause
+    paused = player(browser, "a.paused ? a.currentTime : null")
+    assert paused is not None
+    browser.execute_script("const a = document.getElementById('audio'); window.resumedAt = null;"
+                           "a.addEventListener('seeked', () => { window.resumedAt = a.currentTime; }, {once: true})")
+    body_keys(browser, Keys.SPACE)  # resume: two seconds back
+    wait(browser, lambda: browser.execute_script("return window.resumedAt !== null"), timeout=5, message="no step back")
+    assert browser.execute_script("return window.resumedAt") == pytest.approx(paused - 2, abs=0.25)
+    body_keys(browser, Keys.SPACE)
+    Select(browser.find_element(By.ID, "rewind")).select_by_value("0")
+    paused = player(browser, "a.currentTime")
+    body_keys(browser, Keys.SPACE)  # no step back at 0 s
+    time.sleep(0.4)
+    assert player(browser, "a.currentTime") >= paused - 0.01
+    body_keys(browser, Keys.SPACE)
+    Select(browser.find_element(By.ID, "rewind")).select_by_value("2")
+
+
+def _cdp_click(browser, node, count):
+    x, y = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]", node)
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": count})
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.4], ids=["quick", "slow"])
+def test_a_double_click_corrects_a_word_without_playing(browser, job, gap):
+    """Slow: the second press comes after the click's play was due (the browser still calls it
+    a double-click); either way the player stays paused where it was."""
+    reload(browser)
+    audio_ready(browser)
+    browser.execute_script("document.getElementById('audio').currentTime = 1.5")
+    wait(browser, lambda: player(browser, "a.currentTime") == 1.5)
+    word = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[10]
+    assert float(word.get_attribute("data-start")) > 3
+    _cdp_click(browser, word, 1)
+    time.sleep(gap)
+    _cdp_click(browser, word, 2)
+    wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .word-box"), timeout=3, message="no box")
+    time.sleep(0.5)  # longer than a click waits before it plays
+    assert player(browser, "a.paused") and player(browser, "a.currentTime") == pytest.approx(1.5, abs=0.01)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#transcript .w.now")
+    browser.find_element(By.CSS_SELECTOR, "#transcript .word-box").send_keys(Keys.ESCAPE)
+
+
+# -- find and replace ------------------------------------------------------------------------
+
+def test_find_and_replace_is_one_undoable_change(browser, server, job):
+    reload(browser)
+    before = document(server, job["id"])
+    texts = joined_texts(before)
+    count = sum(len(re.findall("chicago", t, re.I)) for t in texts)
+    assert count >= 2
+    body_keys(browser, Keys.CONTROL, "f")
+    box = browser.find_element(By.ID, "find-input")
+    assert box.is_displayed() and browser.switch_to.active_element == box
+    box.send_keys("chicago")
+    assert browser.find_element(By.ID, "find-count").text == f"1 of {count}"
+    box.send_keys(Keys.ENTER)
+    assert browser.find_element(By.ID, "find-count").text == f"2 of {count}"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#transcript .w.hit")) == count
+    revision_before = api(server, f"/v1/jobs/{job['id']}").json()["revision"]
+    browser.find_element(By.ID, "replace-input").send_keys("Boston")
+    shown = revision(browser)
+    browser.find_element(By.ID, "replace-all").click()
+    saved(browser, shown)
+    after = document(server, job["id"])
+    assert api(server, f"/v1/jobs/{job['id']}").json()["revision"] == revision_before + 1  # one change
+    assert joined_texts(after) == [re.sub("chicago", "Boston", t, flags=re.I) for t in texts]  # punctuation kept
+    assert browser.find_element(By.ID, "find-count").text == "not found"
+    assert f"Replaced {count} matches." == browser.find_element(By.ID, "edit-message").text
+    shown = revision(browser)
+    browser.find_element(By.ID, "undo").click()  # one undo takes all of it back
+    saved(browser, shown)
+    assert joined_texts(document(server, job["id"])) == texts
+    # Replace: only the match shown
+    wait(browser, lambda: browser.find_element(By.ID, "find-count").text == f"1 of {count}")
+    shown = revision(browser)
+    browser.find_element(By.ID, "replace-one").click()
+    saved(browser, shown)
+    replaced = joined_texts(document(server, job["id"]))
+    assert sum(t.count("Boston") for t in replaced) == 1 and sum(len(re.findall("chicago", t, re.I)) for t in replaced) == count - 1
+    shown = revision(browser)
+    browser.find_element(By.ID, "undo").click()
+    saved(browser, shown)
+    body_keys(browser, Keys.ESCAPE)
+    assert not browser.find_element(By.ID, "find-bar").is_displayed()
+    assert not browser.find_elements(By.CSS_SELECTOR, "#transcript .hit")
+
+
+# -- the turn's speaker, the start form ------------------------------------------------------
+
+def test_a_turns_speaker_is_drawn_as_a_control(browser, job):
+    chip = browser.find_element(By.CSS_SELECTOR, "#transcript .turn .who")
+    style = browser.execute_script(
+        "const s = getComputedStyle(arguments[0]); const t = getComputedStyle(document.querySelector('#transcript .w'));"
+        "return [parseFloat(s.borderTopWidth), s.borderTopColor, parseFloat(getComputedStyle(arguments[0].querySelector('select')).fontSize),"
+        " parseFloat(t.fontSize)]", chip)
+    assert style[0] >= 1 and style[1] not in ("transparent", "rgba(0, 0, 0, 0)")  # a bordered chip, not a heading
+    assert style[2] < style[3]  # smaller than the text it stands over
+    menu = chip.find_element(By.TAG_NAME, "select")
+    assert "change" in menu.get_attribute("aria-label")
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_the_start_form_is_one_line_to_pick_and_one_for_the_bounds(browser, job, width):
+    emulate(browser, (width, 800, width < 900))
+    try:
+        reload(browser)
+        browser.execute_script("document.getElementById('new-job').scrollIntoView()")
+        drop = browser.find_element(By.ID, "drop").rect
+        assert drop["height"] < 64, drop  # one line: the button and the file's name
+        native = browser.find_element(By.ID, "file-input").rect
+        assert native["width"] <= 1 and native["height"] <= 1  # no second, native "Choose File"
+        low, high = (browser.find_element(By.ID, i).rect for i in ("min-speakers", "max-speakers"))
+        assert low["y"] == high["y"]  # min and max on one line
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# -- a failed job ----------------------------------------------------------------------------
+
+def test_a_failed_job_shows_its_stage_its_error_and_try_again(browser, server, job, tmp_path):
+    notes = tmp_path / "notes.wav"
+    notes.write_text("these are meeting notes, not a recording\n")
+    reload(browser)
+    browser.find_element(By.ID, "file-input").send_keys(str(notes))
+    browser.find_element(By.ID, "start").click()
+    wait(browser, lambda: browser.find_element(By.ID, "retry").is_displayed(), timeout=60, message="no try again")
+    failed = browser.execute_script("return location.hash.slice(5)")
+    view = api(server, f"/v1/jobs/{failed}").json()
+    assert view["status"] == "failed" and view["error"]["code"] == "invalid_audio" and view["stage"] == "decode"
+    assert browser.find_element(By.ID, "stage-text").text == "failed during “decode”"
+    assert browser.find_element(By.CSS_SELECTOR, "#stages li.stopped").get_attribute("data-stage") == "decode"
+    assert view["error"]["message"] in browser.find_element(By.ID, "job-error").text
+    assert browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage") == "failed"
+    browser.find_element(By.ID, "retry").click()  # the same recording again, as a new job
+    wait(browser, lambda: browser.execute_script("return location.hash.slice(5)") != failed, message="not sent again")
+    again = browser.execute_script("return location.hash.slice(5)")
+    assert api(server, f"/v1/jobs/{again}").json()["filename"] == "notes.wav"
+    wait(browser, lambda: browser.find_element(By.ID, "retry").is_displayed(), timeout=60, message="no try again")
+    browser.refresh()  # a reload: the tab no longer holds the recording
+    wait(browser, lambda: browser.find_element(By.ID, "retry").is_displayed(), timeout=30, message="no try again")
+    browser.find_element(By.ID, "retry").click()
+    wait(browser, lambda: "choose it again" in browser.find_element(By.ID, "job-error").text, message="no word")
+    for job_id in (failed, again):
+        api(server, f"/v1/jobs/{job_id}", method="DELETE")
+    browser.get(f"{server}/#job={job['id']}")
+
+
+# -- selection by touch ----------------------------------------------------------------------
+
+def test_words_selected_by_touch_move_to_another_speaker(browser, server, job):
+    """Under Chromium's touch emulation (a phone's size, touch events, no mouse): a finger
+    holds a word and the selection is made as a phone's long press and handles make it.
+    Headless Linux Chromium draws no touch selection handles, so the range is set through the
+    Selection API between the real touchstart and touchend; no mouse or key event is sent, so
+    the page must hear the selection itself (selectionchange)."""
+    emulate(browser, "phone")
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    try:
+        reload(browser)
+        doc = document(server, job["id"])
+        segments = doc["transcription"]["segments"]
+        segment = max(range(len(segments)), key=lambda i: len(segments[i]["words"]))
+        other = next(s for s in doc["speakers"] if s != segments[segment]["speaker"])
+        browser.execute_script(
+            "window.heard = []; for (const t of ['mousedown', 'mouseup', 'keyup', 'touchstart', 'touchend'])"
+            " document.addEventListener(t, () => heard.push(t), true);"
+            "document.querySelector(`#transcript .w[data-seg='${arguments[0]}'][data-w='1']`).scrollIntoView({block: 'center'})", segment)
+        x, y = browser.execute_script(
+            "const r = document.querySelector(`#transcript .w[data-seg='${arguments[0]}'][data-w='1']`).getBoundingClientRect();"
+            "return [r.x + r.width / 2, r.y + r.height / 2]", segment)
+        touch = lambda kind, *points: browser.execute_cdp_cmd(  # noqa: E731
+            "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": px, "y": py} for px, py in points]})
+        select = ("const words = document.querySelectorAll(`#transcript .w[data-seg='${arguments[0]}']`);"
+                  "const range = document.createRange(); range.setStartBefore(words[1]); range.setEndAfter(words[arguments[1]]);"
+                  "getSelection().removeAllRanges(); getSelection().addRange(range);")
+        touch("touchStart", (x, y))
+        time.sleep(0.6)  # a long press selects the word held
+        browser.execute_script(select, segment, 1)
+        for step in range(1, 6):  # then a handle dragged over the next word: a move, so no tap (no mouse events)
+            touch("touchMove", (x + 8 * step, y))
+            time.sleep(0.05)
+        browser.execute_script(select, segment, 2)
+        touch("touchEnd")
+        wait(browser, lambda: browser.find_element(By.ID, "selection-bar").is_displayed(), message="no selection bar")
+        heard = browser.execute_script("return heard")
+        assert "touchstart" in heard and "touchend" in heard and not {"mousedown", "mouseup", "keyup"} & set(heard), heard
+        assert in_view(browser, "#selection-bar")  # in the pinned bar
+        Select(browser.find_element(By.ID, "selection-speaker")).select_by_value(other)
+        shown = revision(browser)
+        browser.find_element(By.ID, "selection-apply").click()
+        saved(browser, shown)
+        after = document(server, job["id"])["transcription"]["segments"]
+        assert len(after) == len(segments) + 2 and after[segment + 1]["speaker"] == other
+        assert [w["word"] for w in after[segment + 1]["words"]] == [w["word"] for w in segments[segment]["words"][1:3]]
+        shown = revision(browser)
+        browser.find_element(By.ID, "undo").click()
+        saved(browser, shown)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# -- a slow download -------------------------------------------------------------------------
+
+def test_a_slow_download_shows_its_progress(browser, job, downloads):
+    """The network slowed to 16 KB/s by Chromium's own throttling (the JSON is ~30 KB)."""
+    reload(browser)
+    browser.execute_script(
+        "window.said = []; new MutationObserver(() => said.push(document.getElementById('edit-message').textContent))"
+        ".observe(document.getElementById('edit-message'), {childList: true, characterData: true, subtree: true})")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 50,
+                                                                "downloadThroughput": 16 * 1024, "uploadThroughput": -1})
+    try:
+        download(browser, "json")
+        downloaded(downloads, "pyannote-sample.json", timeout=60)
+        wait(browser, lambda: browser.find_element(By.ID, "edit-message").text.startswith("Downloaded"), message="no end")
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                                    "downloadThroughput": -1, "uploadThroughput": -1})
+    said = browser.execute_script("return said")
+    assert said[0] == "Preparing JSON…"
+    shares = [int(m.group(1)) for m in (re.match(r"Downloading JSON… (\d+)%$", s) for s in said) if m]
+    assert len(shares) >= 3 and shares == sorted(shares) and shares[0] < 50 and shares[-1] == 100, said
+
+
+# -- screenshots -----------------------------------------------------------------------------
+
+def test_screenshots(browser, server, job, tmp_path):
+    """The page at 1366×768 and on a 390×844 phone with the transcript open; with
+    HEARBACK_SCREENSHOTS=docs they are kept as docs/editor.png and docs/editor-phone.png."""
+    reload(browser)
+    rename(browser, "SPEAKER_00", "Sheila")
+    rename(browser, "SPEAKER_01", "Diane")
+    browser.find_element(By.CSS_SELECTOR, "#speakers-panel summary").click()  # folded again
+    for name, size in (("editor.png", (1366, 768, False)), ("editor-phone.png", (390, 844, True))):
+        emulate(browser, size)
+        try:
+            reload(browser)
+            audio_ready(browser)
+            browser.execute_script("const a = document.getElementById('audio');"
+                                   "a.currentTime = +document.querySelectorAll('#transcript .w')[12].dataset.start + 0.02;"
+                                   "window.scrollTo(0, 0)")
+            wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .w.now"))
+            target = tmp_path / name
+            assert browser.save_screenshot(str(target)) and target.stat().st_size > 10_000
+            if os.environ.get("HEARBACK_SCREENSHOTS"):
+                shutil.copy(target, os.path.join(os.environ["HEARBACK_SCREENSHOTS"], name))
+        finally:
+            browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_no_script_error_in_the_whole_session(browser):
+    bad = [entry["message"] for entry in browser.get_log("browser")
+           if any(word in entry["message"] for word in ("Uncaught", "Content Security Policy", "Error:"))]
+    assert not bad, bad
+
+
+assert KEY  # the module's server has an API key: every test above went through it
