@@ -300,13 +300,23 @@ def test_this_voice_is_enrols_a_speaker(browser, server, job):
     assert [n.text for n in browser.find_elements(By.CSS_SELECTOR, "#voice-list .voice-pick")] == ["Diane"]
     browser.find_element(By.CSS_SELECTOR, "#voice-list .voice-pick").click()
     same = browser.find_element(By.ID, "voice-same")
-    assert same.is_displayed() and "Diane" in same.text and "replaces" in same.text, same.text
+    assert same.is_displayed() and "Diane" in same.text and "deletes that voice" in same.text, same.text
+    assert "another name" in same.text
     assert browser.find_element(By.ID, "voice-save").text == "Replace the voice"
     name.send_keys(" Smith")  # another name: no warning
     assert not same.is_displayed() and browser.find_element(By.ID, "voice-save").text == "Save the voice"
     browser.find_element(By.ID, "voice-cancel").click()
     assert dialog.get_attribute("open") is None
     assert api(server, "/v1/speakers").json()["data"] == voices  # cancelled: nothing changed
+    # replaced, as the dialog said: one "Diane", the other speaker's voice
+    browser.find_element(By.CSS_SELECTOR, '#speakers .speaker[data-speaker="SPEAKER_01"] .enrol').click()
+    wait(browser, lambda: dialog.get_attribute("open") is not None, message="no dialog")
+    browser.find_element(By.CSS_SELECTOR, "#voice-list .voice-pick").click()
+    browser.find_element(By.ID, "voice-save").click()
+    wait(browser, lambda: "Replaced the voice" in browser.find_element(By.ID, "edit-message").text,
+         message=browser.find_element(By.ID, "voice-error").text)
+    replaced = api(server, "/v1/speakers").json()["data"]
+    assert [v["name"] for v in replaced] == ["Diane"] and replaced[0]["id"] != voices[0]["id"]
 
 
 def test_without_the_key_the_page_shows_no_job(browser, server, job):

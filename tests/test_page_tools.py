@@ -34,8 +34,8 @@ from hearback.jobs.store import JobStatus  # noqa: E402
 from hearback.schema import MAX_SPEAKERS  # noqa: E402
 from hearback.types import Stage  # noqa: E402
 from tests.pagedriver import (  # noqa: E402
-    KEY, api, audio_ready, document, download, downloaded, in_view, open_speakers, reload, rename, revision,
-    saved, wait)
+    KEY, api, audio_ready, document, download, downloaded, give_key, in_view, page_ready, reload, rename,
+    revision, saved, wait)
 from tests.pagedriver import browser, downloads, job, server  # noqa: E402, F401  (the module's fixtures)
 
 WEB = writers.__file__.rsplit("/", 1)[0] + "/web"
@@ -385,6 +385,69 @@ def test_a_slow_download_shows_its_progress(browser, job, downloads):
     assert said[0] == "Preparing JSON…"
     shares = [int(m.group(1)) for m in (re.match(r"Downloading JSON… (\d+)%$", s) for s in said) if m]
     assert len(shares) >= 3 and shares == sorted(shares) and shares[0] < 50 and shares[-1] == 100, said
+
+
+# -- two tabs on one job ----------------------------------------------------------------------
+
+def test_two_tabs_a_stale_edit_never_changes_a_sentence_neither_meant(browser, server, job):
+    """Tab A empties segment 1; tab B, still showing the old view, corrects a word of segment 3.
+    B's change is refused as stale (nothing changes), B shows the latest transcript, says so and
+    keeps what was typed in the word's box, now on the same word at its new place; saved again,
+    it lands on that word and nowhere else."""
+    reload(browser)
+    tab_a = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    tab_b = browser.current_window_handle
+    try:
+        browser.get(f"{server}/#job={job['id']}")
+        give_key(browser)  # a new tab: its own sessionStorage
+        page_ready(browser)
+        wait(browser, lambda: browser.find_element(By.ID, "editor").is_displayed(), message="no transcript in tab B")
+        before = document(server, job["id"])["transcription"]["segments"]
+        target = before[3]["words"][1]
+        browser.switch_to.window(tab_a)
+        turn = next(t for t in browser.find_elements(By.CSS_SELECTOR, "#transcript .turn")
+                    if "1" in t.get_attribute("data-segments").split(","))
+        turn.find_element(By.CSS_SELECTOR, ".edit-turn").click()
+        box = turn.find_element(By.CSS_SELECTOR, 'textarea[data-seg="1"]')
+        box.clear()
+        shown = revision(browser)
+        turn.find_element(By.CSS_SELECTOR, ".save").click()
+        saved(browser, shown)
+        after_a = document(server, job["id"])["transcription"]["segments"]
+        assert after_a == before[:1] + before[2:]  # segment 1 went, the rest moved up
+        browser.switch_to.window(tab_b)  # still shows segment 3 as it was
+        word = browser.find_element(By.CSS_SELECTOR, '#transcript .w[data-seg="3"][data-w="1"]')
+        assert word.text == target["word"].strip()
+        _cdp_click(browser, word, 1)
+        _cdp_click(browser, word, 2)
+        box = wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#transcript .word-box"), timeout=5)
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys("Texan", Keys.ENTER)
+        wait(browser, lambda: "changed elsewhere" in browser.find_element(By.ID, "edit-message").text,
+             message=browser.find_element(By.ID, "edit-message").text)
+        assert document(server, job["id"])["transcription"]["segments"] == after_a  # B changed nothing
+        box = wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#transcript .word-box"), message="typed text lost")
+        assert box.get_attribute("value") == "Texan"
+        place = browser.execute_script("return arguments[0].closest('.seg').dataset.seg", box)
+        assert place == "2"  # the same word, where it is now
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#transcript .seg")) == len(after_a)  # the latest version shown
+        shown = revision(browser)
+        box.send_keys(Keys.ENTER)
+        saved(browser, shown)
+        final = document(server, job["id"])["transcription"]["segments"]
+        assert [w["word"].strip() for w in final[2]["words"]][1] == "Texan"
+        assert final[:2] + final[3:] == after_a[:2] + after_a[3:]  # no other sentence changed
+        assert [w["start"] for w in final[2]["words"]] == [w["start"] for w in after_a[2]["words"]]
+    finally:
+        browser.close()
+        browser.switch_to.window(tab_a)
+    reload(browser)
+    for _ in range(2):  # back to the job as it was, for the tests after
+        shown = revision(browser)
+        browser.find_element(By.ID, "undo").click()
+        saved(browser, shown)
+    assert document(server, job["id"])["transcription"]["segments"] == before
 
 
 # -- screenshots -----------------------------------------------------------------------------

@@ -137,7 +137,8 @@ function replace(actions, all) {
   if (!ops.length) { actions.say("Nothing to change: the text is already that."); return; }
   if (ops.length > MAX_OPS) { actions.say(`Too many at once (${ops.length}); replace at most ${MAX_OPS}.`, true); return; }
   const count = chosen.length;
-  actions.edit(ops, { typed: text, done: `Replaced ${count} ${count === 1 ? "match" : "matches"}.` });
+  actions.edit(ops, { typed: text, reopen: () => !$("find-bar").hidden, // the boxes keep their text
+                      done: `Replaced ${count} ${count === 1 ? "match" : "matches"}.` });
 }
 
 export function setupFind(actions) {

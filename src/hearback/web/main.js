@@ -25,9 +25,11 @@ function say(text, bad = false) {
 }
 
 // keep: {typed, reopen, done}: what the person typed for this change, how to put it back in
-// its box when the change is refused, and what to say once it is saved.
+// its box when the change is refused (reopen() says whether it could), and what to say once
+// it is saved. Every change names the revision of the document it was made on.
 const actions = {
-  edit: (ops, keep = {}) => change(() => postJson(`/v1/jobs/${state.jobId}/edits`, { ops }), keep.done || "Saved.", keep),
+  edit: (ops, keep = {}) => change(() => postJson(`/v1/jobs/${state.jobId}/edits`, { ops, revision: state.doc?.revision }),
+    keep.done || "Saved.", keep),
   seek,
   say,
   voicesChanged: loadVoices,
@@ -50,12 +52,35 @@ async function change(send, done, keep = {}) {
     say(done);
     await showRevision(jobId);
   } catch (error) {
-    const typed = keep.typed ? ` (what you typed: “${keep.typed}”)` : "";
-    say(error.code === "nothing_to_undo" ? "Nothing to undo." : `Not saved: ${error.message}${typed}`, true);
-    if (jobId === state.jobId && state.doc) showDoc(state.doc); // puts back what the page changed
-    if (keep.reopen) keep.reopen();
+    if (jobId !== state.jobId) return;
+    if (error.code === "stale_revision") await showLatest(jobId);
+    else if (state.doc) showDoc(state.doc); // puts back what the page changed
+    const kept = keep.reopen ? keep.reopen() : false;
+    say(refusal(error, keep.typed, kept), true);
   } finally {
     state.busy = false;
+  }
+}
+
+// What the page says when a change is refused, keeping what was typed in words if not in its box.
+function refusal(error, typed, reopened) {
+  if (error.code === "nothing_to_undo") return "Nothing to undo.";
+  const text = typed ? (reopened ? " What you typed is still in its box: check it, then save again."
+                                 : ` What you typed was: “${typed}”.`) : "";
+  if (error.code === "stale_revision") {
+    return `Not saved: this transcript was changed elsewhere (another tab or person) since this page showed it. It now shows the latest version.${text}`;
+  }
+  return `Not saved: ${error.message.replace(/[.!]?$/, ".")}${text}`;
+}
+
+// The document as it is now (another tab or client changed it), shown in place of a stale one.
+async function showLatest(jobId) {
+  try {
+    const doc = await json(`/v1/jobs/${jobId}/result?format=json`);
+    if (jobId === state.jobId) showDoc(doc);
+    await showRevision(jobId);
+  } catch {
+    if (state.doc) showDoc(state.doc); // gone meanwhile: the next action says so
   }
 }
 
@@ -72,7 +97,7 @@ async function showRevision(jobId) {
 }
 
 function undo() {
-  return change(() => postJson(`/v1/jobs/${state.jobId}/undo`, {}), "Undone.");
+  return change(() => postJson(`/v1/jobs/${state.jobId}/undo`, { revision: state.doc?.revision }), "Undone.");
 }
 
 function showDoc(doc) {

@@ -30,6 +30,7 @@ function renameForm(speaker, actions) {
         actions.edit([{ op: "rename", speaker, name }], { typed: name, reopen: () => {
           const box = document.querySelector(`#speakers .speaker[data-speaker="${CSS.escape(speaker)}"] .rename-input`);
           if (box) { box.value = input.value; box.focus(); }
+          return Boolean(box);
         } });
       }
     },

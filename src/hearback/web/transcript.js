@@ -44,7 +44,7 @@ function wordSpan(word, segment, index) {
 }
 
 function segmentSpan(segment, index) {
-  const span = el("span", { className: "seg", dataset: { seg: index } });
+  const span = el("span", { className: "seg", dataset: { seg: index, start: segment.start, end: segment.end } });
   if (!segment.words.length) span.append(segment.text.trim());
   segment.words.forEach((word, w) => {
     if (w) span.append(" ");
@@ -96,18 +96,32 @@ function editTurn(turn, doc, text, actions, typed = new Map()) {
     const changed = [...boxes].reverse() // last first: emptied text deletes its segment, moving the ones after
       .filter((box) => box.value.trim() !== doc.transcription.segments[+box.dataset.seg].text.trim());
     if (!changed.length) { form.replaceWith(text); return; }
-    const kept = new Map(changed.map((box) => [+box.dataset.seg, box.value]));
+    const kept = changed.map((box) => ({ ...segmentIdentity(text, +box.dataset.seg), typed: box.value }));
     actions.edit(changed.map((box) => ({ op: "edit", segment: +box.dataset.seg, text: box.value.trim() })),
-      { typed: [...kept.values()].join(" / "), reopen: () => reopenTurn(kept, actions) });
+      { typed: kept.map((entry) => entry.typed).join(" / "), reopen: () => reopenTurn(kept) });
   };
 }
 
-// After a refused save: the turn holding the first of those segments opens again with the text typed.
-function reopenTurn(kept, actions) {
-  const [first] = kept.keys();
-  const block = [...document.querySelectorAll("#transcript .turn")]
+// What names a segment whatever its index: its times and its words as shown.
+function segmentIdentity(root, index) {
+  const span = root.querySelector(`.seg[data-seg="${index}"]`);
+  return { start: span.dataset.start, end: span.dataset.end, shown: span.textContent };
+}
+
+// After a refused save (the document may have moved on): the turn holding those segments, found
+// by their times and words, opens again with the text typed; false when they are gone.
+function reopenTurn(kept) {
+  const typed = new Map();
+  for (const entry of kept) {
+    const span = [...document.querySelectorAll("#transcript .seg")].find((node) => node.dataset.start === entry.start
+      && node.dataset.end === entry.end && node.textContent === entry.shown);
+    if (span) typed.set(+span.dataset.seg, entry.typed);
+  }
+  const [first] = typed.keys();
+  const block = first === undefined ? null : [...document.querySelectorAll("#transcript .turn")]
     .find((node) => node.dataset.segments.split(",").map(Number).includes(first));
-  if (block) block.querySelector(".edit-turn").dispatchEvent(new CustomEvent("reopen", { detail: kept }));
+  if (block) block.querySelector(".edit-turn").dispatchEvent(new CustomEvent("reopen", { detail: typed }));
+  return Boolean(block);
 }
 
 // Double-click on a word: a small box in its place; Enter saves, Escape leaves it.
@@ -125,8 +139,9 @@ export function editWord(span, actions, typed = null) {
     const text = box.value.trim();
     const [segment, w] = [+span.dataset.seg, +span.dataset.w];
     if (keep && text !== span.textContent) { // an emptied word is deleted
+      const word = { start: span.dataset.start, end: span.dataset.end, shown: span.textContent };
       actions.edit([{ op: "edit", segment, words: [w, w + 1], text }],
-        { typed: box.value, reopen: () => reopenWord(segment, w, box.value, actions) });
+        { typed: box.value, reopen: () => reopenWord(word, box.value, actions) });
     }
     box.replaceWith(span);
   };
@@ -137,9 +152,13 @@ export function editWord(span, actions, typed = null) {
   box.addEventListener("blur", () => finish(false));
 }
 
-function reopenWord(segment, w, typed, actions) {
-  const span = document.querySelector(`#transcript .w[data-seg="${segment}"][data-w="${w}"]`);
+// After a refused save: the box opens again on the same word (found by its times and text,
+// whatever its index now) with what was typed; false when the word is gone.
+function reopenWord(word, typed, actions) {
+  const span = [...document.querySelectorAll("#transcript .w")].find((node) => node.dataset.start === word.start
+    && node.dataset.end === word.end && node.textContent === word.shown);
   if (span) editWord(span, actions, typed);
+  return Boolean(span);
 }
 
 export function renderTranscript(doc, colours, actions) {
