@@ -96,9 +96,10 @@ def watch_job(browser, timeout: float = 300) -> dict:
         stage = browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")
         if stage and (not seen or seen[-1] != stage):
             seen.append(stage)
-        boxes.add(browser.execute_script(
+        boxes.add(browser.execute_script(  # while it runs (once done, the card folds to one line)
             "const r = document.getElementById('status').getBoundingClientRect();"
-            "return document.getElementById('editor').hidden ? [r.top, r.width, r.height].join() : null"))
+            "const done = document.getElementById('status').classList.contains('folded');"
+            "return document.getElementById('editor').hidden && !done ? [r.top, r.width, r.height].join() : null"))
         time.sleep(0.05)
     job_id = browser.execute_script("return location.hash.slice(5)")
     return {"id": job_id, "boxes": boxes,

@@ -25,13 +25,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from ..document import result_from_dict, result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..types import DONE, Options, Result, Stage
-from . import undo
-from .voices import JobVoices
+from . import undo, voices
+from .voices import JobVoices, Voices
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,8 @@ _ADDED = {
     "filename": "TEXT",  # the upload's file name, or the URL's last path part
     "duration": "REAL",  # seconds of audio, once the job succeeded
     "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
-    "revision": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone
+    "revision": "INTEGER NOT NULL DEFAULT 0",  # the result's revision: +1 at every change, undo included
+    "undo_steps": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone (at most 100)
     "stages": "TEXT",  # the stages the job has run so far, in order, comma-separated
 }
 
@@ -95,7 +96,8 @@ class Job:
     filename: Optional[str]  # the upload's file name, or the URL's last path part
     duration: Optional[float]  # seconds of audio, once succeeded
     speakers: Optional[int]  # how many speakers the result has, once succeeded
-    revision: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
+    revision: int  # the result's revision: 0 as the job made it, +1 at every change (undo included)
+    undo_steps: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
     stages: Optional[str]  # the stages it has run so far, comma-separated (None: made before they were kept)
 
     @classmethod
@@ -113,13 +115,35 @@ class Job:
             "created_at": self.created_at, "updated_at": self.updated_at,
             "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
             "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
-            "revision": self.revision, "audio": audio,
+            "revision": self.revision, "undo_steps": self.undo_steps, "audio": audio,
             "stages": self.stages.split(",") if self.stages else None,
         }
 
     def remove_upload(self) -> None:
         if self.audio_path is not None:
             self.audio_path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Revised:
+    """A finished job's result as stored, with its revision."""
+
+    result: Result
+    #: 0 as the job made it; every change (undo included) makes a new one, never given twice
+    revision: int
+    #: changes that can be undone now
+    undo_steps: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """A new result for a job, and what its kept speaker embeddings do with it."""
+
+    result: Result
+    #: speaker moves (old -> new: renames, merges) the kept embeddings follow, in order
+    moves: tuple[Mapping[str, str], ...] = ()
+    #: embeddings that replace the kept ones (a rediarization's centroids); None: kept ones stay
+    voices: Optional[Voices] = None
 
 
 def _current(document: dict[str, Any]) -> dict[str, Any]:
@@ -129,9 +153,16 @@ def _current(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _check_revision(given: Optional[int], now: int) -> None:
+    if given is not None and given != now:
+        raise HearbackError(ErrorCode.STALE_REVISION,
+                            f"the transcript changed since revision {given} (it is at {now}): reload it, then try again")
+
+
 class JobStore:
-    """The jobs table (and its undo steps). Every method is one statement or one transaction,
-    safe from any thread."""
+    """The jobs table, its undo steps and its kept speaker embeddings (``voices``). Every
+    method is one statement or one transaction, safe from any thread: a change to a result
+    writes the result, its undo step and the embeddings that follow it in one transaction."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,8 +178,14 @@ class JobStore:
                 except sqlite3.OperationalError as exc:  # another process opening it added it first
                     if "duplicate column" not in str(exc):
                         raise
+        self._db.execute("PRAGMA secure_delete = ON")
         self._db.execute(undo.SCHEMA)
+        if "undo_steps" not in have:  # before it, ``revision`` counted the undo steps
+            self._db.execute("UPDATE jobs SET undo_steps = (SELECT COUNT(*) FROM job_history h WHERE h.job_id = jobs.id)")
+        self._db.execute(voices.SCHEMA)
         self._lock = threading.Lock()
+        #: each finished job's speaker embeddings (enrol from a job: "this voice is …")
+        self.voices = JobVoices(self._transaction)
         #: held while a result is read, changed and stored: one change to a job's result at a time
         self.editing = threading.RLock()
 
@@ -198,10 +235,15 @@ class JobStore:
 
     def result(self, job_id: str) -> Optional[Result]:
         """The result of a job that succeeded."""
-        rows = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
+        revised = self.revised(job_id)
+        return revised.result if revised is not None else None
+
+    def revised(self, job_id: str) -> Optional[Revised]:
+        """The result of a job that succeeded, with its revision (one read)."""
+        rows = self._run("SELECT results, revision, undo_steps FROM jobs WHERE id = ?", (job_id,))
         if not rows or not rows[0][0]:
             return None
-        return result_from_dict(_current(json.loads(rows[0][0])))
+        return Revised(result_from_dict(_current(json.loads(rows[0][0]))), rows[0][1], rows[0][2])
 
     def queue(self, job_id: str) -> None:
         self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0, stages=None)
@@ -218,48 +260,70 @@ class JobStore:
                   (stage.value, round(fraction, 3), time.time(), stage.value, stage.value, job_id))
 
     def succeed(self, job_id: str, result: Result) -> None:
-        self._set(job_id, status=JobStatus.SUCCEEDED.value, stage=DONE, progress=1.0,
-                  results=json.dumps(result_to_dict(result), ensure_ascii=False),
-                  audio_url=None, audio_path=None, duration=result.duration, speakers=len(result.speakers))
+        """The job's result stored and its speakers' embeddings kept, in one transaction."""
+        with self._transaction() as db:
+            voices.keep(db, job_id, voices.of(result.diarization))
+            db.execute("UPDATE jobs SET status = ?, stage = ?, progress = 1.0, results = ?, audio_url = NULL, "
+                       "audio_path = NULL, duration = ?, speakers = ?, updated_at = ? WHERE id = ?",
+                       (JobStatus.SUCCEEDED.value, DONE, json.dumps(result_to_dict(result), ensure_ascii=False),
+                        result.duration, len(result.speakers), time.time(), job_id))
 
-    def update_result(self, job_id: str, result: Result) -> None:
-        """Replace a finished job's result (speaker edits, rediarization, transcript edits): the
-        document it replaces, with the job's kept speaker embeddings, becomes one undo step."""
+    def change_result(self, job_id: str, change: Callable[[Result], Change], *,
+                      revision: Optional[int] = None) -> Revised:
+        """Read, change and store a finished job's result, no other change between: the
+        document it replaces (with the kept speaker embeddings) becomes one undo step, and the
+        embeddings follow the change, all in one transaction. ``revision``: the one the change
+        was made against (``stale_revision`` when the job has moved on; None: any)."""
         with self.editing:
-            voices = JobVoices(self.path).kept(job_id)
-            with self._transaction() as db:
-                row = db.execute("SELECT results FROM jobs WHERE id = ?", (job_id,)).fetchone()
-                if row is None or not row[0]:
-                    return
-                undo.push(db, job_id, row[0], voices)
-                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
-                           (json.dumps(result_to_dict(result), ensure_ascii=False), len(result.speakers),
-                            undo.steps(db, job_id), time.time(), job_id))
-
-    def change_result(self, job_id: str, change: Callable[[Result], Result]) -> Result:
-        """Read, change and store a job's result as one undo step, no other change between."""
-        with self.editing:
-            current = self.result(job_id)
-            if current is None:  # deleted meanwhile
+            stored = self._run("SELECT results, revision FROM jobs WHERE id = ?", (job_id,))
+            if not stored or not stored[0][0]:  # deleted meanwhile
                 raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
-            changed = change(current)
-            self.update_result(job_id, changed)
-        return changed
+            document, now = stored[0]
+            _check_revision(revision, now)
+            changed = change(result_from_dict(_current(json.loads(document))))
+            text = json.dumps(result_to_dict(changed.result), ensure_ascii=False)
+            with self._transaction() as db:
+                kept = voices.kept(db, job_id)
+                undo.push(db, job_id, document, kept)
+                kept = changed.voices if changed.voices is not None else kept
+                for mapping in changed.moves:
+                    kept = voices.followed(kept, mapping)
+                voices.keep(db, job_id, kept)
+                steps = self._store(db, job_id, text, len(changed.result.speakers), now)
+        return Revised(changed.result, now + 1, steps)
 
-    def undo(self, job_id: str) -> Optional[Result]:
-        """Put back the result (and kept speaker embeddings) before the last change; None when
-        there is nothing to undo."""
+    def update_result(self, job_id: str, result: Result) -> Revised:
+        """Replace a finished job's result (kept embeddings unchanged) as one undo step."""
+        return self.change_result(job_id, lambda _: Change(result))
+
+    def undo(self, job_id: str, *, revision: Optional[int] = None) -> Optional[Revised]:
+        """Put back the result (and kept speaker embeddings) before the last change, as a new
+        revision; None when there is nothing to undo. ``revision`` as for :meth:`change_result`."""
         with self.editing:
             with self._transaction() as db:
+                row = db.execute("SELECT revision FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None:
+                    raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id}")
+                _check_revision(revision, row[0])
                 step = undo.pop(db, job_id)
                 if step is None:
                     return None
                 document = _current(step.document)
-                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
-                           (json.dumps(document, ensure_ascii=False), len(document["speakers"]),
-                            undo.steps(db, job_id), time.time(), job_id))
-            undo.restore_voices(JobVoices(self.path), job_id, step.voices)
-        return result_from_dict(document)
+                undo.restore_voices(db, job_id, step)
+                steps = self._store(db, job_id, json.dumps(document, ensure_ascii=False),
+                                    len(document["speakers"]), row[0])
+        return Revised(result_from_dict(document), row[0] + 1, steps)
+
+    @staticmethod
+    def _store(db: sqlite3.Connection, job_id: str, document: str, speakers: int, revision: int) -> int:
+        """Write a changed result over ``revision``, as the next one; the undo steps left."""
+        steps = undo.steps(db, job_id)
+        updated = db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, undo_steps = ?, "
+                             "updated_at = ? WHERE id = ? AND revision = ?",
+                             (document, speakers, revision + 1, steps, time.time(), job_id, revision))
+        if updated.rowcount == 0:  # deleted meanwhile: the step goes with the rollback
+            raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
+        return steps
 
     def fail(self, job_id: str, error: HearbackError) -> None:
         self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message,
@@ -272,6 +336,7 @@ class JobStore:
                               (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, older_than)).fetchall()
             for (job_id,) in rows:
                 undo.forget(db, job_id)
+                voices.forget(db, job_id)
         return [r[0] for r in rows]
 
     def ids(self) -> set[str]:
@@ -284,7 +349,8 @@ class JobStore:
         return {Path(r[0]) for r in rows}
 
     def delete(self, job_id: str) -> None:
-        """The job's row and its undo steps."""
+        """The job's row, its undo steps and its kept speaker embeddings."""
         with self._transaction() as db:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
             undo.forget(db, job_id)
+            voices.forget(db, job_id)

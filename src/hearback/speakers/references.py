@@ -74,12 +74,9 @@ def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
 def known_voices(request, pipeline) -> tuple[Voiceprint, ...]:
     """A RunPod job's voices: the library's (unless ``use_library`` is false) and its
     ``known_speakers``, which win by name."""
-    from .library import library_voices, with_requested
+    from .library import voices_for
 
-    requested = voices_from_sources(request.known_speakers, pipeline)
-    if not request.use_library:
-        return requested
-    return with_requested(library_voices(pipeline.settings), requested)
+    return voices_for(pipeline.settings, voices_from_sources(request.known_speakers, pipeline), request.use_library)
 
 
 def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline,
@@ -87,11 +84,11 @@ def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline,
     """HTTP: the library's voices (``settings``: the server's; none when ``use_library`` is
     false) and ``known_speaker_names`` + ``known_speaker_references`` (data URLs, counts
     checked first), which win by name."""
-    from .library import library_voices, with_requested
+    from .library import voices_for
 
     check_known(names, len(references))
     requested = voices_from_sources([Reference(n, audio_base64=r) for n, r in zip(names, references)], pipeline)
-    return with_requested(library_voices(settings) if use_library else (), requested)
+    return voices_for(settings, requested, use_library)
 
 
 def voices_from_sources(speakers: Sequence[Reference], pipeline) -> tuple[Voiceprint, ...]:

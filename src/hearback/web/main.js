@@ -84,13 +84,13 @@ async function showLatest(jobId) {
   }
 }
 
-// The job view counts the steps that can be undone: the Undo button is off at none.
+// The job view counts the steps that can be undone (undo_steps): the Undo button is off at none.
 async function showRevision(jobId) {
   try {
     const job = await json(`/v1/jobs/${jobId}`);
     if (jobId !== state.jobId) return;
     state.job = job;
-    document.getElementById("undo").disabled = job.revision === 0;
+    document.getElementById("undo").disabled = job.undo_steps === 0;
   } catch {
     // the job was deleted meanwhile: the next action says so
   }
@@ -169,7 +169,7 @@ async function openResult(id) {
   }
   if (id !== state.jobId) return;
   document.getElementById("editor").hidden = false;
-  document.getElementById("undo").disabled = state.job.revision === 0;
+  document.getElementById("undo").disabled = state.job.undo_steps === 0;
   showDoc(doc);
   await loadAudio(id, state.job.audio !== false);
 }
