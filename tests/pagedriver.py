@@ -227,3 +227,33 @@ def seek_by_click(browser, node=None, click=None) -> float:
     (click or node.click)()
     wait(browser, lambda: browser.execute_script("return window.seekedAt !== null"), timeout=10, message="no seek")
     return browser.execute_script("return window.seekedAt")
+
+
+#: a 1366×768 screen less the browser's own bars (the viewport the issue measured), and a phone
+SIZES = {"desktop": (1366, 625, False), "phone": (390, 844, True)}
+
+
+def emulate(browser, size):
+    width, height, mobile = SIZES[size] if isinstance(size, str) else size
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
+def body_keys(browser, *keys):
+    browser.execute_script("document.activeElement && document.activeElement.blur()")
+    browser.find_element(By.TAG_NAME, "body").send_keys(*keys)
+
+
+def player(browser, expression):
+    return browser.execute_script(f"const a = document.getElementById('audio'); return {expression}")
+
+
+def joined_texts(doc) -> list[str]:
+    return [" ".join(w["word"].strip() for w in s["words"]) or s["text"].strip() for s in doc["transcription"]["segments"]]
+
+
+def cdp_click(browser, node, count):
+    """A press and release on ``node`` as the browser's input (``count``: 2 for a double-click's second)."""
+    x, y = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]", node)
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": count})
