@@ -1,11 +1,14 @@
-"""Helpers for the editor page's browser tests (tests/test_page.py): waiting on the page,
-answering its key question, reading what it shows, and the API beside it."""
+"""Helpers for the editor page's browser tests (tests/test_page*.py): the fixtures they share
+(a keyed server, a browser, a job the page made), waiting on the page, answering its key
+question, reading what it shows, and the API beside it."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -14,7 +17,59 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.httpserver import hearback_server
+
 KEY = "page-test-key"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def require_chromium():
+    """Skip the calling test module where Debian's chromium is missing (fail on CI)."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must have chromium and chromium-driver (apt-get install chromium chromium-driver)")
+        pytest.skip("chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+                    allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(pipeline_tiny, tmp_path_factory):
+    """``hearback serve`` with an API key and a voice library, for one test module."""
+    folder = tmp_path_factory.mktemp("page")
+    with hearback_server(pipeline_tiny, folder, hearback_api_key=KEY,
+                         speaker_library=folder / "voices.sqlite3") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads):
+    driver = chromium(CHROMIUM, CHROMEDRIVER, downloads)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def job(browser, server, testdata):
+    """The pyannote sample given to the page's file input; what the progress showed on the way."""
+    browser.get(server + "/")
+    give_key(browser)
+    page_ready(browser)
+    browser.find_element(By.ID, "file-input").send_keys(str(testdata / "diarization" / "pyannote-sample.wav"))
+    browser.find_element(By.ID, "start").click()
+    return watch_job(browser)
+
+
+def in_view(browser, selector) -> bool:
+    """Whether the element is wholly inside the viewport (not scrolled away)."""
+    return browser.execute_script(
+        "const n = document.querySelector(arguments[0]); if (!n || !n.offsetParent) return false;"
+        "const r = n.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.height > 0", selector)
 
 
 def chromium(binary: Path, driver: Path, downloads: Path) -> webdriver.Chrome:
@@ -41,9 +96,10 @@ def watch_job(browser, timeout: float = 300) -> dict:
         stage = browser.find_element(By.CSS_SELECTOR, ".bar").get_attribute("data-stage")
         if stage and (not seen or seen[-1] != stage):
             seen.append(stage)
-        boxes.add(browser.execute_script(
+        boxes.add(browser.execute_script(  # while it runs (once done, the card folds to one line)
             "const r = document.getElementById('status').getBoundingClientRect();"
-            "return document.getElementById('editor').hidden ? [r.top, r.width, r.height].join() : null"))
+            "const done = document.getElementById('status').classList.contains('folded');"
+            "return document.getElementById('editor').hidden && !done ? [r.top, r.width, r.height].join() : null"))
         time.sleep(0.05)
     job_id = browser.execute_script("return location.hash.slice(5)")
     return {"id": job_id, "boxes": boxes,
@@ -81,7 +137,21 @@ def reload(browser):
 
 
 def speakers_shown(browser) -> list[str]:
-    return [node.text for node in browser.find_elements(By.CSS_SELECTOR, "#speakers .speaker-name")]
+    """The speakers panel's names (read whether the panel is folded or open)."""
+    return [node.get_attribute("textContent") for node in browser.find_elements(By.CSS_SELECTOR, "#speakers .speaker-name")]
+
+
+def open_speakers(browser):
+    """Unfold the speakers panel (rename, merge, "this voice is", the timeline), as a click on its line does."""
+    if not browser.execute_script("return document.getElementById('speakers-panel').open"):
+        browser.find_element(By.CSS_SELECTOR, "#speakers-panel summary").click()
+    wait(browser, lambda: browser.find_element(By.ID, "speakers").is_displayed(), message="the speakers panel stays folded")
+
+
+def download(browser, format):
+    """Open the Download menu and pick ``format``."""
+    browser.find_element(By.CSS_SELECTOR, "#downloads summary").click()
+    browser.find_element(By.CSS_SELECTOR, f'#download-list button[data-format="{format}"]').click()
 
 
 def document(server, job_id):
@@ -125,6 +195,7 @@ def audio_ready(browser):
 
 
 def rename(browser, speaker, name):
+    open_speakers(browser)
     row = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"]')
     box = row.find_element(By.CSS_SELECTOR, ".rename-input")
     box.clear()
@@ -156,3 +227,33 @@ def seek_by_click(browser, node=None, click=None) -> float:
     (click or node.click)()
     wait(browser, lambda: browser.execute_script("return window.seekedAt !== null"), timeout=10, message="no seek")
     return browser.execute_script("return window.seekedAt")
+
+
+#: a 1366×768 screen less the browser's own bars (the viewport the issue measured), and a phone
+SIZES = {"desktop": (1366, 625, False), "phone": (390, 844, True)}
+
+
+def emulate(browser, size):
+    width, height, mobile = SIZES[size] if isinstance(size, str) else size
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
+def body_keys(browser, *keys):
+    browser.execute_script("document.activeElement && document.activeElement.blur()")
+    browser.find_element(By.TAG_NAME, "body").send_keys(*keys)
+
+
+def player(browser, expression):
+    return browser.execute_script(f"const a = document.getElementById('audio'); return {expression}")
+
+
+def joined_texts(doc) -> list[str]:
+    return [" ".join(w["word"].strip() for w in s["words"]) or s["text"].strip() for s in doc["transcription"]["segments"]]
+
+
+def cdp_click(browser, node, count):
+    """A press and release on ``node`` as the browser's input (``count``: 2 for a double-click's second)."""
+    x, y = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]", node)
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": count})

@@ -8,26 +8,17 @@ last). The server has an API key, so every test also goes through the page's key
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.httpserver import hearback_server
+from tests.pagedriver import require_chromium
 
 pytestmark = pytest.mark.slow  # a browser and a server per module: `make test-fast` leaves them out
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must have chromium and chromium-driver (apt-get install chromium chromium-driver)")
-    pytest.skip("chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
+require_chromium()
 
 from selenium import webdriver  # noqa: E402  (only once chromium is known to be there)
 from selenium.common.exceptions import TimeoutException  # noqa: E402
@@ -36,39 +27,9 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from tests.pagedriver import (  # noqa: E402
-    CONTRAST_JS, KEY, api, audio_ready, chromium, document, downloaded, give_key, page_ready, reload,
-    rename, revision, saved, seek_by_click, speakers_shown, turn_speakers, wait, watch_job)
-
-
-@pytest.fixture(scope="module")
-def server(pipeline_tiny, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("page")
-    with hearback_server(pipeline_tiny, folder, hearback_api_key=KEY,
-                         speaker_library=folder / "voices.sqlite3") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def browser(downloads):
-    driver = chromium(CHROMIUM, CHROMEDRIVER, downloads)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def job(browser, server, testdata):
-    """The pyannote sample given to the page's file input; what the progress showed on the way."""
-    browser.get(server + "/")
-    give_key(browser)
-    page_ready(browser)
-    browser.find_element(By.ID, "file-input").send_keys(str(testdata / "diarization" / "pyannote-sample.wav"))
-    browser.find_element(By.ID, "start").click()
-    return watch_job(browser)
+    CONTRAST_JS, KEY, api, audio_ready, document, download, downloaded, give_key, open_speakers,
+    page_ready, reload, rename, revision, saved, seek_by_click, speakers_shown, turn_speakers, wait)
+from tests.pagedriver import browser, downloads, job, server  # noqa: E402, F401  (the module's fixtures)
 
 
 def test_the_page_is_public_and_its_files_only(server):
@@ -93,9 +54,11 @@ def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
     words = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")
     assert len(words) == sum(len(s["words"]) for s in doc["transcription"]["segments"]) > 20
     assert len(browser.find_elements(By.CSS_SELECTOR, "#timeline .lane")) == 2
+    summary = browser.find_element(By.ID, "speaker-summary").text  # the folded panel's one line names them
+    assert "SPEAKER_00" in summary and "SPEAKER_01" in summary
     for speaker in doc["speakers"]:  # talk time: the sum of the speaker's segments, as m:ss
         seconds = sum(s["end"] - s["start"] for s in doc["transcription"]["segments"] if s["speaker"] == speaker)
-        shown = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"] .talk').text
+        shown = browser.find_element(By.CSS_SELECTOR, f'#speakers .speaker[data-speaker="{speaker}"] .talk').get_attribute("textContent")
         assert shown.startswith(f"{int(seconds) // 60}:{int(seconds) % 60:02d} · "), (speaker, seconds, shown)
     listed = f'#jobs .job[data-id="{job["id"]}"]'
     wait(browser, lambda: "succeeded" in browser.find_element(By.CSS_SELECTOR, listed).text, message="not listed")
@@ -104,9 +67,16 @@ def test_a_dropped_recording_becomes_a_transcript(browser, server, job):
 
 
 def test_text_is_readable(browser, job):
-    """Every kind of text on the page has a contrast of at least 4.5:1 (WCAG AA)."""
+    """Every kind of text on the page has a contrast of at least 4.5:1 (WCAG AA), the find
+    marks and the panels' included."""
+    open_speakers(browser)
+    browser.find_element(By.ID, "find-open").click()
+    browser.find_element(By.ID, "find-input").send_keys("chicago")
+    wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .hit-now"), message="nothing found")
     shown = browser.execute_script(CONTRAST_JS, "body, h2, .muted, .turn-speaker, .time, .edit-turn, .talk, .speaker-name,"
-                                   " .job-name, .job-meta, .badge, .stages li, #stage-text, .lane-name, .w, button, label")
+                                   " .job-name, .job-meta, .badge, .stages li, #stage-text, .lane-name, .w, button, label,"
+                                   " summary, .chip, .keys, kbd, .hit, .hit-now, legend, .file-name, .file-pick")
+    browser.find_element(By.ID, "find-close").click()
     assert len(shown) > 30
     low = [item for item in shown if item[2] < 4.5]
     assert not low, low
@@ -142,6 +112,7 @@ def test_the_timeline_seeks_and_the_spoken_word_comes_into_view(browser, server,
     try:
         reload(browser)
         audio_ready(browser)
+        open_speakers(browser)
         browser.execute_script("window.scrollTo(0, 0)")
         duration = document(server, job["id"])["duration"]
         track = browser.find_element(By.CSS_SELECTOR, "#timeline .track")
@@ -151,8 +122,9 @@ def test_the_timeline_seeks_and_the_spoken_word_comes_into_view(browser, server,
         assert abs(now - 0.9 * duration) <= duration / width * 2 + 0.1  # two pixels of time
         last = browser.find_elements(By.CSS_SELECTOR, "#transcript .w")[-1]
         assert last.location["y"] > 700  # the end of the transcript starts out of view
-        in_view = ("const w = document.querySelector('#transcript .w.now'); if (!w) return false;"
-                   "const r = w.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight")
+        in_view = ("const w = document.querySelector('#transcript .w.now'); if (!w) return false;"  # below the pinned bar
+                   "const r = w.getBoundingClientRect(); const p = document.getElementById('pinned').getBoundingClientRect();"
+                   "return r.top >= p.bottom && r.bottom <= innerHeight")
         wait(browser, lambda: browser.execute_script(in_view), timeout=10, message="the spoken word stayed out of view")
     finally:
         browser.execute_script("document.getElementById('audio').pause()")
@@ -165,7 +137,7 @@ def test_a_rename_reaches_every_download(browser, server, job, downloads):
     wait(browser, lambda: browser.find_element(By.ID, "undo").is_enabled(), message="undo stays off")
     assert speakers_shown(browser) == ["Diane", "SPEAKER_01"]
     for format in ("srt", "vtt", "json"):
-        browser.find_element(By.CSS_SELECTOR, f'.downloads button[data-format="{format}"]').click()
+        download(browser, format)
         text = downloaded(downloads, f"pyannote-sample.{format}")
         assert "Diane" in text and "SPEAKER_00" not in text, format
     assert json.loads(downloaded(downloads, "pyannote-sample.json"))["speakers"] == ["Diane", "SPEAKER_01"]
@@ -264,6 +236,7 @@ def test_move_selected_words_persists(browser, server, job):
 
 def test_merge_then_ctrl_z_persist(browser, server, job):
     reload(browser)
+    open_speakers(browser)
     row = browser.find_element(By.CSS_SELECTOR, '#speakers .speaker[data-speaker="SPEAKER_01"]')
     before = revision(browser)
     Select(row.find_element(By.CSS_SELECTOR, ".merge")).select_by_value("Diane")
@@ -297,13 +270,20 @@ def test_keys_play_pause_and_skip(browser, job):
 def test_this_voice_is_enrols_a_speaker(browser, server, job):
     reload(browser)
     assert not browser.find_element(By.ID, "voices").is_displayed()  # the library is empty
+    open_speakers(browser)
     browser.find_element(By.CSS_SELECTOR, '#speakers .speaker[data-speaker="Diane"] .enrol').click()
-    prompt = WebDriverWait(browser, 10).until(lambda b: b.switch_to.alert)
-    prompt.send_keys("Diane")
-    prompt.accept()
+    dialog = browser.find_element(By.ID, "voice-dialog")
+    wait(browser, lambda: dialog.get_attribute("open") is not None, message="no dialog")  # a dialog, not window.prompt
+    assert not browser.find_element(By.ID, "voice-library").is_displayed()  # nothing to list yet
+    name = browser.find_element(By.ID, "voice-name")
+    assert name.get_attribute("value") == "Diane"  # a name given by hand is offered
+    assert not browser.find_element(By.ID, "voice-same").is_displayed()
+    browser.find_element(By.ID, "voice-save").click()
     wait(browser, lambda: "Saved the voice" in browser.find_element(By.ID, "edit-message").text,
          message=browser.find_element(By.ID, "edit-message").text)
-    assert [v["name"] for v in api(server, "/v1/speakers").json()["data"]] == ["Diane"]
+    assert dialog.get_attribute("open") is None
+    voices = api(server, "/v1/speakers").json()["data"]
+    assert [v["name"] for v in voices] == ["Diane"]
     wait(browser, lambda: browser.find_element(By.ID, "voices").is_displayed(), message="no known voices offered")
     boxes = browser.find_elements(By.CSS_SELECTOR, "#voice-choices input[type=checkbox]")
     assert [b.get_attribute("value") for b in boxes] == ["Diane"] and boxes[0].is_selected()
@@ -313,6 +293,30 @@ def test_this_voice_is_enrols_a_speaker(browser, server, job):
     boxes[0].click()
     assert browser.execute_async_script(sent) == [["use_library", "false"]]
     boxes[0].click()
+    # a second voice: the dialog lists the library and says what a name already there does
+    browser.find_element(By.CSS_SELECTOR, '#speakers .speaker[data-speaker="SPEAKER_01"] .enrol').click()
+    wait(browser, lambda: dialog.get_attribute("open") is not None, message="no dialog")
+    assert name.get_attribute("value") == ""  # a label is no name to offer
+    assert [n.text for n in browser.find_elements(By.CSS_SELECTOR, "#voice-list .voice-pick")] == ["Diane"]
+    browser.find_element(By.CSS_SELECTOR, "#voice-list .voice-pick").click()
+    same = browser.find_element(By.ID, "voice-same")
+    assert same.is_displayed() and "Diane" in same.text and "deletes that voice" in same.text, same.text
+    assert "another name" in same.text
+    assert browser.find_element(By.ID, "voice-save").text == "Replace the voice"
+    name.send_keys(" Smith")  # another name: no warning
+    assert not same.is_displayed() and browser.find_element(By.ID, "voice-save").text == "Save the voice"
+    browser.find_element(By.ID, "voice-cancel").click()
+    assert dialog.get_attribute("open") is None
+    assert api(server, "/v1/speakers").json()["data"] == voices  # cancelled: nothing changed
+    # replaced, as the dialog said: one "Diane", the other speaker's voice
+    browser.find_element(By.CSS_SELECTOR, '#speakers .speaker[data-speaker="SPEAKER_01"] .enrol').click()
+    wait(browser, lambda: dialog.get_attribute("open") is not None, message="no dialog")
+    browser.find_element(By.CSS_SELECTOR, "#voice-list .voice-pick").click()
+    browser.find_element(By.ID, "voice-save").click()
+    wait(browser, lambda: "Replaced the voice" in browser.find_element(By.ID, "edit-message").text,
+         message=browser.find_element(By.ID, "voice-error").text)
+    replaced = api(server, "/v1/speakers").json()["data"]
+    assert [v["name"] for v in replaced] == ["Diane"] and replaced[0]["id"] != voices[0]["id"]
 
 
 def test_without_the_key_the_page_shows_no_job(browser, server, job):
@@ -358,23 +362,6 @@ def test_undo_goes_back_step_by_step(browser, server, job):
     reload(browser)
     assert "Hearback" not in browser.find_element(By.ID, "transcript").text
     assert document(server, job["id"])["speakers"] == ["Diane", "SPEAKER_01"]
-
-
-def test_screenshot(browser, server, job, tmp_path):
-    """A picture of the page with a finished transcript; HEARBACK_SCREENSHOT=docs/editor.png
-    keeps it (how the README's picture is made)."""
-    browser.set_window_size(1280, 1300)
-    reload(browser)
-    rename(browser, "SPEAKER_01", "Sheila")
-    audio_ready(browser)
-    browser.execute_script("const a = document.getElementById('audio');"
-                           "a.currentTime = +document.querySelectorAll('#transcript .w')[12].dataset.start + 0.02;"
-                           "window.scrollTo(0, 0)")
-    wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#transcript .w.now"))
-    target = tmp_path / "editor.png"
-    assert browser.save_screenshot(str(target)) and target.stat().st_size > 10_000
-    if os.environ.get("HEARBACK_SCREENSHOT"):
-        shutil.copy(target, os.environ["HEARBACK_SCREENSHOT"])
 
 
 def test_delete_a_job(browser, server, job):

@@ -21,7 +21,7 @@ from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..pipeline import Pipeline
 from ..runtime import tempdirs
-from . import edits, errors, jobs, page, speakers, transcriptions
+from . import catalog, edits, errors, jobs, page, speakers, transcriptions
 from .exports import Renderer
 from .guard import SiteGuard, allowed_hosts, is_loopback
 from .limits import BodyGuard
@@ -29,7 +29,7 @@ from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, page.router)
+ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, catalog.router, page.router)
 
 
 def create_app(settings: Optional[ServerSettings] = None, *,

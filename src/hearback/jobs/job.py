@@ -50,6 +50,7 @@ ADDED = {
     "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
     "revision": "INTEGER NOT NULL DEFAULT 0",  # the result's revision: +1 at every change, undo included
     "undo_steps": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone (at most 100)
+    "stages": "TEXT",  # the stages the job has run so far, in order, comma-separated
 }
 
 #: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
@@ -77,6 +78,7 @@ class Job:
     speakers: Optional[int]  # how many speakers the result has, once succeeded
     revision: int  # the result's revision: 0 as the job made it, +1 at every change (undo included)
     undo_steps: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
+    stages: Optional[str]  # the stages it has run so far, comma-separated (None: made before they were kept)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -94,6 +96,7 @@ class Job:
             "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
             "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
             "revision": self.revision, "undo_steps": self.undo_steps, "audio": audio,
+            "stages": self.stages.split(",") if self.stages else None,
         }
 
     def remove_upload(self) -> None:

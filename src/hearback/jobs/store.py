@@ -191,14 +191,18 @@ class JobStore:
         return revised
 
     def queue(self, job_id: str) -> None:
-        self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
+        self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0, stages=None)
 
     def start(self, job: "Job") -> None:
         first = Stage.DOWNLOAD if job.audio_url else Stage.DECODE
-        self._set(job.id, status=JobStatus.RUNNING.value, stage=first.value, progress=0.0)
+        self._set(job.id, status=JobStatus.RUNNING.value, stage=first.value, progress=0.0, stages=first.value)
 
     def progress(self, job_id: str, stage: Stage, fraction: float) -> None:
-        self._set(job_id, stage=stage.value, progress=round(fraction, 3))
+        """Where a running job is; a stage it reports for the first time joins its ``stages``."""
+        self._run("UPDATE jobs SET stage = ?, progress = ?, updated_at = ?, stages = CASE "
+                  "WHEN instr(',' || coalesce(stages, '') || ',', ',' || ? || ',') > 0 THEN stages "
+                  "ELSE coalesce(stages || ',', '') || ? END WHERE id = ?",
+                  (stage.value, round(fraction, 3), time.time(), stage.value, stage.value, job_id))
 
     def succeed(self, job_id: str, result: Result) -> None:
         """The job's result stored and its speakers' embeddings kept, in one transaction."""

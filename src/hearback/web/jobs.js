@@ -1,13 +1,11 @@
-// Starting a job (file, drop or URL; language, speaker bounds, known voices), following its
-// progress by stage, and the list of past jobs.
+// Starting a job (file, drop or URL; language, speaker bounds, known voices) and the list of
+// past jobs. The form's choices come from the server's catalog (catalog.js).
 import { call, json } from "./api.js";
+import { catalog, languageName } from "./catalog.js";
 import { clock, dateOf, el } from "./format.js";
 
-// The pipeline's stages in the order they run (hearback.types.Stage); "download" only for URLs.
-const STAGES = ["download", "decode", "transcribe", "align", "diarize", "assign"];
-const STAGE_NAMES = { download: "download", decode: "decode", transcribe: "transcribe",
-                      asr: "transcribe", align: "align words", diarize: "find speakers",
-                      assign: "assign words" };
+const NO_FILE = "or drop it here";
+const sent = new Map(); // job id -> the form it was made from, while this tab holds it ("try again")
 
 export function setupForm(onCreated) {
   const form = document.getElementById("new-job");
@@ -15,8 +13,10 @@ export function setupForm(onCreated) {
   const drop = document.getElementById("drop");
   const dropText = document.getElementById("drop-text");
   const showFile = () => {
-    dropText.textContent = input.files.length ? input.files[0].name : "Drop a recording here, or pick a file";
+    dropText.textContent = input.files.length ? input.files[0].name : NO_FILE;
+    dropText.title = input.files.length ? input.files[0].name : "";
   };
+  fillChoices();
   input.addEventListener("change", showFile);
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
@@ -33,7 +33,7 @@ export function setupForm(onCreated) {
     const error = document.getElementById("start-error");
     error.textContent = "";
     try {
-      const job = await json("/v1/jobs", { method: "POST", body: formData(input) });
+      const job = await submit(formData(input));
       form.reset();
       showFile();
       onCreated(job);
@@ -41,6 +41,28 @@ export function setupForm(onCreated) {
       error.textContent = failure.message;
     }
   });
+}
+
+// The language menu and the speaker bounds, from the catalog.
+function fillChoices() {
+  const menu = document.getElementById("language");
+  menu.append(...catalog.languages.map((language) => el("option", { value: language.code }, languageName(language))));
+  for (const id of ["min-speakers", "max-speakers"]) {
+    document.getElementById(id).max = String(catalog.max_speakers);
+  }
+}
+
+async function submit(data) {
+  const job = await json("/v1/jobs", { method: "POST", body: data });
+  sent.set(job.id, data);
+  return job;
+}
+
+// The same recording with the same choices, again: a new job (null when this tab no longer
+// holds the recording: it is deleted on the server once a job ends).
+export function resubmit(jobId) {
+  const data = sent.get(jobId);
+  return data ? submit(data) : null;
 }
 
 function formData(input) {
@@ -67,23 +89,24 @@ export function libraryChoice() {
   return ticked.map((name) => ["library_speakers[]", name]);
 }
 
+// The library's voices (GET /v1/speakers; [] when this server has no library).
+export async function libraryVoices() {
+  try {
+    return (await json("/v1/speakers")).data || [];
+  } catch {
+    return [];
+  }
+}
+
 // The library's voices, one box each, all ticked: a new job names the ticked ones; hidden
 // while the library is empty.
 export async function loadVoices() {
-  let voices = [];
-  try {
-    voices = (await json("/v1/speakers")).data || [];
-  } catch {
-    voices = []; // no library on this server: nothing to offer
-  }
+  const voices = await libraryVoices();
   const choices = document.getElementById("voice-choices");
   const ticked = new Map([...choices.querySelectorAll("input")].map((box) => [box.value, box.checked]));
   choices.replaceChildren(...voices.map((voice) => {
-    const box = Object.assign(document.createElement("input"),
-      { type: "checkbox", value: voice.name, defaultChecked: true, checked: ticked.get(voice.name) ?? true });
-    const label = Object.assign(document.createElement("label"), { className: "check" });
-    label.append(box, " ", voice.name);
-    return label;
+    const box = el("input", { type: "checkbox", value: voice.name, checked: ticked.get(voice.name) ?? true });
+    return el("label", { className: "check" }, box, " ", voice.name);
   }));
   document.getElementById("voices").hidden = voices.length === 0;
 }
@@ -116,31 +139,4 @@ function jobItem(job, current, onOpen, onDelete) {
 
 export async function deleteJob(id) {
   await call(`/v1/jobs/${id}`, { method: "DELETE" });
-}
-
-// The status card: the job's stage and a bar over all its stages, in a fixed-size box so the
-// page does not move while the job runs.
-const downloading = new Set(); // jobs seen in the download stage (given a URL): they keep it listed
-
-export function showProgress(job) {
-  if (job.stage === "download") downloading.add(job.id);
-  const stages = STAGES.filter((stage) => stage !== "download" || downloading.has(job.id));
-  const stage = job.stage === "asr" ? "transcribe" : job.stage;
-  const done = job.status === "succeeded";
-  let index = stages.indexOf(stage);
-  if (index < 0) index = 0;
-  const fraction = done ? 1 : (index + (job.progress || 0)) / stages.length;
-  const percent = Math.round(fraction * 100);
-  document.getElementById("bar-fill").style.width = `${percent}%`;
-  const bar = document.querySelector(".bar");
-  bar.setAttribute("aria-valuenow", String(percent));
-  bar.dataset.stage = done ? "done" : job.status === "failed" ? "failed" : stage || job.status;
-  const text = done ? (job.duration != null ? `done · ${clock(job.duration)}` : "done") : job.status === "failed" ? "failed"
-    : job.status === "queued" ? "waiting for its turn"
-    : `step ${index + 1} of ${stages.length}: ${STAGE_NAMES[stage] || stage} · ${percent}% in all`;
-  document.getElementById("stage-text").textContent = text;
-  document.getElementById("stages").replaceChildren(...stages.map((name, i) => el("li", {
-    className: done || i < index ? "past" : i === index && job.status === "running" ? "now" : "",
-  }, STAGE_NAMES[name])));
-  document.getElementById("job-error").textContent = job.error ? job.error.message : "";
 }

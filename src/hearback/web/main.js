@@ -1,12 +1,19 @@
 // The editor page: wires the job form and list, the status card, the transcript, the
-// speakers panel and the player to one open job (named in the URL's #job=…, so a reload
-// keeps it open). Every change goes through the API, so it persists and every export follows.
-import { call, json, postJson } from "./api.js";
-import { colourMap, el } from "./format.js";
-import { deleteJob, loadVoices, refreshJobs, setupForm, showProgress } from "./jobs.js";
+// speakers panel, the player, find and replace and the downloads to one open job (named in the
+// URL's #job=…, so a reload keeps it open). Every change goes through the API, so it persists
+// and every export follows.
+import { json, postJson } from "./api.js";
+import { STATUS, loadCatalog, moving } from "./catalog.js";
+import { setupDownloads } from "./downloads.js";
+import { closeFind, findShown, openFind, setupFind } from "./find.js";
+import { colourMap } from "./format.js";
+import { deleteJob, loadVoices, refreshJobs, resubmit, setupForm } from "./jobs.js";
 import { follow, loadAudio, seek, setupPlayer } from "./player.js";
 import { renderSpeakers } from "./speakers.js";
-import { chosenSpeaker, editWord, renderTimeline, renderTranscript, speakerMenu } from "./transcript.js";
+import { clearStatus, showProgress } from "./status.js";
+import { movePlayhead, renderTimeline } from "./timeline.js";
+import { hideSelection, renderTranscript, setupTranscript, speakerMenu } from "./transcript.js";
+import { setupVoiceDialog } from "./voicedialog.js";
 
 const POLL_MS = 700;
 const state = { jobId: null, job: null, doc: null, timer: null, lastStatus: null, busy: false };
@@ -17,9 +24,12 @@ function say(text, bad = false) {
   line.classList.toggle("bad", bad);
 }
 
+// keep: {typed, reopen, done}: what the person typed for this change, how to put it back in
+// its box when the change is refused (reopen() says whether it could), and what to say once
+// it is saved. Every change names the revision of the document it was made on.
 const actions = {
-  // every change names the revision of the document it was made on (the server refuses a stale one)
-  edit: (ops) => change(() => postJson(`/v1/jobs/${state.jobId}/edits`, { ops, revision: state.doc.revision }), "Saved."),
+  edit: (ops, keep = {}) => change(() => postJson(`/v1/jobs/${state.jobId}/edits`, { ops, revision: state.doc?.revision }),
+    keep.done || "Saved.", keep),
   seek,
   say,
   voicesChanged: loadVoices,
@@ -27,7 +37,7 @@ const actions = {
 
 // One change at a time: an edit names segments and words of the document as the page shows
 // it, so it waits for the one before to be shown (one sent meanwhile is refused, with a word).
-async function change(send, done) {
+async function change(send, done, keep = {}) {
   const jobId = state.jobId;
   if (state.busy) {
     say("Still saving the last change; try again in a moment.", true);
@@ -42,16 +52,35 @@ async function change(send, done) {
     say(done);
     await showRevision(jobId);
   } catch (error) {
-    if (error.code === "stale_revision" && jobId === state.jobId) {
-      say("The transcript was changed elsewhere: this is the latest version. Make the change again.", true);
-      showDoc(await json(`/v1/jobs/${jobId}/result?format=json`));
-      await showRevision(jobId);
-      return;
-    }
-    say(error.code === "nothing_to_undo" ? "Nothing to undo." : `Not saved: ${error.message}`, true);
-    if (jobId === state.jobId && state.doc) showDoc(state.doc); // puts back what the page changed
+    if (jobId !== state.jobId) return;
+    if (error.code === "stale_revision") await showLatest(jobId);
+    else if (state.doc) showDoc(state.doc); // puts back what the page changed
+    const kept = keep.reopen ? keep.reopen() : false;
+    say(refusal(error, keep.typed, kept), true);
   } finally {
     state.busy = false;
+  }
+}
+
+// What the page says when a change is refused, keeping what was typed in words if not in its box.
+function refusal(error, typed, reopened) {
+  if (error.code === "nothing_to_undo") return "Nothing to undo.";
+  const text = typed ? (reopened ? " What you typed is still in its box: check it, then save again."
+                                 : ` What you typed was: “${typed}”.`) : "";
+  if (error.code === "stale_revision") {
+    return `Not saved: this transcript was changed elsewhere (another tab or person) since this page showed it. It now shows the latest version.${text}`;
+  }
+  return `Not saved: ${error.message.replace(/[.!]?$/, ".")}${text}`;
+}
+
+// The document as it is now (another tab or client changed it), shown in place of a stale one.
+async function showLatest(jobId) {
+  try {
+    const doc = await json(`/v1/jobs/${jobId}/result?format=json`);
+    if (jobId === state.jobId) showDoc(doc);
+    await showRevision(jobId);
+  } catch {
+    if (state.doc) showDoc(state.doc); // gone meanwhile: the next action says so
   }
 }
 
@@ -68,7 +97,7 @@ async function showRevision(jobId) {
 }
 
 function undo() {
-  return change(() => postJson(`/v1/jobs/${state.jobId}/undo`, { revision: state.doc.revision }), "Undone.");
+  return change(() => postJson(`/v1/jobs/${state.jobId}/undo`, { revision: state.doc?.revision }), "Undone.");
 }
 
 function showDoc(doc) {
@@ -81,6 +110,7 @@ function showDoc(doc) {
     Object.assign(speakerMenu(doc.speakers, null, ""), { id: "selection-speaker" }));
   hideSelection();
   follow(doc, words);
+  findShown(doc);
   document.body.dataset.revision = String((Number(document.body.dataset.revision) || 0) + 1);
 }
 
@@ -89,12 +119,8 @@ function clearJob() {
   Object.assign(state, { jobId: null, job: null, doc: null, lastStatus: null });
   document.getElementById("editor").hidden = true;
   document.body.classList.remove("has-job");
-  document.getElementById("job-title").textContent = "No transcript open";
   document.title = "Hearback";
-  document.getElementById("stage-text").textContent = "";
-  document.getElementById("bar-fill").style.width = "0%";
-  document.getElementById("stages").replaceChildren();
-  document.getElementById("job-error").textContent = "";
+  clearStatus();
 }
 
 async function openJob(id) {
@@ -126,9 +152,9 @@ async function poll(id) {
     state.lastStatus = job.status;
     refresh();
   }
-  if (job.status === "queued" || job.status === "running") {
+  if (moving(job.status)) {
     state.timer = setTimeout(() => poll(id), POLL_MS);
-  } else if (job.status === "succeeded") {
+  } else if (job.status === STATUS.SUCCEEDED) {
     await openResult(id);
   }
 }
@@ -155,7 +181,7 @@ let listTimer = null;
 async function refresh() {
   clearTimeout(listTimer);
   const jobs = await refreshJobs(state.jobId, openJob, removeJob);
-  if (jobs.some((job) => job.status === "queued" || job.status === "running")) {
+  if (jobs.some((job) => moving(job.status))) {
     listTimer = setTimeout(refresh, LIST_MS);
   }
 }
@@ -180,86 +206,38 @@ async function removeJob(id, name) {
   refresh();
 }
 
-async function download(format) {
-  const job = state.job;
+// "Try again" on a failed job: the same recording and choices as a new job, when this tab
+// still holds them; else the form, to give the recording again.
+async function retry() {
+  const error = document.getElementById("job-error");
   try {
-    const blob = await (await call(`/v1/jobs/${job.id}/result?format=${format}`)).blob();
-    const base = (job.filename || `job-${job.id}`).replace(/\.[^.]*$/, "");
-    const link = el("a", { href: URL.createObjectURL(blob), download: `${base}.${format}` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-  } catch (error) {
-    say(`Download failed: ${error.message}`, true);
+    const job = await resubmit(state.jobId);
+    if (job) { await openJob(job.id); return; }
+    error.textContent += " — This tab no longer holds the recording (the server deletes it when a job ends): choose it again to try again.";
+    document.getElementById("file-input").focus();
+  } catch (failure) {
+    error.textContent = failure.message;
   }
 }
 
-// Words selected with the mouse inside one segment: move them, or replace them.
-function selectedWords() {
-  const selection = window.getSelection();
-  if (!selection || selection.isCollapsed) return null;
-  const spans = [...document.querySelectorAll("#transcript .w")].filter((node) => selection.containsNode(node, true));
-  if (!spans.length || spans.some((node) => node.dataset.seg !== spans[0].dataset.seg)) return null;
-  return { segment: +spans[0].dataset.seg, words: [+spans[0].dataset.w, +spans[spans.length - 1].dataset.w + 1],
-           text: spans.map((node) => node.textContent).join(" ") };
-}
-
-function hideSelection() {
-  document.getElementById("selection-bar").hidden = true;
-  document.getElementById("selection-replace").value = "";
-}
-
-function showSelection() {
-  const picked = selectedWords();
-  if (!picked) {
-    if (!window.getSelection().isCollapsed) say("To move or replace words, select them within one sentence.");
-    hideSelection();
-    return;
-  }
-  state.selection = picked;
-  document.getElementById("selection-text").textContent = `“${picked.text}”`;
-  document.getElementById("selection-bar").hidden = false;
-}
-
-function applySelection() {
-  const picked = state.selection;
-  const replace = document.getElementById("selection-replace").value.trim();
-  if (!picked) return;
-  if (replace) {
-    actions.edit([{ op: "edit", segment: picked.segment, words: picked.words, text: replace }]);
-  } else {
-    const speaker = chosenSpeaker(document.getElementById("selection-speaker"));
-    if (speaker) actions.edit([{ op: "assign", segment: picked.segment, words: picked.words, speaker }]);
-  }
-}
-
-function setupTranscript() {
-  const root = document.getElementById("transcript");
-  root.addEventListener("click", (event) => {
-    const word = event.target.closest(".w");
-    if (word && window.getSelection().isCollapsed) seek(+word.dataset.start, true);
-  });
-  root.addEventListener("dblclick", (event) => {
-    const word = event.target.closest(".w");
-    if (!word) return;
-    document.getElementById("audio").pause();
-    window.getSelection().removeAllRanges();
-    editWord(word, actions);
-  });
-  root.addEventListener("mouseup", () => setTimeout(showSelection, 0));
-  root.addEventListener("keyup", showSelection);
-  document.getElementById("selection-apply").addEventListener("click", applySelection);
-  document.getElementById("undo").addEventListener("click", undo);
-  for (const button of document.querySelectorAll(".downloads button")) {
-    button.addEventListener("click", () => download(button.dataset.format));
-  }
+function escape() {
+  if (!document.getElementById("find-bar").hidden) closeFind();
+  hideSelection();
 }
 
 async function start() {
+  await loadCatalog();
   setupForm((job) => openJob(job.id));
-  setupTranscript();
-  setupPlayer(undo);
+  setupTranscript(actions);
+  setupPlayer({ undo, find: openFind, escape });
+  setupFind(actions);
+  setupDownloads(() => state.job, say);
+  setupVoiceDialog();
+  document.getElementById("undo").addEventListener("click", undo);
+  document.getElementById("retry").addEventListener("click", retry);
+  document.getElementById("speakers-panel").addEventListener("toggle", () => {
+    if (state.doc) movePlayhead(state.doc, document.getElementById("audio").currentTime);
+  });
   window.addEventListener("hashchange", () => {
     const id = location.hash.match(/^#job=([\w-]+)$/)?.[1];
     if (id && id !== state.jobId) openJob(id);

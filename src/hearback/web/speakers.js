@@ -1,7 +1,10 @@
-// The speakers panel: colour, talk time, rename, merge, and "this voice is …" (enrol the
-// job's speaker into the voice library).
-import { call } from "./api.js";
+// The speakers panel, folded under one line that names each speaker with colour and talk
+// time: opened, the timeline and per speaker rename, merge and "This voice is …" (a dialog
+// that enrols the job's speaker into the voice library, voicedialog.js).
 import { clock, el } from "./format.js";
+import { askVoice } from "./voicedialog.js";
+
+const SUMMARY_MAX = 6; // speakers named in the folded line; the rest are counted
 
 // Seconds each speaker talks, from the segments they are given (what the transcript shows).
 export function talkTime(doc) {
@@ -23,7 +26,13 @@ function renameForm(speaker, actions) {
     className: "rename", onsubmit: (event) => {
       event.preventDefault();
       const name = input.value.trim();
-      if (name && name !== speaker) actions.edit([{ op: "rename", speaker, name }]);
+      if (name && name !== speaker) {
+        actions.edit([{ op: "rename", speaker, name }], { typed: name, reopen: () => {
+          const box = document.querySelector(`#speakers .speaker[data-speaker="${CSS.escape(speaker)}"] .rename-input`);
+          if (box) { box.value = input.value; box.focus(); }
+          return Boolean(box);
+        } });
+      }
     },
   }, input, el("button", { type: "submit" }, "Rename"));
 }
@@ -41,23 +50,16 @@ function mergeMenu(speaker, others, actions) {
 function enrolButton(speaker, jobId, actions) {
   return el("button", {
     type: "button", className: "enrol", title: "Save this voice to the library, to recognise it in later recordings",
-    onclick: async () => {
-      const suggestion = /^SPEAKER_\d+$/.test(speaker) ? "" : speaker;
-      const name = (window.prompt(`This voice is …`, suggestion) || "").trim();
-      if (!name) return;
-      const form = new FormData();
-      form.append("name", name);
-      form.append("job_id", jobId);
-      form.append("speaker", speaker);
-      try {
-        await call("/v1/speakers", { method: "POST", body: form });
-        actions.say(`Saved the voice of ${speaker} as “${name}”.`);
-        actions.voicesChanged();
-      } catch (error) {
-        actions.say(`Could not save the voice: ${error.message}`, true);
-      }
-    },
+    onclick: () => askVoice(speaker, jobId, actions),
   }, "This voice is …");
+}
+
+function summary(doc, colours, time) {
+  const shown = doc.speakers.slice(0, SUMMARY_MAX).map((speaker) =>
+    el("span", { className: "chip", style: { "--c": colours.get(speaker) } },
+      el("span", { className: "swatch" }), ` ${speaker} `, el("span", { className: "talk" }, clock(time.get(speaker) || 0))));
+  const more = doc.speakers.length - shown.length;
+  return more > 0 ? [...shown, el("span", { className: "chip" }, `+${more} more`)] : shown;
 }
 
 export function renderSpeakers(doc, colours, jobId, actions) {
@@ -78,4 +80,5 @@ export function renderSpeakers(doc, colours, jobId, actions) {
         others.length ? mergeMenu(speaker, others, actions) : null, enrolButton(speaker, jobId, actions)));
   });
   document.getElementById("speakers").replaceChildren(...rows);
+  document.getElementById("speaker-summary").replaceChildren(...summary(doc, colours, time));
 }
