@@ -166,6 +166,15 @@ def test_the_readme_stays_a_front_page_and_its_links_resolve():
         assert f"]({page})" in readme and (root / page).is_file(), page
 
 
+def test_the_contract_has_a_table_of_contents_of_every_section():
+    import re
+
+    specs = (PACKAGE.parents[1] / "SPECS.md").read_text()
+    contents = specs.split("## Contents", 1)[1].split("\n## ", 1)[0]
+    sections = [h for h in re.findall(r"^## (.+)$", specs, re.M) if h != "Contents"]
+    assert re.findall(r"^- \[(.+)\]\(#[\w-]+\)$", contents, re.M) == sections
+
+
 def test_the_preset_overrides_are_the_export_fields_limits():
     from hearback.schema import LIMIT_FIELDS
     from hearback.subtitles.presets import OVERRIDES
