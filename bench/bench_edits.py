@@ -44,12 +44,12 @@ def repeated(result, hours: float):
 
 def timed(store, job_id: str, batch, repeat: int) -> tuple[float, float]:
     """Median seconds of applying ``batch`` and of undoing it, over ``repeat`` runs."""
-    from hearback.api.edits import _apply
+    from hearback.api.edits import apply_ops
 
     applied, undone = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        _apply(store, job_id, batch)
+        apply_ops(store, job_id, batch.ops)
         middle = time.perf_counter()
         store.undo(job_id)
         applied.append(middle - start)
@@ -59,7 +59,7 @@ def timed(store, job_id: str, batch, repeat: int) -> tuple[float, float]:
 
 def edit_timings(result, folder: Path, repeat: int) -> list[str]:
     """Table rows: each operation and its undo on the stored transcript, and what is stored."""
-    from hearback.api.edits import _apply, _parse
+    from hearback.api.edits import _parse, apply_ops
     from hearback.jobs.store import JobStore
     from hearback.types import Options
 
@@ -79,7 +79,7 @@ def edit_timings(result, folder: Path, repeat: int) -> list[str]:
         applied, undone = timed(store, job.id, _parse(json.dumps({"ops": [op]}).encode()), repeat)
         lines.append(f"| {name} / its undo | {applied * 1000:.0f} ms / {undone * 1000:.0f} ms |")
     document = store._run("SELECT results FROM jobs WHERE id = ?", (job.id,))[0][0]
-    _apply(store, job.id, _parse(json.dumps({"ops": [ops["rename a speaker"]]}).encode()))
+    apply_ops(store, job.id, _parse(json.dumps({"ops": [ops["rename a speaker"]]}).encode()).ops)
     step = store._run("SELECT LENGTH(state) FROM job_history WHERE job_id = ?", (job.id,))[0][0]
     lines.append(f"| stored document / one undo step (zlib JSON) | {len(document.encode()) / 1e6:.2f} MB / "
                  f"{step / 1e6:.2f} MB |")

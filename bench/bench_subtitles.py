@@ -147,10 +147,10 @@ NAMES = ("Alice", "Bruno", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo", "
 
 def named(result):
     """``result`` with its speakers renamed to first names (SPEAKER_00 -> Alice, ...)."""
-    from hearback.speakers.edit import edit_speakers
+    from hearback.edits import fix_speakers
 
     order = list(result.speakers)
-    return edit_speakers(result, {s: f"{NAMES[i % len(NAMES)]}{i // len(NAMES) or ''}" for i, s in enumerate(order)}, ())
+    return fix_speakers(result, {s: f"{NAMES[i % len(NAMES)]}{i // len(NAMES) or ''}" for i, s in enumerate(order)}, ())
 
 
 def run(style: str, minutes: float, cache: Path | None = None,

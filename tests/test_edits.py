@@ -213,13 +213,13 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
         assert set(renamed["speakers"]) == {"Diane", "SPEAKER_01"}
         for fmt, mark in (("srt", "[Diane]"), ("vtt", "<v Diane>"), ("json", '"Diane"'), ("txt", "Diane")):
             assert mark in export(url, job_id, fmt), fmt
-        from hearback.jobs.voices import JobVoices
-        assert set(JobVoices(db).kept(job_id)) == {"Diane", "SPEAKER_01"}  # "this voice is" follows
+        from hearback.jobs.store import JobStore
+        assert set(JobStore(db).voices.kept(job_id)) == {"Diane", "SPEAKER_01"}  # "this voice is" follows
 
         merged = post_edits(url, job_id, {"op": "merge", "speakers": ["Diane", "SPEAKER_01"]})
         assert merged["speakers"] == ["Diane"] and "SPEAKER_01" not in export(url, job_id, "vtt")
         undone = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json()
-        assert undone == renamed and set(JobVoices(db).kept(job_id)) == {"Diane", "SPEAKER_01"}
+        assert undone == renamed and set(JobStore(db).voices.kept(job_id)) == {"Diane", "SPEAKER_01"}
 
         segments = renamed["transcription"]["segments"]
         index = next(i for i, s in enumerate(segments) if len(s["words"]) >= 4)
@@ -241,7 +241,7 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
         assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == renamed
         original = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json()
         assert set(original["speakers"]) == {"SPEAKER_00", "SPEAKER_01"} and "[Diane]" not in export(url, job_id, "srt")
-        assert set(JobVoices(db).kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
+        assert set(JobStore(db).voices.kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
         nothing = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30)
         assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "nothing_to_undo"
         post_edits(url, job_id, {"op": "rename", "speaker": "SPEAKER_01", "name": "Sheila"})
@@ -272,3 +272,43 @@ def check_refusals(url: str, job_id: str, index: int) -> None:
     assert export(url, job_id, "json") == before
     missing = httpx.post(f"{url}/v1/jobs/{'0' * 32}/undo", timeout=30)
     assert missing.status_code == 404
+
+
+def test_both_rename_doors_give_one_document_and_a_merge_tidies_turns(pipeline_tiny, testdata, tmp_path):
+    """Issue 23, item 5: ``PATCH …/speakers`` and ``POST …/edits`` are one code path. The same
+    rename and the same merge give identical documents through either door, and a merge joins
+    the merged speakers' touching turns into one."""
+    with hearback_server(pipeline_tiny, tmp_path) as url:
+        job_id = submit(url, testdata / "diarization" / "pyannote-sample.wav")
+        assert wait_for_job(url, job_id)["status"] == "succeeded"
+        first = httpx.get(f"{url}/v1/jobs/{job_id}/result", timeout=10).json()
+        assert first["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
+        doors = {
+            "rename": ({"renames": {"SPEAKER_01": "Sheila"}}, {"op": "rename", "speaker": "SPEAKER_01", "name": "Sheila"}),
+            "merge": ({"merges": [["SPEAKER_00", "SPEAKER_01"]]}, {"op": "merge", "speakers": ["SPEAKER_00", "SPEAKER_01"]}),
+        }
+        for name, (patch, op) in doors.items():
+            patched = httpx.patch(f"{url}/v1/jobs/{job_id}/speakers", json=patch, timeout=30)
+            assert patched.status_code == 200, patched.text
+            assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == first
+            assert post_edits(url, job_id, op) == patched.json(), name
+            assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == first
+        merged = patched.json()
+    turns = [(t["start"], t["end"]) for t in merged["turns"]]
+    assert {t["speaker"] for t in merged["turns"]} == {"SPEAKER_00"}
+    assert all(a[1] < b[0] for a, b in zip(turns, turns[1:])), "a merged speaker's turns touch or overlap"
+
+
+def test_a_merge_through_either_door_joins_two_touching_turns():
+    """The review's reproduction: two turns of two speakers that touch become one turn."""
+    from hearback.api.edits import SpeakerEdits
+    from hearback.types import Diarization, Result, Segment, Turn, Word
+
+    words = (Word("Hello", 0.1, 0.5, 0.9, "SPEAKER_00"), Word("there.", 1.2, 1.8, 0.9, "SPEAKER_01"))
+    result = Result((Segment(0.1, 0.5, "Hello", words[:1], "SPEAKER_00"),
+                     Segment(1.2, 1.8, "there.", words[1:], "SPEAKER_01")), "en", 2.0, ("SPEAKER_00", "SPEAKER_01"),
+                    diarization=Diarization((Turn(0.0, 1.0, "SPEAKER_00"), Turn(1.0, 2.0, "SPEAKER_01")), ()))
+    through_edits = edits.merge(result, ["SPEAKER_00", "SPEAKER_01"])
+    through_patch = SpeakerEdits(merges=[["SPEAKER_00", "SPEAKER_01"]]).apply(result)
+    assert through_edits == through_patch
+    assert through_patch.diarization.turns == (Turn(0.0, 2.0, "SPEAKER_00"),)

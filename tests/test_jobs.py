@@ -128,7 +128,6 @@ def test_retention_forgets_everything_kept_for_a_job(tmp_path):
 
     from hearback.jobs.runner import JobRunner
     from hearback.jobs.store import JobStore
-    from hearback.jobs.voices import JobVoices
     from hearback.types import Diarization, Options, Result
 
     db = tmp_path / "jobs.sqlite3"
@@ -138,17 +137,79 @@ def test_retention_forgets_everything_kept_for_a_job(tmp_path):
         ids = []
         for _ in range(2):
             job = runner.store.add(Options(), audio_path=None, audio_url="https://example.com/a.mp3")
-            runner.store.succeed(job.id, Result((), "en", 1.0, ("SPEAKER_00",)))
-            JobVoices(db).keep(job.id, Diarization((), (), {"SPEAKER_00": (0.1, 0.2)}, "cam++"))
+            runner.store.succeed(job.id, Result((), "en", 1.0, ("SPEAKER_00",), diarization=Diarization(
+                (), (), {"SPEAKER_00": (0.1, 0.2)}, "cam++")))  # its speakers' embeddings kept with it
             runner.kept_folder(job.id).mkdir(parents=True)
             (runner.kept_folder(job.id) / "audio.ogg").write_bytes(b"kept")
             ids.append(job.id)
         runner.store._run(  # ended long ago
             "UPDATE jobs SET updated_at = 0 WHERE id = ?", (ids[0],))
         assert runner.purge_expired() == [ids[0]]
-        assert runner.store.get(ids[0]) is None and JobVoices(db).kept(ids[0]) == {}
+        assert runner.store.get(ids[0]) is None and runner.store.voices.kept(ids[0]) == {}
         assert not runner.kept_folder(ids[0]).exists()
-        assert runner.store.get(ids[1]) is not None and JobVoices(db).kept(ids[1])
+        assert runner.store.get(ids[1]) is not None and runner.store.voices.kept(ids[1])
         assert (runner.kept_folder(ids[1]) / "audio.ogg").read_bytes() == b"kept"
     finally:
         runner.shutdown()
+
+
+def test_a_kill_right_after_an_edit_leaves_document_and_kept_voices_agreeing(testdata, tmp_path):
+    """Issue 24, data safety 4: a 1000-op rename chain over real HTTP, and the server SIGKILLed
+    the moment its result is committed. The document and the speaker embeddings kept for
+    "this voice is …" changed in one transaction: both show N999, and enrolling N999 from the
+    job works after the restart."""
+    import sqlite3
+    import threading
+
+    from hearback.jobs.store import JobStore
+
+    port = free_port()
+    db = tmp_path / "jobs.sqlite3"
+    env = dict(os.environ, WHISPER_MODEL="tiny.en", HEARBACK_DB=str(db), HEARBACK_DATA_DIR=str(tmp_path / "audio"),
+               SPEAKER_LIBRARY=str(tmp_path / "voices.sqlite"), HF_HUB_OFFLINE="1")
+    url = f"http://127.0.0.1:{port}"
+    server = _start(port, env)
+    try:
+        with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
+            job_id = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()["id"]
+        job = wait_for_job(url, job_id)
+        assert job["status"] == "succeeded", job
+        first = httpx.get(f"{url}/v1/jobs/{job_id}/result", timeout=10).json()["speakers"][0]
+        ops = [{"op": "rename", "speaker": f"N{i - 1}" if i else first, "name": f"N{i}"} for i in range(1000)]
+        watch = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        changed = lambda: watch.execute("SELECT revision FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]  # noqa: E731
+        before = changed()
+        sent = threading.Thread(target=_post_quietly, args=(f"{url}/v1/jobs/{job_id}/edits", {"ops": ops}))
+        sent.start()
+        deadline = time.monotonic() + 120
+        while changed() == before:
+            assert time.monotonic() < deadline and server.poll() is None, "the batch was never stored"
+            time.sleep(0.001)
+        server.send_signal(signal.SIGKILL)  # the result is committed: nothing after it may be lost
+        server.wait(30)
+        sent.join(30)
+        watch.close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(30)
+    with sqlite3.connect(db) as read:
+        kept = {row[0] for row in read.execute("SELECT speaker FROM job_voices WHERE job_id = ?", (job_id,))}
+    speakers = set(JobStore(db).result(job_id).speakers)
+    assert "N999" in speakers and kept == speakers
+    server = _start(port, env)
+    try:
+        answer = httpx.post(f"{url}/v1/speakers", data={"name": "Alice", "job_id": job_id, "speaker": "N999"},
+                            timeout=30)
+        assert answer.status_code == 201, answer.text
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _post_quietly(url: str, body: dict) -> None:
+    """POST ``body``; the server may be killed before it answers."""
+    try:
+        httpx.post(url, json=body, timeout=120)
+    except httpx.HTTPError:
+        pass

@@ -80,9 +80,9 @@ def test_rediarize_finds_speakers_again_words_unchanged_exports_follow(pipeline_
         assert "<v SPEAKER_01>" in exports["vtt"] and "[SPEAKER_01]" in exports["srt"]
         assert {line.split(":")[0] for line in exports["txt"].splitlines()} == {"SPEAKER_00", "SPEAKER_01"}
         # the kept centroids follow: enrol-from-job sees the new speakers
-        from hearback.jobs.voices import JobVoices
+        from hearback.jobs.store import JobStore
 
-        assert set(JobVoices(folder / "jobs.sqlite3").kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
+        assert set(JobStore(folder / "jobs.sqlite3").voices.kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
         # no bounds: found on its own again
         assert requests.post(f"{url}/rediarize", timeout=60).json()["turns"] == first["turns"]
 

@@ -414,9 +414,9 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         assert requests.get(f"{url}/result", timeout=10).json() == merged  # a refused edit changes nothing
         assert requests.patch(f"{server}/v1/jobs/nope/speakers", json={}, timeout=10).status_code == 404
         # the kept embeddings followed the merge, and go with the job
-        from hearback.jobs.voices import JobVoices
+        from hearback.jobs.store import JobStore
 
-        kept = JobVoices(tmp_path / "server" / "jobs.sqlite3")
+        kept = JobStore(tmp_path / "server" / "jobs.sqlite3").voices
         assert set(kept.kept(job["id"])) == {"Diane"}
         requests.delete(url, timeout=10)
         assert kept.kept(job["id"]) == {}

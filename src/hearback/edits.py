@@ -1,9 +1,13 @@
 """Fixing a finished transcript by hand: rename, merge, move words to another speaker, edit text.
 
 Each operation is a pure function of a :class:`~hearback.types.Result` that returns a new one
-(the transcript editor's ``POST /v1/jobs/{id}/edits`` applies them to the stored result, so
-every export follows). Renames and merges are ``hearback.speakers.edit``'s, plus the
-diarization's ``turns``, which the editor's timeline draws. Moving words keeps the document
+(the transcript editor's ``POST /v1/jobs/{id}/edits`` and ``PATCH /v1/jobs/{id}/speakers``
+apply them to the stored result, so every export follows). Renames and merges
+(:func:`fix_speakers`) reach segments, words, ``speakers``, the identities and the
+diarization's turns, which the editor's timeline draws; a speaker's turns that then touch or
+overlap are joined. Merges come first: every speaker of a group takes the group's first. Then
+renames (keys are the speakers as the result shows them, a label or a name); a rename onto
+another remaining speaker is refused: say it as a merge. Moving words keeps the document
 whole: a segment splits where its speaker changes (up to three pieces), the moved span of the
 turns goes to the new speaker, and ``speakers`` / ``speaker_identities`` list exactly the
 speakers that remain. Edited words keep time: the new words share the span of the words they
@@ -17,14 +21,13 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import replace
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from .document import result_to_dict
 from .errors import ErrorCode, HearbackError
 from .invariants import check
-from .speakers.edit import edit_speakers
 from .speakers.voiceprint import check_name
-from .types import Result, Segment, Turn, Word
+from .types import Diarization, Result, Segment, SpeakerIdentity, Turn, Word
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +41,83 @@ def _invalid(message: str) -> HearbackError:
 
 def rename(result: Result, speaker: str, name: str) -> Result:
     """``speaker`` (a label or a name) is called ``name`` everywhere."""
-    return _tidy_turns(edit_speakers(result, {speaker: name}))
+    return fix_speakers(result, {speaker: name})
 
 
 def merge(result: Result, speakers: Sequence[str]) -> Result:
     """Every speaker of ``speakers`` becomes the first."""
     if len(set(speakers)) != len(speakers) or len(speakers) < 2:
         raise _invalid(f"a merge names two or more different speakers: {list(speakers)}")
-    return _tidy_turns(edit_speakers(result, {}, [speakers]))
+    return fix_speakers(result, {}, [speakers])
+
+
+def fix_speakers(result: Result, renames: Mapping[str, str], merges: Sequence[Sequence[str]] = ()) -> Result:
+    """``merges`` then ``renames`` applied to every segment, word, ``speakers``, identity and
+    turn; turns tidied."""
+    mapping = speaker_mapping(result.speakers, renames, merges)
+    segments = tuple(
+        replace(s, speaker=mapping.get(s.speaker, s.speaker),
+                words=tuple(replace(w, speaker=mapping.get(w.speaker, w.speaker)) for w in s.words))
+        for s in result.segments)
+    speakers = tuple(dict.fromkeys(mapping.get(s, s) for s in result.speakers))
+    return _tidy_turns(replace(result, segments=segments, speakers=speakers,
+                               identities=_identities(result.identities, mapping, renames),
+                               diarization=_diarization(result.diarization, mapping)))
+
+
+def speaker_mapping(speakers: Sequence[str], renames: Mapping[str, str],
+                    merges: Sequence[Sequence[str]]) -> dict[str, str]:
+    """Each speaker -> the speaker it becomes, the edit checked: ``unknown_speaker``,
+    ``invalid_input`` (a merge of fewer than two, a speaker in two merges),
+    ``invalid_speaker_name`` (a name refused, two speakers renamed to one, a rename onto another
+    remaining speaker)."""
+    known = set(speakers)
+    mapping: dict[str, str] = {}
+    for group in merges:
+        _check_known(group, known)
+        if len(group) < 2 or any(s in mapping for s in group):
+            raise HearbackError(ErrorCode.INVALID_INPUT,
+                                f"a merge names at least two speakers, each in one merge only: {list(group)}")
+        mapping.update({s: group[0] for s in group[1:]})
+    _check_known(renames, known)
+    remaining = {mapping.get(s, s) for s in speakers}
+    targets = {old: check_name(new) for old, new in renames.items()}
+    for old, new in targets.items():
+        if new != old and new in remaining - set(renames):
+            raise HearbackError(ErrorCode.INVALID_SPEAKER_NAME,
+                                f"{new!r} is already a speaker of this result: merge {old!r} into it instead")
+    if len(set(targets.values())) < len(targets):
+        raise HearbackError(ErrorCode.INVALID_SPEAKER_NAME, "two speakers renamed to one name: use a merge")
+    return {s: targets.get(mapping.get(s, s), mapping.get(s, s)) for s in speakers}
+
+
+def _check_known(names, known: set[str]) -> None:
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise HearbackError(ErrorCode.UNKNOWN_SPEAKER, f"no speaker {', '.join(unknown)} in this result")
+
+
+def _identities(identities: Sequence[SpeakerIdentity], mapping: Mapping[str, str],
+                renames: Mapping[str, str]) -> tuple[SpeakerIdentity, ...]:
+    """One identity per remaining speaker: a merged speaker's goes; a renamed one keeps its
+    label and takes the new name, with no score (named by hand)."""
+    out = {}
+    for identity in identities:
+        new = mapping.get(identity.speaker, identity.speaker)
+        if identity.speaker in renames:
+            identity = SpeakerIdentity(identity.label, new, None)
+        out.setdefault(new, identity)
+    return tuple(out.values())
+
+
+def _diarization(diarization: Optional[Diarization], mapping: Mapping[str, str]) -> Optional[Diarization]:
+    if diarization is None:
+        return None
+
+    def mapped(turns: Sequence[Turn]) -> tuple[Turn, ...]:
+        return tuple(replace(t, speaker=mapping.get(t.speaker, t.speaker)) for t in turns)
+
+    return replace(diarization, turns=mapped(diarization.turns), exclusive=mapped(diarization.exclusive))
 
 
 def _tidy_turns(result: Result) -> Result:

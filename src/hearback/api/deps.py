@@ -8,7 +8,7 @@ from fastapi import Depends, Query, Request
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs.runner import JobRunner
-from ..jobs.store import Job
+from ..jobs.store import Job, JobStatus
 from ..pipeline import Pipeline
 from ..schema import ExportFields, JobOptions, parse
 from ..types import Options
@@ -43,6 +43,16 @@ def _job(job_id: str, jobs: JobsDep) -> Job:
 
 #: The job named by the route's ``{job_id}``, or 404 ``not_found``.
 JobDep = Annotated[Job, Depends(_job)]
+
+
+def _succeeded_job(job: JobDep) -> Job:
+    if job.status != JobStatus.SUCCEEDED:
+        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+    return job
+
+
+#: The route's job once it succeeded (its result can be read, edited, undone), or 409 ``job_not_done``.
+SucceededJobDep = Annotated[Job, Depends(_succeeded_job)]
 
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")

@@ -1,6 +1,8 @@
 """Fixing a finished job's transcript over HTTP (the transcript editor's calls):
 ``POST /v1/jobs/{id}/edits`` applies a batch of operations (``hearback.edits``) as one undo step,
-``POST /v1/jobs/{id}/undo`` takes the last step back (``hearback.jobs.undo``). Both answer the
+``PATCH /v1/jobs/{id}/speakers`` is one more operation (renames and merges at once) through the
+same code, so both doors check the document's invariants and tidy turns alike;
+``POST /v1/jobs/{id}/undo`` takes the last step back (``hearback.jobs.undo``). All answer the
 new JSON document; every export renders from it."""
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Sequence, Union
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,11 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .. import edits
 from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
-from ..jobs.store import JobStatus, JobStore
-from ..jobs.voices import JobVoices
-from ..speakers.edit import speaker_mapping
+from ..jobs.store import Change, JobStore
 from ..types import Result
-from .deps import JobDep, JobsDep
+from .deps import JobsDep, SucceededJobDep
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Rename(_Op):
         return edits.rename(result, self.speaker, self.name)
 
     def voices(self, result: Result) -> dict[str, str]:
-        return speaker_mapping(result.speakers, {self.speaker: self.name}, ())
+        return edits.speaker_mapping(result.speakers, {self.speaker: self.name}, ())
 
 
 class Merge(_Op):
@@ -69,7 +69,7 @@ class Merge(_Op):
         return edits.merge(result, self.speakers)
 
     def voices(self, result: Result) -> dict[str, str]:
-        return speaker_mapping(result.speakers, {}, [self.speakers])
+        return edits.speaker_mapping(result.speakers, {}, [self.speakers])
 
 
 class Assign(_Op):
@@ -96,7 +96,23 @@ class Edit(_Op):
         return edits.edit(result, self.segment, self.text, self.words)
 
 
-#: every operation, told apart by ``op``
+class SpeakerEdits(_Op):
+    """``PATCH /v1/jobs/{id}/speakers``: merges first, then renames, at once (so two speakers
+    may swap names)."""
+
+    #: speaker as the result shows it -> new name
+    renames: dict[str, str] = Field(default_factory=dict)
+    #: groups of speakers to make one (each takes the group's first)
+    merges: list[list[str]] = Field(default_factory=list)
+
+    def apply(self, result: Result) -> Result:
+        return edits.fix_speakers(result, self.renames, self.merges)
+
+    def voices(self, result: Result) -> dict[str, str]:
+        return edits.speaker_mapping(result.speakers, self.renames, self.merges)
+
+
+#: every operation of an edits batch, told apart by ``op``
 Op = Annotated[Union[Rename, Merge, Assign, Edit], Field(discriminator="op")]
 
 
@@ -123,45 +139,40 @@ def _parse(body: bytes) -> EditBatch:
         raise HearbackError(ErrorCode.INVALID_EDIT, "the body is not JSON") from None
 
 
-def _apply(store: JobStore, job_id: str, batch: EditBatch) -> Result:
-    """Apply the batch to the stored result as one undo step; kept voices follow renames and merges."""
-    follow: list[dict[str, str]] = []
+def apply_ops(store: JobStore, job_id: str, ops: Sequence[_Op]) -> Result:
+    """Apply ``ops`` in order to the stored result as one undo step, all or nothing, refused
+    when the document would break a promise; kept voices follow renames and merges in the same
+    transaction."""
 
-    def change(result: Result) -> Result:
-        edited = result
-        for op in batch.ops:
-            follow.append(op.voices(edited))
+    def change(result: Result) -> Change:
+        edited, moves = result, []
+        for op in ops:
+            moves.append(op.voices(edited))
             edited = op.apply(edited)
         edits.refuse_new_problems(result, edited)
-        return edited
+        return Change(edited, tuple(filter(None, moves)))
 
-    with store.editing:
-        edited = store.change_result(job_id, change)
-        voices = JobVoices(store.path)
-        for mapping in filter(None, follow):
-            voices.follow(job_id, mapping)
-    return edited
-
-
-def _require_done(job) -> None:
-    if job.status != JobStatus.SUCCEEDED:
-        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+    return store.change_result(job_id, change)
 
 
 @router.post("/{job_id}/edits")
-async def edit_job(job: JobDep, jobs: JobsDep, request: Request):
+async def edit_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
     """Edits of a succeeded job's transcript (JSON :class:`EditBatch`, read here so that any
     malformed batch is ``invalid_edit``); the answer is the new JSON document."""
-    _require_done(job)
     batch = _parse(await request.body())
-    edited = await asyncio.to_thread(_apply, jobs.store, job.id, batch)
+    edited = await asyncio.to_thread(apply_ops, jobs.store, job.id, batch.ops)
     return result_to_dict(edited)
 
 
+@router.patch("/{job_id}/speakers")
+async def edit_job_speakers(job: SucceededJobDep, jobs: JobsDep, edits: SpeakerEdits):
+    """Renames and merges on a finished job, as one operation of :func:`apply_ops`."""
+    return result_to_dict(await asyncio.to_thread(apply_ops, jobs.store, job.id, [edits]))
+
+
 @router.post("/{job_id}/undo")
-async def undo_job(job: JobDep, jobs: JobsDep):
+async def undo_job(job: SucceededJobDep, jobs: JobsDep):
     """The document before the last change (an edit batch, a speaker fix, a rediarization)."""
-    _require_done(job)
     restored = await asyncio.to_thread(jobs.store.undo, job.id)
     if restored is None:
         raise HearbackError(ErrorCode.NOTHING_TO_UNDO, f"job {job.id} has no change to undo")

@@ -28,6 +28,7 @@ from .deps import (
     JobsDep,
     PipelineDep,
     SettingsDep,
+    SucceededJobDep,
     form_flag,
     form_list,
     form_options,
@@ -119,9 +120,7 @@ async def job_audio(job: JobDep, jobs: JobsDep):
 
 
 @router.get("/{job_id}/result")
-async def job_result(job: JobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
-    if job.status != JobStatus.SUCCEEDED:
-        raise HearbackError(ErrorCode.JOB_NOT_DONE, f"the job is {job.status}")
+async def job_result(job: SucceededJobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
     result = jobs.store.result(job.id)

@@ -17,11 +17,10 @@ from typing import Optional
 from ..audio.fetch import fetched_audio
 from ..errors import Cancelled, ErrorCode, HearbackError, as_error
 from ..runtime.progress import throttled
-from ..types import Stage
-from . import playback
-from .kept_speakers import keep_for_rediarize, requested_speakers
-from .store import KEPT, Job, JobStatus, JobStore
-from .voices import JobVoices
+from ..types import Options, Result, Stage
+from . import playback, voices
+from .kept_speakers import keep_for_rediarize, kept_speakers, requested_speakers
+from .store import KEPT, Change, Job, JobStatus, JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +71,36 @@ class JobRunner:
         folder = self.kept_folder(job_id)
         return playback.kept_audio(folder) if folder is not None else None
 
+    def rediarize(self, job_id: str, bounds: Options) -> Result:
+        """A finished job's speakers found again with ``bounds`` (its speaker counts), from what
+        its diarization kept (clustering only: no audio, no speech recognition), its words
+        given to them again and known voices matched again, as the job chose them; stored as
+        one change, the kept speaker embeddings replaced by the new speakers'."""
+        from ..diarize.inputs import load_inputs
+        from ..speakers.rediarize import reassigned
+
+        folder = self.kept_folder(job_id)
+        inputs = load_inputs(folder) if folder is not None else None
+        if inputs is None:
+            raise HearbackError(ErrorCode.DIARIZATION_NOT_KEPT,
+                                "this job kept no diarization to start from (diarize was off, it heard "
+                                "no speech, or it ran before rediarize existed): submit it again")
+        self.pipeline.check(Options(diarize=True))  # model_unavailable without a diarizer here
+        found = self.pipeline.diarizer.rediarize(inputs, num_speakers=bounds.num_speakers,
+                                                 min_speakers=bounds.min_speakers, max_speakers=bounds.max_speakers)
+        known = kept_speakers(folder).voices(self.settings)
+
+        def change(stored: Result) -> Change:
+            result = reassigned(stored, found, known)
+            return Change(result, voices=voices.of(result.diarization))
+
+        return self.store.change_result(job_id, change)
+
     def forget(self, job_id: str) -> None:
-        """Delete a job and everything kept for it: its row, its speakers' embeddings, its
-        kept folder. A running job is cancelled and removes its own upload when it ends."""
+        """Delete a job and everything kept for it: its row with its undo steps and speakers'
+        embeddings (``JobStore.delete``), its kept folder. A running job is cancelled and removes its own upload when it ends."""
         self.cancel(job_id)
         self.store.delete(job_id)
-        JobVoices(self.settings.hearback_db).delete(job_id)
         folder = self.kept_folder(job_id)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -139,9 +162,8 @@ class JobRunner:
             raise Cancelled(f"job {job.id} was deleted")
         # all it keeps is written before it turns succeeded, so a rediarize or "this voice is"
         # sent the moment it has finished finds it
-        JobVoices(self.settings.hearback_db).keep(job.id, result.diarization)  # enrol-from-job
         keep_for_rediarize(kept, result.diarization, speakers)
-        self.store.succeed(job.id, result)
+        self.store.succeed(job.id, result)  # with its speakers' embeddings (enrol from the job)
 
     def _remove_orphan_uploads(self) -> None:
         """Uploads no queued or running job owns, and kept folders of jobs that are gone."""

@@ -25,13 +25,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from ..document import result_from_dict, result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..types import DONE, Options, Result, Stage
-from . import undo
-from .voices import JobVoices
+from . import undo, voices
+from .voices import JobVoices, Voices
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,17 @@ class Job:
             self.audio_path.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class Change:
+    """A new result for a job, and what its kept speaker embeddings do with it."""
+
+    result: Result
+    #: speaker moves (old -> new: renames, merges) the kept embeddings follow, in order
+    moves: tuple[Mapping[str, str], ...] = ()
+    #: embeddings that replace the kept ones (a rediarization's centroids); None: kept ones stay
+    voices: Optional[Voices] = None
+
+
 def _current(document: dict[str, Any]) -> dict[str, Any]:
     """A stored document as this version writes it."""
     if "transcription" not in document:  # stored before 0.2: every format rendered
@@ -127,8 +138,9 @@ def _current(document: dict[str, Any]) -> dict[str, Any]:
 
 
 class JobStore:
-    """The jobs table (and its undo steps). Every method is one statement or one transaction,
-    safe from any thread."""
+    """The jobs table, its undo steps and its kept speaker embeddings (``voices``). Every
+    method is one statement or one transaction, safe from any thread: a change to a result
+    writes the result, its undo step and the embeddings that follow it in one transaction."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,8 +156,12 @@ class JobStore:
                 except sqlite3.OperationalError as exc:  # another process opening it added it first
                     if "duplicate column" not in str(exc):
                         raise
+        self._db.execute("PRAGMA secure_delete = ON")
         self._db.execute(undo.SCHEMA)
+        self._db.execute(voices.SCHEMA)
         self._lock = threading.Lock()
+        #: each finished job's speaker embeddings (enrol from a job: "this voice is …")
+        self.voices = JobVoices(self._transaction)
         #: held while a result is read, changed and stored: one change to a job's result at a time
         self.editing = threading.RLock()
 
@@ -211,33 +227,41 @@ class JobStore:
         self._set(job_id, stage=stage.value, progress=round(fraction, 3))
 
     def succeed(self, job_id: str, result: Result) -> None:
-        self._set(job_id, status=JobStatus.SUCCEEDED.value, stage=DONE, progress=1.0,
-                  results=json.dumps(result_to_dict(result), ensure_ascii=False),
-                  audio_url=None, audio_path=None, duration=result.duration, speakers=len(result.speakers))
+        """The job's result stored and its speakers' embeddings kept, in one transaction."""
+        with self._transaction() as db:
+            voices.keep(db, job_id, voices.of(result.diarization))
+            db.execute("UPDATE jobs SET status = ?, stage = ?, progress = 1.0, results = ?, audio_url = NULL, "
+                       "audio_path = NULL, duration = ?, speakers = ?, updated_at = ? WHERE id = ?",
+                       (JobStatus.SUCCEEDED.value, DONE, json.dumps(result_to_dict(result), ensure_ascii=False),
+                        result.duration, len(result.speakers), time.time(), job_id))
 
-    def update_result(self, job_id: str, result: Result) -> None:
-        """Replace a finished job's result (speaker edits, rediarization, transcript edits): the
-        document it replaces, with the job's kept speaker embeddings, becomes one undo step."""
+    def change_result(self, job_id: str, change: Callable[[Result], Change]) -> Result:
+        """Read, change and store a finished job's result, no other change between: the
+        document it replaces (with the kept speaker embeddings) becomes one undo step, and the
+        embeddings follow the change, all in one transaction."""
         with self.editing:
-            voices = JobVoices(self.path).kept(job_id)
-            with self._transaction() as db:
-                row = db.execute("SELECT results FROM jobs WHERE id = ?", (job_id,)).fetchone()
-                if row is None or not row[0]:
-                    return
-                undo.push(db, job_id, row[0], voices)
-                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
-                           (json.dumps(result_to_dict(result), ensure_ascii=False), len(result.speakers),
-                            undo.steps(db, job_id), time.time(), job_id))
-
-    def change_result(self, job_id: str, change: Callable[[Result], Result]) -> Result:
-        """Read, change and store a job's result as one undo step, no other change between."""
-        with self.editing:
-            current = self.result(job_id)
-            if current is None:  # deleted meanwhile
+            stored = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
+            if not stored or not stored[0][0]:  # deleted meanwhile
                 raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
-            changed = change(current)
-            self.update_result(job_id, changed)
-        return changed
+            changed = change(result_from_dict(_current(json.loads(stored[0][0]))))
+            document = json.dumps(result_to_dict(changed.result), ensure_ascii=False)
+            with self._transaction() as db:
+                kept = voices.kept(db, job_id)
+                undo.push(db, job_id, stored[0][0], kept)
+                kept = changed.voices if changed.voices is not None else kept
+                for mapping in changed.moves:
+                    kept = voices.followed(kept, mapping)
+                voices.keep(db, job_id, kept)
+                updated = db.execute(
+                    "UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
+                    (document, len(changed.result.speakers), undo.steps(db, job_id), time.time(), job_id))
+                if updated.rowcount == 0:  # deleted meanwhile: the step goes with the rollback
+                    raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
+        return changed.result
+
+    def update_result(self, job_id: str, result: Result) -> Result:
+        """Replace a finished job's result (kept embeddings unchanged) as one undo step."""
+        return self.change_result(job_id, lambda _: Change(result))
 
     def undo(self, job_id: str) -> Optional[Result]:
         """Put back the result (and kept speaker embeddings) before the last change; None when
@@ -248,10 +272,10 @@ class JobStore:
                 if step is None:
                     return None
                 document = _current(step.document)
+                undo.restore_voices(db, job_id, step)
                 db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
                            (json.dumps(document, ensure_ascii=False), len(document["speakers"]),
                             undo.steps(db, job_id), time.time(), job_id))
-            undo.restore_voices(JobVoices(self.path), job_id, step.voices)
         return result_from_dict(document)
 
     def fail(self, job_id: str, error: HearbackError) -> None:
@@ -265,6 +289,7 @@ class JobStore:
                               (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, older_than)).fetchall()
             for (job_id,) in rows:
                 undo.forget(db, job_id)
+                voices.forget(db, job_id)
         return [r[0] for r in rows]
 
     def ids(self) -> set[str]:
@@ -277,7 +302,8 @@ class JobStore:
         return {Path(r[0]) for r in rows}
 
     def delete(self, job_id: str) -> None:
-        """The job's row and its undo steps."""
+        """The job's row, its undo steps and its kept speaker embeddings."""
         with self._transaction() as db:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
             undo.forget(db, job_id)
+            voices.forget(db, job_id)

@@ -2,7 +2,7 @@
 
 Every change to a stored result (transcript edits, ``PATCH /v1/jobs/{id}/speakers``,
 rediarization) goes through ``JobStore.update_result``, which pushes the document it replaces
-here as one step, with the job's kept speaker embeddings (``speakers.job_voices``) as they were,
+here as one step, with the job's kept speaker embeddings (``jobs.voices``) as they were,
 so an undo puts both back and "this voice is …" still finds the speaker under its old name.
 A step is zlib-compressed JSON (a transcript's document shrinks about tenfold). At most
 :data:`MAX_STEPS` are kept per job; older ones are dropped, so only the last 100 changes can be
@@ -21,7 +21,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..types import Diarization
+from . import voices as job_voices
+from .voices import Voices
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,6 @@ CREATE TABLE IF NOT EXISTS job_history (
     PRIMARY KEY (job_id, step)
 )
 """
-
-#: speaker -> (embedding model, centroid), as ``JobVoices.kept`` gives them
-Voices = dict[str, tuple[str, np.ndarray]]
-
 
 @dataclass(frozen=True)
 class Step:
@@ -86,14 +83,9 @@ def pop(db: sqlite3.Connection, job_id: str) -> Optional[Step]:
     return _unpack(row[1])
 
 
-def restore_voices(job_voices, job_id: str, voices: Voices) -> None:
-    """Put a step's kept speaker embeddings back (``job_voices``: a ``JobVoices``)."""
-    if not voices:
-        job_voices.delete(job_id)
-        return
-    models = {model for model, _ in voices.values()}
-    centroids = {speaker: tuple(float(x) for x in vector) for speaker, (_, vector) in voices.items()}
-    job_voices.keep(job_id, Diarization((), (), centroids, models.pop() if len(models) == 1 else None))
+def restore_voices(db: sqlite3.Connection, job_id: str, step: Step) -> None:
+    """Put a step's kept speaker embeddings back."""
+    job_voices.keep(db, job_id, step.voices)
 
 
 def forget(db: sqlite3.Connection, job_id: str) -> None:

@@ -6,8 +6,8 @@
   above a calibrated threshold, and the diarization renamed accordingly;
 * :mod:`hearback.speakers.references` (one request's known speakers) and
   :mod:`hearback.speakers.library` (the voice library);
-* :mod:`hearback.speakers.edit` and :mod:`hearback.speakers.rediarize`: a finished job's
-  speakers renamed, merged, or found again.
+* :mod:`hearback.speakers.rediarize`: a finished job's words given to speakers found again
+  (renames and merges are edits: :mod:`hearback.edits`).
 
 May import the floor, the diarizer's protocol (:mod:`hearback.diarize`, for its embedding
 model), :mod:`hearback.audio` and the assignment of words to speakers; what a job keeps about
