@@ -19,13 +19,13 @@ from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..pipeline import Pipeline
 from ..runtime import tempdirs
-from . import edits, errors, jobs, page, speakers, transcriptions
+from . import edits, errors, jobs, page, remote, speakers, transcriptions
 from .limits import BodyGuard
 from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, page.router)
+ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, page.router, remote.router)
 
 
 def create_app(settings: Optional[ServerSettings] = None, *,
@@ -35,13 +35,17 @@ def create_app(settings: Optional[ServerSettings] = None, *,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if app.state.pipeline is None:
+        store, compute = JobStore(settings.hearback_db), None
+        if settings.hearback_backend == "runpod":  # no model here: the endpoint does the GPU work
+            app.state.remote = remote.build(settings, store)
+            app.state.pipeline, compute = app.state.remote.pipeline, app.state.remote.compute
+        elif app.state.pipeline is None:
             app.state.pipeline = await asyncio.to_thread(Pipeline.load, settings)
         tempdirs.sweep()
-        app.state.jobs = JobRunner(JobStore(settings.hearback_db), app.state.pipeline, settings,
+        app.state.jobs = JobRunner(store, app.state.pipeline, settings,
                                    settings.hearback_workers, data_dir=settings.hearback_data_dir,
                                    retention=settings.hearback_retention,
-                                   audio_retention=settings.audio_retention)
+                                   audio_retention=settings.audio_retention, compute=compute)
         app.state.jobs.recover()
         yield
         app.state.jobs.shutdown()
@@ -61,7 +65,8 @@ def create_app(settings: Optional[ServerSettings] = None, *,
     async def authenticate(request: Request, call_next):
         # A middleware, not a dependency: the key is checked before any request body is read.
         key = settings.hearback_api_key
-        if key and request.url.path != "/health" and not page.is_public(request.url.path):
+        path = request.url.path
+        if key and path != "/health" and not page.is_public(path) and not remote.is_public(path):
             given = request.headers.get("authorization", "").encode()
             if not hmac.compare_digest(given, f"Bearer {key}".encode()):
                 return errors.error_response(HearbackError(
@@ -72,7 +77,10 @@ def create_app(settings: Optional[ServerSettings] = None, *,
     async def health(request: Request):
         if request.app.state.pipeline is None:
             return JSONResponse({"status": "loading"}, status_code=503)
-        return {"status": "ok"}
+        if settings.hearback_backend != "runpod":
+            return {"status": "ok", "backend": settings.hearback_backend}
+        endpoint = await asyncio.to_thread(request.app.state.remote.backend.health)  # RunPod's /health
+        return {"status": "ok", "backend": settings.hearback_backend, "endpoint": endpoint}
 
     return app
 

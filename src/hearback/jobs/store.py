@@ -69,6 +69,7 @@ _ADDED = {
     "duration": "REAL",  # seconds of audio, once the job succeeded
     "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
     "revision": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone
+    "remote": "TEXT",  # JSON: the job on a RunPod endpoint (hearback.remote.backend.RemoteState)
 }
 
 #: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
@@ -95,6 +96,7 @@ class Job:
     duration: Optional[float]  # seconds of audio, once succeeded
     speakers: Optional[int]  # how many speakers the result has, once succeeded
     revision: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
+    remote: Optional[dict[str, Any]] = None  # its remote side, on the runpod backend (RemoteState)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -102,6 +104,7 @@ class Job:
         values["status"] = JobStatus(values["status"])
         values["options"] = Options(**json.loads(values["options"]))
         values["audio_path"] = Path(values["audio_path"]) if values["audio_path"] else None
+        values["remote"] = json.loads(values["remote"]) if values["remote"] else None
         return cls(**values)
 
     def public_view(self, *, audio: bool = False) -> dict[str, Any]:
@@ -112,11 +115,19 @@ class Job:
             "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
             "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
             "revision": self.revision, "audio": audio,
+            "remote": _remote_view(self.remote),
         }
 
     def remove_upload(self) -> None:
         if self.audio_path is not None:
             self.audio_path.unlink(missing_ok=True)
+
+
+def _remote_view(remote: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """What the API shows of a job's remote side (None on the local backend): never a bucket key."""
+    if remote is None:
+        return None
+    return {k: remote.get(k) for k in ("id", "status", "transport", "delay_time", "execution_time", "cost")}
 
 
 @dataclass(frozen=True)
@@ -225,6 +236,10 @@ class JobStore:
 
     def progress(self, job_id: str, stage: Stage, fraction: float) -> None:
         self._set(job_id, stage=stage.value, progress=round(fraction, 3))
+
+    def set_remote(self, job_id: str, remote: dict[str, Any]) -> None:
+        """Keep what is known of the job's remote side (its id first of all: a restart follows it)."""
+        self._set(job_id, remote=json.dumps(remote))
 
     def succeed(self, job_id: str, result: Result) -> None:
         """The job's result stored and its speakers' embeddings kept, in one transaction."""

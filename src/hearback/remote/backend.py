@@ -127,6 +127,7 @@ class RunPodBackend:
                                              status_wait=settings.runpod_status_wait, sleep=sleep)
         self.served, self.webhook, self.bucket = served, webhook, bucket
         self._wakes: dict[str, threading.Event] = {}
+        self._serving: dict[str, Path] = {}  # job id -> its recording, while its job is followed
 
     # ------------------------------------------------------------------ the three tasks
 
@@ -136,6 +137,8 @@ class RunPodBackend:
                    cancelled: Optional[threading.Event] = None) -> Outcome:
         """``path`` transcribed on the endpoint (or, given ``state`` with an id, that job followed)."""
         cancelled = cancelled or threading.Event()
+        if job_id is not None:
+            self._serving[job_id] = Path(path)  # what its signed URL serves (``served``)
         try:
             if state.id is None:
                 if state.status != "submitting" or state.transport is not None:
@@ -146,6 +149,7 @@ class RunPodBackend:
             state = self._ended(state, job, save)
             return Outcome(*_result(output), state=state)
         finally:
+            self._serving.pop(job_id, None)
             if (cancelled.is_set() or state.status in _ENDED) and state.key and self.bucket is not None:
                 self.bucket.delete(state.key)
 
@@ -179,6 +183,11 @@ class RunPodBackend:
         if event is not None:
             event.set()
         return event is not None
+
+    def served_file(self, job_id: str) -> Optional[Path]:
+        """The recording a job's signed URL serves: only while that job is being followed."""
+        path = self._serving.get(job_id)
+        return path if path is not None and path.is_file() else None
 
     def release(self, state: RemoteState) -> None:
         """Delete what a job left in the bucket (a job deleted before it was followed to its end)."""
