@@ -75,6 +75,7 @@ class StandIn:
         self.jobs: dict[str, _Job] = {}
         self.inputs: list[Any] = []  # every input /run accepted, in order
         self.calls: list[str] = []  # "METHOD /path" of every request, authorised or not
+        self.hooks: list[tuple[str, int]] = []  # (job id, HTTP status) of every webhook call made
         self.faults: deque = deque()  # (operation, HTTP status, Retry-After) answered next, in order
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stand-in-worker")
@@ -122,7 +123,9 @@ class StandIn:
             return
         for _ in range(3):  # RunPod: "retries up to 2 more times with a 10-second delay" (1 s here)
             try:
-                if requests.post(job.webhook, json=job.view(), timeout=10).status_code == 200:
+                code = requests.post(job.webhook, json=job.view(), timeout=10).status_code
+                self.hooks.append((job.id, code))
+                if code == 200:
                     return
             except requests.RequestException:
                 pass
