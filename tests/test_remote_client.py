@@ -9,6 +9,7 @@ tests/test_remote_jobs.py and through runpod's own local server in tests/test_re
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -231,3 +232,40 @@ def test_the_key_is_never_in_a_url_or_the_log(audio, caplog):
 def test_status_names_are_runpods():
     assert {s.value for s in RemoteStatus} == {"IN_QUEUE", "IN_PROGRESS", "RUNNING", "COMPLETED", "FAILED",
                                                "CANCELLED", "TIMED_OUT"}
+
+
+def test_signed_urls_open_one_job_until_they_expire(tmp_path):
+    import os as _os
+
+    from hearback.remote.signed import AUDIO, KEY_FILE, WEBHOOK, Signer
+
+    signer = Signer.in_folder(tmp_path)
+    assert _os.stat(tmp_path / KEY_FILE).st_mode & 0o777 == 0o600
+    query = dict(part.split("=") for part in signer.query(AUDIO, "job-a", 60).split("&"))
+    assert signer.check(AUDIO, "job-a", query["expires"], query["sig"])
+    assert Signer.in_folder(tmp_path).check(AUDIO, "job-a", query["expires"], query["sig"])  # a restart
+    assert not signer.check(AUDIO, "job-b", query["expires"], query["sig"])  # another job
+    assert not signer.check(WEBHOOK, "job-a", query["expires"], query["sig"])  # another purpose
+    assert not signer.check(AUDIO, "job-a", str(int(query["expires"]) + 1), query["sig"])  # a longer life
+    assert not signer.check(AUDIO, "job-a", "soon", query["sig"])
+    old = dict(part.split("=") for part in signer.query(AUDIO, "job-a", -1).split("&"))
+    assert not signer.check(AUDIO, "job-a", old["expires"], old["sig"])  # expired
+    assert not Signer(b"another secret").check(AUDIO, "job-a", query["expires"], query["sig"])
+
+
+def test_the_audio_goes_the_first_way_that_works(testdata):
+    from hearback.remote import transport
+
+    clip = testdata / "asr" / "misc" / "jfk-en.flac"
+    size = clip.stat().st_size
+    with transport.staged(clip, transport.b64_size(size)) as staged:
+        assert staged.kind == "inline" and staged.size == size
+    with transport.staged(clip, 100_000, served=lambda: "https://box.example/v1/remote/audio/j?sig=x") as staged:
+        assert staged.kind == "served" and staged.fields == {"audio_url": "https://box.example/v1/remote/audio/j?sig=x"}
+    with transport.staged(clip, 100_000) as staged:  # no URL way: compact Opus, inline
+        assert staged.kind == "compact" and staged.size < 60_000
+        assert base64.b64decode(staged.fields["audio_base64"])[:4] == b"OggS"
+    with pytest.raises(HearbackError) as error:
+        with transport.staged(clip, 10_000):
+            pass
+    assert error.value.code is ErrorCode.NO_AUDIO_TRANSPORT and "HEARBACK_PUBLIC_URL" in error.value.message

@@ -138,9 +138,22 @@ export function showProgress(job) {
   const text = done ? (job.duration != null ? `done · ${clock(job.duration)}` : "done") : job.status === "failed" ? "failed"
     : job.status === "queued" ? "waiting for its turn"
     : `step ${index + 1} of ${stages.length}: ${STAGE_NAMES[stage] || stage} · ${percent}% in all`;
-  document.getElementById("stage-text").textContent = text;
+  document.getElementById("stage-text").textContent = text + remoteText(job);
   document.getElementById("stages").replaceChildren(...stages.map((name, i) => el("li", {
     className: done || i < index ? "past" : i === index && job.status === "running" ? "now" : "",
   }, STAGE_NAMES[name])));
   document.getElementById("job-error").textContent = job.error ? job.error.message : "";
+}
+
+// A job run on a RunPod endpoint (the runpod backend's view.remote): waiting for a worker, or
+// RunPod's queue and run times and the estimated cost once it ran.
+export function remoteText(job) {
+  const remote = job.remote;
+  if (!remote) return "";
+  if (job.status === "running" && remote.status === "IN_QUEUE") return " · waiting for a RunPod worker";
+  const parts = [];
+  if (remote.delay_time != null) parts.push(`queued ${remote.delay_time.toFixed(1)} s`);
+  if (remote.execution_time != null) parts.push(`ran ${remote.execution_time.toFixed(1)} s`);
+  if (remote.cost != null) parts.push(`≈ $${remote.cost.toFixed(4)}`);
+  return parts.length ? ` · RunPod: ${parts.join(", ")}` : "";
 }
