@@ -269,3 +269,16 @@ def test_the_audio_goes_the_first_way_that_works(testdata):
         with transport.staged(clip, 10_000):
             pass
     assert error.value.code is ErrorCode.NO_AUDIO_TRANSPORT and "HEARBACK_PUBLIC_URL" in error.value.message
+
+
+def test_a_job_cancelled_on_the_endpoint_is_remote_cancelled(audio):
+    with stand_in(answering(delay=3), api_key=KEY) as (url, queue):
+        def cancel_there():
+            while not queue.jobs:
+                time.sleep(0.05)
+            Endpoint(url, KEY).cancel(next(iter(queue.jobs)))  # from RunPod's console, say
+
+        threading.Thread(target=cancel_there, daemon=True).start()
+        with pytest.raises(HearbackError) as error:
+            backend(url).transcribe(audio, Request(Options()))
+    assert error.value.code is ErrorCode.REMOTE_CANCELLED
