@@ -282,3 +282,16 @@ def test_a_job_cancelled_on_the_endpoint_is_remote_cancelled(audio):
         with pytest.raises(HearbackError) as error:
             backend(url).transcribe(audio, Request(Options()))
     assert error.value.code is ErrorCode.REMOTE_CANCELLED
+
+
+def test_a_recording_given_with_the_job_wins_over_the_library_voice_of_that_name(tmp_path):
+    from hearback.remote.backend import job_input
+    from hearback.speakers.voiceprint import Voiceprint
+
+    reference = tmp_path / "alice.wav"
+    reference.write_bytes(b"RIFF....")
+    library = (Voiceprint("Alice", "m", (1.0, 0.0), 3.0), Voiceprint("Bob", "m", (0.0, 1.0), 3.0))
+    sent = job_input(Request(Options(), (("Alice", reference),), library))
+    assert [s["name"] for s in sent["known_speakers"]] == ["Alice"]
+    assert [v["name"] for v in sent["known_voices"]] == ["Bob"] and sent["use_library"] is False
+    assert "known_voices" not in job_input(Request(Options(diarize=False), (), library))

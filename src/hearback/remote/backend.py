@@ -28,20 +28,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from ..document import result_from_dict
 from ..errors import Cancelled, ErrorCode, HearbackError
 from ..schema import EXTRAS
 from ..speakers.voiceprint import Voiceprint
 from ..types import Diarization, Options, ProgressHook, Result, Stage, no_progress
 from . import transport, wire
-from .client import Endpoint, RemoteJob, RemoteStatus
+from .client import Endpoint, RemoteJob, RemoteStatus, finished_output
 
 logger = logging.getLogger(__name__)
 
 #: bytes of a ``/run`` body kept free beyond the measured JSON (headers, rounding)
 MARGIN = 4096
-#: the output fields of a transcription that are not the document
-_NOT_DOCUMENT = ("extras", "output_format", "processing_time")
 
 
 @dataclass(frozen=True)
@@ -105,10 +102,11 @@ def job_input(request: Request, extras: Sequence[str] = EXTRAS) -> dict[str, Any
               "num_speakers": o.num_speakers, "min_speakers": o.min_speakers, "max_speakers": o.max_speakers,
               "initial_prompt": o.initial_prompt, "use_library": False, "output_format": "json",
               "extras": list(extras)}
-    if o.diarize:
+    if o.diarize:  # a person the job gives a recording of wins over a library voice of that name
         fields["known_speakers"] = [{"name": name, "audio_base64": _b64(path)} for name, path in request.references]
+        given = {name for name, _ in request.references}
         fields["known_voices"] = [{"name": v.name, "model": v.model, "vector": list(v.vector)}
-                                  for v in request.voices]
+                                  for v in request.voices if v.name not in given]
     return {k: v for k, v in fields.items() if v is not None}
 
 
@@ -145,9 +143,9 @@ class RunPodBackend:
                     logger.warning("job %s: sending again, its /run answer was never kept", job_id)
                 state = self._submit(path, request, job_id, save)
             job = self._follow(state, save, progress, cancelled)
-            output = _finished(job)
+            output = finished_output(job)
             state = self._ended(state, job, save)
-            return Outcome(*_result(output), state=state)
+            return Outcome(*wire.transcription(output), state=state)
         finally:
             self._serving.pop(job_id, None)
             if (cancelled.is_set() or state.status in _ENDED) and state.key and self.bucket is not None:
@@ -231,7 +229,7 @@ class RunPodBackend:
         """A short task run to its end (enrol, rediarize): its output."""
         state = RemoteState(id=self.endpoint.run(body, policy=self._policy()), status="IN_QUEUE")
         job = self._follow(state, lambda s: None, no_progress, threading.Event())
-        return _finished(job)
+        return finished_output(job)
 
     def _follow(self, state: RemoteState, save: Callable[[RemoteState], None], progress: ProgressHook,
                 cancelled: threading.Event) -> RemoteJob:
@@ -295,51 +293,3 @@ def _report(output: Any, progress: ProgressHook) -> None:
     except (ValueError, TypeError):
         return
     progress(stage, min(max(fraction, 0.0), 1.0))
-
-
-def _finished(job: RemoteJob) -> dict[str, Any]:
-    """A final job's output, or its failure as a stable code."""
-    if job.status is RemoteStatus.COMPLETED:
-        if not isinstance(job.output, dict):
-            raise HearbackError(ErrorCode.ENDPOINT_INCOMPATIBLE, "the endpoint's job output is not a document")
-        return job.output
-    if job.status is RemoteStatus.TIMED_OUT:
-        raise HearbackError(ErrorCode.REMOTE_TIMED_OUT, "the remote job timed out: it waited or ran past the "
-                            "endpoint's limits (raise its execution timeout, RUNPOD_EXECUTION_TIMEOUT)")
-    if job.status is RemoteStatus.CANCELLED:
-        raise HearbackError(ErrorCode.REMOTE_CANCELLED, "the remote job was cancelled on the endpoint")
-    raise _failure(job)
-
-
-def _failure(job: RemoteJob) -> HearbackError:
-    """A FAILED job: its Hearback code when the worker gave one (the error string leads with it;
-    on the platform ``output.error_code`` too), else ``remote_failed``."""
-    output = job.output if isinstance(job.output, dict) else {}
-    text = job.error or str(output.get("error") or "")
-    head, _, message = text.partition(": ")
-    code = output.get("error_code") or head
-    if code in ErrorCode.__members__.values():
-        return HearbackError(ErrorCode(code), message or text)
-    try:  # runpod-python's own report of a handler that raised: a JSON string
-        text = json.loads(text).get("error_message", text)
-    except (ValueError, AttributeError):
-        pass
-    return HearbackError(ErrorCode.REMOTE_FAILED, f"the remote job failed: {str(text)[:300] or 'no reason given'}")
-
-
-def _result(output: dict[str, Any]) -> tuple[Result, tuple[Voiceprint, ...]]:
-    """The Result a transcription's output describes (its diarization carrying the centroids,
-    the embedding model and the clustering inputs), and the voiceprints sent back."""
-    extras = wire.checked(output.get("extras"))
-    try:
-        result = result_from_dict({k: v for k, v in output.items() if k not in _NOT_DOCUMENT})
-    except (KeyError, TypeError, ValueError) as exc:
-        raise HearbackError(ErrorCode.ENDPOINT_INCOMPATIBLE, f"the endpoint's document is not readable ({exc})") from None
-    embeddings = extras.get("speaker_embeddings") or {}
-    inputs = wire.inputs_from_extra(extras.get("diarization_inputs"))
-    if result.diarization is not None or embeddings.get("speakers"):
-        diarization = replace(result.diarization or Diarization((), ()), embedding_model=embeddings.get("model"),
-                              centroids={k: wire.check_vector(v) for k, v in embeddings.get("speakers", {}).items()},
-                              inputs=inputs)
-        result = replace(result, diarization=diarization)
-    return result, tuple(wire.voiceprint_from_dict(v) for v in extras.get("voiceprints", ()))

@@ -21,6 +21,7 @@ URL, never logged.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -236,3 +237,33 @@ def _remote_job(job_id: str, answer: Any) -> RemoteJob:
                             "asked for it): submit it again")
     return RemoteJob(job_id, status, answer.get("output"), str(error) if error is not None else None,
                      _milliseconds(answer.get("delayTime")), _milliseconds(answer.get("executionTime")))
+
+
+def finished_output(job: RemoteJob) -> dict[str, Any]:
+    """A final job's output, or its failure as a stable code."""
+    if job.status is RemoteStatus.COMPLETED:
+        if not isinstance(job.output, dict):
+            raise HearbackError(ErrorCode.ENDPOINT_INCOMPATIBLE, "the endpoint's job output is not a document")
+        return job.output
+    if job.status is RemoteStatus.TIMED_OUT:
+        raise HearbackError(ErrorCode.REMOTE_TIMED_OUT, "the remote job timed out: it waited or ran past the "
+                            "endpoint's limits (raise its execution timeout, RUNPOD_EXECUTION_TIMEOUT)")
+    if job.status is RemoteStatus.CANCELLED:
+        raise HearbackError(ErrorCode.REMOTE_CANCELLED, "the remote job was cancelled on the endpoint")
+    raise _failure(job)
+
+
+def _failure(job: RemoteJob) -> HearbackError:
+    """A FAILED job: its Hearback code when the worker gave one (the error string leads with it;
+    on the platform ``output.error_code`` too), else ``remote_failed``."""
+    output = job.output if isinstance(job.output, dict) else {}
+    text = job.error or str(output.get("error") or "")
+    head, _, message = text.partition(": ")
+    code = output.get("error_code") or head
+    if code in ErrorCode.__members__.values():
+        return HearbackError(ErrorCode(code), message or text)
+    try:  # runpod-python's own report of a handler that raised: a JSON string
+        text = json.loads(text).get("error_message", text)
+    except (ValueError, AttributeError):
+        pass
+    return HearbackError(ErrorCode.REMOTE_FAILED, f"the remote job failed: {str(text)[:300] or 'no reason given'}")

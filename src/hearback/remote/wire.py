@@ -20,13 +20,14 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Optional, Sequence
 
+from ..document import result_from_dict
 from ..errors import ErrorCode, HearbackError
 from ..schema import EXTRAS, MAX_DIMENSION
 from ..speakers.voiceprint import Voiceprint
-from ..types import Diarization, Turn
+from ..types import Diarization, Result, Turn
 
 __all__ = ["EXTRAS", "VERSION"]
 
@@ -137,3 +138,25 @@ def transcription_extras(result, enrolled: Sequence[Voiceprint], wanted: Sequenc
 def task_extras(**values: Any) -> dict[str, Any]:
     """The ``extras`` of another task's answer (``voiceprints`` for enrol, ``diarization`` for rediarize)."""
     return {"version": VERSION, **values}
+
+
+#: the output fields of a transcription that are not the document
+_NOT_DOCUMENT = ("extras", "output_format", "processing_time")
+
+
+def transcription(output: dict[str, Any]) -> tuple[Result, tuple[Voiceprint, ...]]:
+    """The Result a transcription's output describes (its diarization carrying the centroids,
+    the embedding model and the clustering inputs), and the voiceprints sent back."""
+    extras = checked(output.get("extras"))
+    try:
+        result = result_from_dict({k: v for k, v in output.items() if k not in _NOT_DOCUMENT})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HearbackError(ErrorCode.ENDPOINT_INCOMPATIBLE, f"the endpoint's document is not readable ({exc})") from None
+    embeddings = extras.get("speaker_embeddings") or {}
+    inputs = inputs_from_extra(extras.get("diarization_inputs"))
+    if result.diarization is not None or embeddings.get("speakers"):
+        diarization = replace(result.diarization or Diarization((), ()), embedding_model=embeddings.get("model"),
+                              centroids={k: check_vector(v) for k, v in embeddings.get("speakers", {}).items()},
+                              inputs=inputs)
+        result = replace(result, diarization=diarization)
+    return result, tuple(voiceprint_from_dict(v) for v in extras.get("voiceprints", ()))
