@@ -14,7 +14,6 @@ sample looped (``playback.Transcode``). Writes bench/results/edits.md.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import time
@@ -49,7 +48,7 @@ def timed(store, job_id: str, batch, repeat: int) -> tuple[float, float]:
     applied, undone = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        apply_ops(store, job_id, batch.ops)
+        apply_ops(store, job_id, batch.ops, None)
         middle = time.perf_counter()
         store.undo(job_id)
         applied.append(middle - start)
@@ -59,7 +58,7 @@ def timed(store, job_id: str, batch, repeat: int) -> tuple[float, float]:
 
 def edit_timings(result, folder: Path, repeat: int) -> list[str]:
     """Table rows: each operation and its undo on the stored transcript, and what is stored."""
-    from hearback.api.edits import _parse, apply_ops
+    from hearback.api.edits import EditBatch, apply_ops
     from hearback.jobs.store import JobStore
     from hearback.types import Options
 
@@ -76,10 +75,10 @@ def edit_timings(result, folder: Path, repeat: int) -> list[str]:
     }
     lines = []
     for name, op in ops.items():
-        applied, undone = timed(store, job.id, _parse(json.dumps({"ops": [op]}).encode()), repeat)
+        applied, undone = timed(store, job.id, EditBatch.model_validate({"ops": [op], "revision": 0}), repeat)
         lines.append(f"| {name} / its undo | {applied * 1000:.0f} ms / {undone * 1000:.0f} ms |")
     document = store._run("SELECT results FROM jobs WHERE id = ?", (job.id,))[0][0]
-    apply_ops(store, job.id, _parse(json.dumps({"ops": [ops["rename a speaker"]]}).encode()).ops)
+    apply_ops(store, job.id, EditBatch.model_validate({"ops": [ops["rename a speaker"]], "revision": 0}).ops, None)
     step = store._run("SELECT LENGTH(state) FROM job_history WHERE job_id = ?", (job.id,))[0][0]
     lines.append(f"| stored document / one undo step (zlib JSON) | {len(document.encode()) / 1e6:.2f} MB / "
                  f"{step / 1e6:.2f} MB |")

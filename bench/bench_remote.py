@@ -130,18 +130,20 @@ def closing(args, folder: Path) -> list[str]:
             job_id = watched["id"]
             job = requests.get(f"{url}/v1/jobs/{job_id}", timeout=30).json()
             remote_doc = requests.get(f"{url}/v1/jobs/{job_id}/result", timeout=60).json()
+            revision = remote_doc.pop("revision", None)
             peak_after_job, cpu_after_job = _proc_figures(server.pid)
             worker_seconds = [float(line.rsplit(" in ", 1)[1].split()[0]) for line in
                               (folder / "worker.log").read_text().splitlines() if " done: " in line]
             named = "Diane" in remote_doc["speakers"]
             others = [s for s in remote_doc["speakers"] if s != "Diane"]
-            edited = requests.post(f"{url}/v1/jobs/{job_id}/edits", timeout=60, json={"ops": [
-                {"op": "rename", "speaker": others[0], "name": "Sheila"}]}).json()
+            edited = requests.post(f"{url}/v1/jobs/{job_id}/edits", timeout=60, json={
+                "ops": [{"op": "rename", "speaker": others[0], "name": "Sheila"}], "revision": revision}).json()
             rediarize_started = time.monotonic()
-            fewer = requests.post(f"{url}/v1/jobs/{job_id}/rediarize", timeout=900,
-                                  json={"num_speakers": max(1, len(remote_doc["speakers"]) - 1)})
+            fewer = requests.post(f"{url}/v1/jobs/{job_id}/rediarize", timeout=900, json={
+                "num_speakers": max(1, len(remote_doc["speakers"]) - 1), "revision": edited["revision"]})
             rediarize_wall = time.monotonic() - rediarize_started
-            undone = requests.post(f"{url}/v1/jobs/{job_id}/undo", timeout=60).json()
+            undone = requests.post(f"{url}/v1/jobs/{job_id}/undo", timeout=60,
+                                   json={"revision": fewer.json()["revision"]}).json()
             exports = {fmt: requests.get(f"{url}/v1/jobs/{job_id}/result", params={"format": fmt}, timeout=120)
                        for fmt in ("srt", "vtt", "txt", "docx", "rttm")}
             peak, cpu = _proc_figures(server.pid)

@@ -97,3 +97,28 @@ def test_api_key(pipeline_tiny, sample, tmp_path):
         with sample.open("rb") as fh:
             assert "Chicago" in right.audio.transcriptions.create(model="whisper-1", file=fh).text
         assert httpx.get(f"{url}/health").status_code == 200  # health needs no key
+
+
+def test_form_fields_come_from_the_models(server, sample):
+    """The form fields are read from ``ExportFields`` and ``JobOptions`` (``prompt`` is
+    OpenAI's name for ``initial_prompt``): each shapes the answer, a wrong one has its code."""
+    from hearback.api.deps import EXPORT_FIELDS
+    from hearback.api.uploads import OPTION_FIELDS
+    from hearback.schema import ExportFields, JobOptions
+
+    assert set(EXPORT_FIELDS) == set(ExportFields.model_fields)
+    assert set(OPTION_FIELDS.values()) == set(JobOptions.model_fields) - {"word_timestamps"}
+    with sample.open("rb") as fh:
+        answer = httpx.post(f"{server}/v1/audio/transcriptions", files={"file": fh}, timeout=120,
+                            data={"response_format": "srt", "max_line_chars": "20", "speaker_labels": "none",
+                                  "prompt": "Chicago, New Jersey.", "max_speakers": "2"})
+    assert answer.status_code == 200, answer.text
+    lines = [c.content for c in srt.parse(answer.text)]
+    assert lines and max(len(line) for cue in lines for line in cue.splitlines()) <= 20
+    assert "[SPEAKER_" not in answer.text
+    for field, value, code in (("max_lines", "two", "invalid_input"), ("max_speakers", "99", "invalid_speaker_bounds"),
+                               ("highlight_words", "maybe", "invalid_input"), ("language", "xx", "unsupported_language")):
+        with sample.open("rb") as fh:
+            answer = httpx.post(f"{server}/v1/audio/transcriptions", files={"file": fh}, timeout=120,
+                                data={"response_format": "srt", field: value})
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == code, (field, answer.text)

@@ -169,14 +169,31 @@ def submit(url: str, path) -> str:
     with path.open("rb") as fh:
         answer = httpx.post(f"{url}/v1/jobs", files={"file": (path.name, fh)}, data={"language": "en"}, timeout=60)
     assert answer.status_code == 202, answer.text
-    assert answer.json()["filename"] == path.name and answer.json()["revision"] == 0
+    assert answer.json()["filename"] == path.name and answer.json()["revision"] == answer.json()["undo_steps"] == 0
     return answer.json()["id"]
 
 
+def revision(url: str, job_id: str) -> int:
+    """The job's revision as its view shows it."""
+    return httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()["revision"]
+
+
 def post_edits(url: str, job_id: str, *ops) -> dict:
-    answer = httpx.post(f"{url}/v1/jobs/{job_id}/edits", json={"ops": list(ops)}, timeout=60)
+    """The ops as one batch on the job's current revision; the new document, without its revision."""
+    before = revision(url, job_id)
+    answer = httpx.post(f"{url}/v1/jobs/{job_id}/edits", json={"ops": list(ops), "revision": before}, timeout=60)
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    assert answer.json()["revision"] == before + 1 == revision(url, job_id)
+    return document(answer.json())
+
+
+def undo(url: str, job_id: str) -> httpx.Response:
+    return httpx.post(f"{url}/v1/jobs/{job_id}/undo", json={"revision": revision(url, job_id)}, timeout=30)
+
+
+def document(answer: dict) -> dict:
+    """A change's answer without the revision it carries: the JSON document itself."""
+    return {k: v for k, v in answer.items() if k != "revision"}
 
 
 def export(url: str, job_id: str, fmt: str) -> str:
@@ -218,7 +235,7 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
 
         merged = post_edits(url, job_id, {"op": "merge", "speakers": ["Diane", "SPEAKER_01"]})
         assert merged["speakers"] == ["Diane"] and "SPEAKER_01" not in export(url, job_id, "vtt")
-        undone = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json()
+        undone = document(undo(url, job_id).json())
         assert undone == renamed and set(JobStore(db).voices.kept(job_id)) == {"Diane", "SPEAKER_01"}
 
         segments = renamed["transcription"]["segments"]
@@ -227,22 +244,23 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
         assert len(split["transcription"]["segments"]) == len(segments) + 2
         assert split["transcription"]["segments"][index + 1]["speaker"] == "Sheila"
         assert "Sheila" in export(url, job_id, "srt")
-        assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == renamed
+        assert document(undo(url, job_id).json()) == renamed
 
         word = segments[index]["words"][2]
         edited = post_edits(url, job_id, {"op": "edit", "segment": index, "text": "Hearback", "words": [2, 3]})
         new = edited["transcription"]["segments"][index]["words"][2]
         assert (new["word"], new["start"], new["end"]) == ("Hearback", word["start"], word["end"])
         assert "Hearback" in export(url, job_id, "srt")
-        assert httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()["revision"] == 2
+        view = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+        assert (view["undo_steps"], view["revision"]) == (2, 6)  # every change a new revision, undo too
         check_refusals(url, job_id, index)
 
     with hearback_server(pipeline_tiny, tmp_path) as url:  # a new server on the same database
-        assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == renamed
-        original = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json()
+        assert document(undo(url, job_id).json()) == renamed
+        original = document(undo(url, job_id).json())
         assert set(original["speakers"]) == {"SPEAKER_00", "SPEAKER_01"} and "[Diane]" not in export(url, job_id, "srt")
         assert set(JobStore(db).voices.kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
-        nothing = httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30)
+        nothing = undo(url, job_id)
         assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "nothing_to_undo"
         post_edits(url, job_id, {"op": "rename", "speaker": "SPEAKER_01", "name": "Sheila"})
 
@@ -257,6 +275,7 @@ def test_editor_api_over_http(pipeline_tiny, testdata, tmp_path):
 def check_refusals(url: str, job_id: str, index: int) -> None:
     """Bad batches are refused with their code and change nothing."""
     before = export(url, job_id, "json")
+    now = revision(url, job_id)
     for body, code in (({"ops": [{"op": "split", "segment": 0}]}, "invalid_edit"),
                        ({"ops": [{"op": "edit", "segment": 0, "text": "x", "extra": 1}]}, "invalid_edit"),
                        ({"ops": []}, "invalid_edit"),
@@ -265,12 +284,13 @@ def check_refusals(url: str, job_id: str, index: int) -> None:
                        ({"ops": [{"op": "edit", "segment": index, "text": "no no no no no no no no"}]},
                         "invalid_edit"),
                        ({"ops": [{"op": "rename", "speaker": "Nobody", "name": "Ann"}]}, "unknown_speaker")):
-        answer = httpx.post(f"{url}/v1/jobs/{job_id}/edits", json=body, timeout=30)
+        answer = httpx.post(f"{url}/v1/jobs/{job_id}/edits", json={**body, "revision": now}, timeout=30)
         assert answer.status_code == 400 and answer.json()["error"]["code"] == code, (body, answer.text)
-    bad_json = httpx.post(f"{url}/v1/jobs/{job_id}/edits", content=b"{not json", timeout=30)
+    bad_json = httpx.post(f"{url}/v1/jobs/{job_id}/edits", content=b"{not json",
+                          headers={"Content-Type": "application/json"}, timeout=30)
     assert bad_json.json()["error"]["code"] == "invalid_edit"
     assert export(url, job_id, "json") == before
-    missing = httpx.post(f"{url}/v1/jobs/{'0' * 32}/undo", timeout=30)
+    missing = httpx.post(f"{url}/v1/jobs/{'0' * 32}/undo", json={"revision": 0}, timeout=30)
     assert missing.status_code == 404
 
 
@@ -287,12 +307,14 @@ def test_both_rename_doors_give_one_document_and_a_merge_tidies_turns(pipeline_t
             "rename": ({"renames": {"SPEAKER_01": "Sheila"}}, {"op": "rename", "speaker": "SPEAKER_01", "name": "Sheila"}),
             "merge": ({"merges": [["SPEAKER_00", "SPEAKER_01"]]}, {"op": "merge", "speakers": ["SPEAKER_00", "SPEAKER_01"]}),
         }
+        first = document(first)
         for name, (patch, op) in doors.items():
-            patched = httpx.patch(f"{url}/v1/jobs/{job_id}/speakers", json=patch, timeout=30)
+            patched = httpx.patch(f"{url}/v1/jobs/{job_id}/speakers", timeout=30,
+                                  json={**patch, "revision": revision(url, job_id)})
             assert patched.status_code == 200, patched.text
-            assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == first
-            assert post_edits(url, job_id, op) == patched.json(), name
-            assert httpx.post(f"{url}/v1/jobs/{job_id}/undo", timeout=30).json() == first
+            assert document(undo(url, job_id).json()) == first
+            assert post_edits(url, job_id, op) == document(patched.json()), name
+            assert document(undo(url, job_id).json()) == first
         merged = patched.json()
     turns = [(t["start"], t["end"]) for t in merged["turns"]]
     assert {t["speaker"] for t in merged["turns"]} == {"SPEAKER_00"}
@@ -309,6 +331,6 @@ def test_a_merge_through_either_door_joins_two_touching_turns():
                      Segment(1.2, 1.8, "there.", words[1:], "SPEAKER_01")), "en", 2.0, ("SPEAKER_00", "SPEAKER_01"),
                     diarization=Diarization((Turn(0.0, 1.0, "SPEAKER_00"), Turn(1.0, 2.0, "SPEAKER_01")), ()))
     through_edits = edits.merge(result, ["SPEAKER_00", "SPEAKER_01"])
-    through_patch = SpeakerEdits(merges=[["SPEAKER_00", "SPEAKER_01"]]).apply(result)
+    through_patch = SpeakerEdits(merges=[["SPEAKER_00", "SPEAKER_01"]], revision=0).apply(result)
     assert through_edits == through_patch
     assert through_patch.diarization.turns == (Turn(0.0, 2.0, "SPEAKER_00"),)

@@ -179,7 +179,8 @@ def test_a_kill_right_after_an_edit_leaves_document_and_kept_voices_agreeing(tes
         watch = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         changed = lambda: watch.execute("SELECT revision FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]  # noqa: E731
         before = changed()
-        sent = threading.Thread(target=_post_quietly, args=(f"{url}/v1/jobs/{job_id}/edits", {"ops": ops}))
+        sent = threading.Thread(target=_post_quietly, args=(f"{url}/v1/jobs/{job_id}/edits",
+                                                            {"ops": ops, "revision": before}))
         sent.start()
         deadline = time.monotonic() + 120
         while changed() == before:

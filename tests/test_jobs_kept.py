@@ -69,12 +69,14 @@ def test_history_is_capped_and_an_older_database_opens(tmp_path):
     store.succeed(job.id, Result((Segment(0.0, 1.0, "step 0"),), "en", 2.0))
     for step in range(1, history.MAX_STEPS + 6):
         store.update_result(job.id, Result((Segment(0.0, 1.0, f"step {step}"),), "en", 2.0))
-    assert store.get(job.id).revision == history.MAX_STEPS  # what can be undone
+    assert store.get(job.id).undo_steps == history.MAX_STEPS  # what can be undone
+    assert store.get(job.id).revision == history.MAX_STEPS + 5  # every change a revision
     texts = []
     while (undone := store.undo(job.id)) is not None:
-        texts.append(undone.segments[0].text)
+        texts.append(undone.result.segments[0].text)
     assert texts == [f"step {n}" for n in range(history.MAX_STEPS + 4, 4, -1)]
-    assert store.get(job.id).revision == 0 and store.get(job.id).filename == "a.mp3"
+    assert store.get(job.id).undo_steps == 0 and store.get(job.id).filename == "a.mp3"
+    assert store.get(job.id).revision == 2 * history.MAX_STEPS + 5  # undos too: never twice the same
 
 
 def test_a_failed_playback_copy_leaves_nothing(tmp_path, monkeypatch, testdata):

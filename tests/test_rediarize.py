@@ -57,10 +57,10 @@ def test_rediarize_finds_speakers_again_words_unchanged_exports_follow(pipeline_
         assert first["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
         assert (folder / "audio" / "kept" / job_id / "diarization.npz").is_file()
 
-        answer = requests.post(f"{url}/rediarize", json={"num_speakers": 1}, timeout=60)
+        answer = requests.post(f"{url}/rediarize", json={"num_speakers": 1, "revision": 0}, timeout=60)
         assert answer.status_code == 200, answer.text
         one = answer.json()
-        assert requests.get(f"{url}/result", timeout=10).json() == one
+        assert requests.get(f"{url}/result", timeout=10).json() == one and one["revision"] == 1
         assert one["speakers"] == ["SPEAKER_00"]
         assert _words(one) == _words(first)  # same words, same times: no recognition ran
         assert set(_word_speakers(one)) == {"SPEAKER_00"}
@@ -70,7 +70,7 @@ def test_rediarize_finds_speakers_again_words_unchanged_exports_follow(pipeline_
         assert {line.split(":")[0] for line in exports["txt"].splitlines()} == {"SPEAKER_00"}
         assert {line.split()[7] for line in exports["rttm"].splitlines()} == {"SPEAKER_00"}
 
-        two = requests.post(f"{url}/rediarize", json={"num_speakers": 2}, timeout=60).json()
+        two = requests.post(f"{url}/rediarize", json={"num_speakers": 2, "revision": 1}, timeout=60).json()
         assert two["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
         assert _words(two) == _words(first)
         # the same two speakers as the first run found on its own: same turns, same words' speakers
@@ -84,12 +84,12 @@ def test_rediarize_finds_speakers_again_words_unchanged_exports_follow(pipeline_
 
         assert set(JobStore(folder / "jobs.sqlite3").voices.kept(job_id)) == {"SPEAKER_00", "SPEAKER_01"}
         # no bounds: found on its own again
-        assert requests.post(f"{url}/rediarize", timeout=60).json()["turns"] == first["turns"]
+        assert requests.post(f"{url}/rediarize", json={"revision": 2}, timeout=60).json()["turns"] == first["turns"]
 
         for body, code in (({"num_speakers": 0}, "invalid_speaker_bounds"),
                            ({"min_speakers": 3, "max_speakers": 2}, "invalid_speaker_bounds"),
                            ({"speakers": 2}, "invalid_input")):
-            answer = requests.post(f"{url}/rediarize", json=body, timeout=30)
+            answer = requests.post(f"{url}/rediarize", json={**body, "revision": 3}, timeout=30)
             assert answer.status_code == 400 and answer.json()["error"]["code"] == code, answer.text
         assert requests.post(f"{server}/v1/jobs/nope/rediarize", json={}, timeout=10).status_code == 404
 
@@ -97,7 +97,7 @@ def test_rediarize_finds_speakers_again_words_unchanged_exports_follow(pipeline_
         answer = requests.post(f"{server}/v1/jobs/{queued}/rediarize", json={}, timeout=10)
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "job_not_done"
         plain = _submit(server, sample, data=[("diarize", "false")])
-        answer = requests.post(f"{server}/v1/jobs/{plain}/rediarize", json={}, timeout=10)
+        answer = requests.post(f"{server}/v1/jobs/{plain}/rediarize", json={"revision": 0}, timeout=10)
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "diarization_not_kept"
 
         requests.delete(url, timeout=10)  # what rediarize needs goes with the job
@@ -134,7 +134,7 @@ def test_jobs_take_known_speakers_that_survive_a_restart(pipeline_tiny, testdata
         assert set(document["speakers"]) == {"Diane", "Sheila"}
         assert {i["name"] for i in document["speaker_identities"]} == {"Diane", "Sheila"}
         assert not references.exists()  # gone once the job ended
-        again = requests.post(f"{url}/rediarize", json={"num_speakers": 2}, timeout=60).json()
+        again = requests.post(f"{url}/rediarize", json={"num_speakers": 2, "revision": 0}, timeout=60).json()
         assert set(again["speakers"]) == {"Diane", "Sheila"}
         assert "[SPEAKER_" not in requests.get(f"{url}/result", params={"format": "srt"}, timeout=10).text
         _wait(server, busy)
@@ -174,9 +174,9 @@ def test_use_library_and_library_speakers_choose_the_voices(pipeline_tiny, testd
         diane = f"SPEAKER_{results[named]['speakers'].index('Diane'):02d}"
         assert sorted(results[only_sheila]["speakers"]) == [diane, "Sheila"]
         # rediarize keeps the job's choice
-        again = requests.post(f"{server}/v1/jobs/{skipped}/rediarize", json={}, timeout=60).json()
+        again = requests.post(f"{server}/v1/jobs/{skipped}/rediarize", json={"revision": 0}, timeout=60).json()
         assert again["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
-        again = requests.post(f"{server}/v1/jobs/{only_sheila}/rediarize", json={}, timeout=60).json()
+        again = requests.post(f"{server}/v1/jobs/{only_sheila}/rediarize", json={"revision": 0}, timeout=60).json()
         assert sorted(again["speakers"]) == [diane, "Sheila"]
         with sample.open("rb") as fh:  # a voice the library does not have
             answer = requests.post(f"{server}/v1/jobs", files={"file": fh}, data={"library_speakers": "Alice"},

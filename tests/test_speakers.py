@@ -365,7 +365,8 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         assert before["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
         words_before = [w["word"] for s in before["transcription"]["segments"] for w in s["words"]]
 
-        answer = requests.patch(f"{url}/speakers", json={"renames": {"SPEAKER_00": "Diane", "SPEAKER_01": "Sheila"}},
+        answer = requests.patch(f"{url}/speakers", json={"renames": {"SPEAKER_00": "Diane", "SPEAKER_01": "Sheila"},
+                                                       "revision": _revision(url)},
                                 timeout=10)
         assert answer.status_code == 200, answer.text
         document = requests.get(f"{url}/result", timeout=10).json()
@@ -396,7 +397,8 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
                                                                 "speaker": "SPEAKER_00"}, timeout=30)
         assert answer.json()["error"]["code"] == "unknown_speaker"  # renamed: it is Diane now
 
-        answer = requests.patch(f"{url}/speakers", json={"merges": [["Diane", "Sheila"]]}, timeout=10)
+        answer = requests.patch(f"{url}/speakers", json={"merges": [["Diane", "Sheila"]], "revision": _revision(url)},
+                                timeout=10)
         merged = requests.get(f"{url}/result", timeout=10).json()
         assert merged["speakers"] == ["Diane"]
         assert {s["speaker"] for s in merged["transcription"]["segments"]} == {"Diane"}
@@ -409,7 +411,7 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         for body, code in (({"renames": {"Nobody": "X"}}, "unknown_speaker"),
                            ({"renames": {"Diane": "SPEAKER_04"}}, "invalid_speaker_name"),
                            ({"merges": [["Diane"]]}, "invalid_input")):
-            answer = requests.patch(f"{url}/speakers", json=body, timeout=10)
+            answer = requests.patch(f"{url}/speakers", json={**body, "revision": _revision(url)}, timeout=10)
             assert answer.status_code == 400 and answer.json()["error"]["code"] == code, answer.text
         assert requests.get(f"{url}/result", timeout=10).json() == merged  # a refused edit changes nothing
         assert requests.patch(f"{server}/v1/jobs/nope/speakers", json={}, timeout=10).status_code == 404
@@ -420,3 +422,10 @@ def test_http_rename_and_merge_a_finished_job_every_export_follows(pipeline_tiny
         assert set(kept.kept(job["id"])) == {"Diane"}
         requests.delete(url, timeout=10)
         assert kept.kept(job["id"]) == {}
+
+
+def _revision(job_url: str) -> int:
+    """A job's current revision (every change names the one it was made against)."""
+    import requests
+
+    return requests.get(job_url, timeout=10).json()["revision"]

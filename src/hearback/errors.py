@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed", 405  # HTTP API: a route asked with the wrong method
     REQUEST_TIMEOUT = "request_timeout", 408  # HTTP API: the request body stalled past the timeout
     SERVER_BUSY = "server_busy", 503  # HTTP API: too many uploads at once; retry later
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415  # HTTP API: a change's body not sent as application/json
     JOB_NOT_DONE = "job_not_done", 409  # HTTP API: a job's result asked for before it succeeded
     REFERENCE_TOO_SHORT = "reference_too_short", 400  # a voice reference with < 2 s of speech
     REFERENCE_NO_SPEECH = "reference_no_speech", 400  # a voice reference where VAD finds no speech
@@ -50,6 +51,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_SPEAKER = "unknown_speaker", 400  # a rename or merge names a speaker the result lacks
     INVALID_EDIT = "invalid_edit", 400  # a transcript edit that does not fit the result (index, range, op)
     NOTHING_TO_UNDO = "nothing_to_undo", 409  # an undo with no change left to undo
+    MISSING_REVISION = "missing_revision", 400  # a change to a job's result without the revision it was made against
+    STALE_REVISION = "stale_revision", 409  # a change made against a revision the job has moved on from
     SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
     DIARIZATION_NOT_KEPT = "diarization_not_kept", 409  # rediarize: the job kept nothing to cluster again
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded

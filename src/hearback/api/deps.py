@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import inspect
+from typing import Annotated, Mapping, Optional
 
 from fastapi import Depends, Query, Request
+from pydantic import BaseModel
 
 from ..errors import ErrorCode, HearbackError
 from ..jobs.runner import JobRunner
@@ -12,9 +14,9 @@ from ..jobs.store import Job, JobStatus
 from ..pipeline import Pipeline
 from ..schema import ExportFields, JobOptions, parse
 from ..types import Options
-from ..writers import DEFAULT_PRESET, ExportOptions
+from ..writers import ExportOptions
 from .settings import ServerSettings
-from .uploads import UploadForm
+from .uploads import OPTION_FIELDS, UploadForm
 
 
 def _pipeline(request: Request) -> Pipeline:
@@ -87,51 +89,52 @@ def _form_value(form: UploadForm, name: str, kind: type, what: str):
         raise HearbackError(ErrorCode.INVALID_INPUT, f"{name}: must be {what}") from None
 
 
+def _form_fields(form: UploadForm, model: type[BaseModel], names: Mapping[str, str]) -> dict:
+    """The fields of ``model`` a form gives (``names``: form field -> model field), each read
+    as its annotation says (a flag, an integer, a number or text); absent ones left out."""
+    fields = {}
+    for form_name, name in names.items():
+        kind = model.model_fields[name].annotation
+        if kind in (bool, Optional[bool]):
+            value = form_flag(form, form_name)
+        elif kind in (int, Optional[int]):
+            value = _form_int(form, form_name)
+        elif kind in (float, Optional[float]):
+            value = _form_number(form, form_name)
+        else:
+            value = form.value(form_name)
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
 def form_options(form: UploadForm, *, diarize: bool) -> Options:
     """The job options both transcription routes take as form fields (the same codes as
-    RunPod input: ``hearback.schema``): language, prompt, min/max/num_speakers."""
-    return parse(JobOptions, {
-        "language": form.value("language") or "auto", "initial_prompt": form.value("prompt"),
-        **{name: _form_int(form, name) for name in ("min_speakers", "max_speakers", "num_speakers")},
-        "diarize": diarize,
-    }).to_options()
+    RunPod input: ``hearback.schema``), ``diarize`` as the route decided it."""
+    names = {form_name: name for form_name, name in OPTION_FIELDS.items() if name != "diarize"}
+    return parse(JobOptions, {**_form_fields(form, JobOptions, names), "diarize": diarize}).to_options()
 
 
 #: The export fields a transcription form may carry (``hearback.schema.ExportFields``).
-EXPORT_FIELDS = ("subtitle_style", "max_line_chars", "max_lines", "min_cue_seconds", "max_cue_seconds",
-                 "max_cps", "min_gap_seconds", "speaker_labels", "highlight_words")
+EXPORT_FIELDS = tuple(ExportFields.model_fields)
 
 
 def form_export(form: UploadForm, title: str = "transcript") -> ExportOptions:
     """How exports of a transcription request look, from its form fields."""
-    fields: dict = {}
-    for name in EXPORT_FIELDS:
-        kind = ExportFields.model_fields[name].annotation
-        if name == "highlight_words":
-            value = form_flag(form, name)
-        elif kind in (Optional[int], int):
-            value = _form_int(form, name)
-        elif kind in (Optional[float], float):
-            value = _form_number(form, name)
-        else:
-            value = form.value(name)
-        if value is not None:
-            fields[name] = value
-    return parse(ExportFields, fields).to_export(title)
+    return parse(ExportFields, _form_fields(form, ExportFields, {n: n for n in EXPORT_FIELDS})).to_export(title)
 
 
 def _export_fields(param):
-    """A dependency reading :class:`~hearback.schema.ExportFields` from form fields or the query."""
+    """A dependency reading :class:`~hearback.schema.ExportFields` from form fields or the
+    query (``param``): one parameter per field, with its type and default."""
 
-    def read(subtitle_style: str = param(DEFAULT_PRESET), max_line_chars: Optional[int] = param(None),
-             max_lines: Optional[int] = param(None), min_cue_seconds: Optional[float] = param(None),
-             max_cue_seconds: Optional[float] = param(None), max_cps: Optional[float] = param(None),
-             min_gap_seconds: Optional[float] = param(None), speaker_labels: str = param("bracket"),
-             highlight_words: bool = param(False)) -> ExportOptions:
-        given = dict(locals())
-        fields = {k: v for k, v in given.items() if v is not None}
-        return parse(ExportFields, fields).to_export()
+    def read(**given) -> ExportOptions:
+        return parse(ExportFields, {k: v for k, v in given.items() if v is not None}).to_export()
 
+    read.__signature__ = inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=param(field.default),
+                          annotation=field.annotation)
+        for name, field in ExportFields.model_fields.items()])
     return read
 
 

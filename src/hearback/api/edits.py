@@ -2,32 +2,32 @@
 ``POST /v1/jobs/{id}/edits`` applies a batch of operations (``hearback.edits``) as one undo step,
 ``PATCH /v1/jobs/{id}/speakers`` is one more operation (renames and merges at once) through the
 same code, so both doors check the document's invariants and tidy turns alike;
-``POST /v1/jobs/{id}/undo`` takes the last step back (``hearback.jobs.undo``). All answer the
-new JSON document; every export renders from it."""
+``POST /v1/jobs/{id}/undo`` takes the last step back (``hearback.jobs.undo``). Each body names
+the revision it was made against and each answers the new JSON document with its revision
+(``api.bodies``); every export renders from it."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Annotated, Literal, Optional, Sequence, Union
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import edits
-from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
-from ..jobs.store import Change, JobStore
+from ..jobs.store import Change, JobStore, Revised
 from ..types import Result
+from .bodies import Revisioned, read_change, revised
 from .deps import JobsDep, SucceededJobDep
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs")
 
-#: operations in one batch, and the bytes of its body, at most
-MAX_OPS, MAX_BODY = 1000, 1 << 20
+#: operations in one batch, at most
+MAX_OPS = 1000
 #: longest text one edit may set (characters)
 MAX_TEXT = 20_000
 
@@ -35,7 +35,7 @@ WordRange = Annotated[list[int], Field(min_length=2, max_length=2)]
 
 
 class _Op(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "segment": true or "1" is no index
 
     def apply(self, result: Result) -> Result:
         raise NotImplementedError  # every operation below implements it
@@ -96,9 +96,9 @@ class Edit(_Op):
         return edits.edit(result, self.segment, self.text, self.words)
 
 
-class SpeakerEdits(_Op):
+class SpeakerEdits(_Op, Revisioned):
     """``PATCH /v1/jobs/{id}/speakers``: merges first, then renames, at once (so two speakers
-    may swap names)."""
+    may swap names); one operation of :func:`apply_ops`."""
 
     #: speaker as the result shows it -> new name
     renames: dict[str, str] = Field(default_factory=dict)
@@ -116,33 +116,17 @@ class SpeakerEdits(_Op):
 Op = Annotated[Union[Rename, Merge, Assign, Edit], Field(discriminator="op")]
 
 
-class EditBatch(BaseModel):
+class EditBatch(Revisioned):
     """``POST /v1/jobs/{id}/edits``: operations applied in order, each to the document the ones
     before it left, all or nothing."""
-
-    model_config = ConfigDict(extra="forbid")
 
     ops: list[Op] = Field(min_length=1, max_length=MAX_OPS)
 
 
-def _parse(body: bytes) -> EditBatch:
-    """The batch, or ``invalid_edit`` saying what is wrong with it."""
-    if len(body) > MAX_BODY:
-        raise HearbackError(ErrorCode.INVALID_EDIT, f"the batch is over {MAX_BODY} bytes")
-    try:
-        return EditBatch.model_validate(json.loads(body))
-    except (ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, ValidationError):
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise HearbackError(ErrorCode.INVALID_EDIT, f"{where}: {first['msg']}") from None
-        raise HearbackError(ErrorCode.INVALID_EDIT, "the body is not JSON") from None
-
-
-def apply_ops(store: JobStore, job_id: str, ops: Sequence[_Op]) -> Result:
+def apply_ops(store: JobStore, job_id: str, ops: Sequence[_Op], revision: Optional[int]) -> Revised:
     """Apply ``ops`` in order to the stored result as one undo step, all or nothing, refused
-    when the document would break a promise; kept voices follow renames and merges in the same
-    transaction."""
+    when the document would break a promise or the job is past ``revision``; kept voices
+    follow renames and merges in the same transaction."""
 
     def change(result: Result) -> Change:
         edited, moves = result, []
@@ -152,28 +136,31 @@ def apply_ops(store: JobStore, job_id: str, ops: Sequence[_Op]) -> Result:
         edits.refuse_new_problems(result, edited)
         return Change(edited, tuple(filter(None, moves)))
 
-    return store.change_result(job_id, change)
+    return store.change_result(job_id, change, revision=revision)
 
 
 @router.post("/{job_id}/edits")
 async def edit_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
     """Edits of a succeeded job's transcript (JSON :class:`EditBatch`, read here so that any
-    malformed batch is ``invalid_edit``); the answer is the new JSON document."""
-    batch = _parse(await request.body())
-    edited = await asyncio.to_thread(apply_ops, jobs.store, job.id, batch.ops)
-    return result_to_dict(edited)
+    malformed batch is ``invalid_edit``)."""
+    batch = await read_change(request, EditBatch, ErrorCode.INVALID_EDIT)
+    return revised(await asyncio.to_thread(apply_ops, jobs.store, job.id, batch.ops, batch.revision))
 
 
 @router.patch("/{job_id}/speakers")
-async def edit_job_speakers(job: SucceededJobDep, jobs: JobsDep, edits: SpeakerEdits):
-    """Renames and merges on a finished job, as one operation of :func:`apply_ops`."""
-    return result_to_dict(await asyncio.to_thread(apply_ops, jobs.store, job.id, [edits]))
+async def edit_job_speakers(job: SucceededJobDep, jobs: JobsDep, request: Request):
+    """Renames and merges on a finished job (JSON :class:`SpeakerEdits`), as one operation of
+    :func:`apply_ops`."""
+    fix = await read_change(request, SpeakerEdits, ErrorCode.INVALID_INPUT)
+    return revised(await asyncio.to_thread(apply_ops, jobs.store, job.id, [fix], fix.revision))
 
 
 @router.post("/{job_id}/undo")
-async def undo_job(job: SucceededJobDep, jobs: JobsDep):
-    """The document before the last change (an edit batch, a speaker fix, a rediarization)."""
-    restored = await asyncio.to_thread(jobs.store.undo, job.id)
+async def undo_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
+    """The document before the last change (an edit batch, a speaker fix, a rediarization),
+    as a new revision."""
+    body = await read_change(request, Revisioned, ErrorCode.INVALID_INPUT)
+    restored = await asyncio.to_thread(jobs.store.undo, job.id, revision=body.revision)
     if restored is None:
         raise HearbackError(ErrorCode.NOTHING_TO_UNDO, f"job {job.id} has no change to undo")
-    return result_to_dict(restored)
+    return revised(restored)

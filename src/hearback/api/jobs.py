@@ -4,7 +4,6 @@ The store is ``hearback.jobs``, the worker pool ``hearback.jobs.runner``; edits 
 from __future__ import annotations
 
 import asyncio
-import json
 import unicodedata
 import uuid
 from dataclasses import replace
@@ -21,7 +20,8 @@ from ..jobs.playback import MEDIA_TYPE
 from ..jobs.runner import JobRunner
 from ..jobs.store import Job, JobStatus
 from ..speakers.references import check_known
-from ..writers import FORMATS, render
+from ..writers import FORMATS
+from .bodies import revised
 from .deps import (
     ExportQueryDep,
     JobDep,
@@ -123,10 +123,10 @@ async def job_audio(job: JobDep, jobs: JobsDep):
 async def job_result(job: SucceededJobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
-    result = jobs.store.result(job.id)
+    stored = jobs.store.revised(job.id)
     if format == "json":
-        return JSONResponse(json.loads(render(result, format)))
-    return export_response(result, format, replace(export, title=f"job-{job.id}"))
+        return JSONResponse(revised(stored))
+    return export_response(stored.result, format, replace(export, title=f"job-{job.id}"))
 
 
 @router.delete("/{job_id}")

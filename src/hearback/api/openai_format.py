@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse, Response
 from .. import languages
 from ..errors import ErrorCode, HearbackError
 from ..types import Result
-from ..writers import FORMATS, ExportOptions, get_writer, render_bytes
+from ..writers import FORMATS, ExportOptions, get_writer
 
 #: the writers' formats the endpoint answers with as they are (OpenAI's own json and text
 #: are other shapes: the text alone)
@@ -77,4 +77,4 @@ def export_response(result: Result, fmt: str, export: ExportOptions) -> Response
     writer = get_writer(fmt, export)
     headers = ({"Content-Disposition": f'attachment; filename="{export.title}.{writer.extension}"'}
                if writer.binary else None)
-    return Response(render_bytes(result, fmt, export), media_type=writer.media_type, headers=headers)
+    return Response(writer.to_bytes(result), media_type=writer.media_type, headers=headers)

@@ -8,28 +8,25 @@ from __future__ import annotations
 import asyncio
 from typing import Optional
 
-from fastapi import APIRouter, File, Form, UploadFile
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from ..audio.decode import decode
-from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..runtime.tempdirs import job_tempdir
 from ..schema import JobOptions, parse
 from ..speakers.library import open_library
 from ..speakers.voiceprint import check_name, enrol
 from ..types import Options
+from .bodies import Revisioned, read_change, revised
 from .deps import JobsDep, PipelineDep, SettingsDep, SucceededJobDep
 from .uploads import save_upload
 
 router = APIRouter(prefix="/v1")
 
 
-class SpeakerBounds(BaseModel):
+class SpeakerBounds(Revisioned):
     """``POST /v1/jobs/{id}/rediarize``: how many speakers to find this time (all optional,
-    checked as the job options are: ``invalid_speaker_bounds``)."""
-
-    model_config = ConfigDict(extra="forbid")
+    checked as the job options are: ``invalid_speaker_bounds``), and the revision."""
 
     #: exactly this many speakers
     num_speakers: Optional[int] = None
@@ -40,11 +37,12 @@ class SpeakerBounds(BaseModel):
 
 
 @router.post("/jobs/{job_id}/rediarize")
-async def rediarize_job(job: SucceededJobDep, jobs: JobsDep, bounds: Optional[SpeakerBounds] = None):
+async def rediarize_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
     """A finished job's speakers found again with new bounds (``JobRunner.rediarize``); the
     stored result, so every export, follows."""
-    options = parse(JobOptions, (bounds or SpeakerBounds()).model_dump()).to_options()  # the job options' checks
-    return result_to_dict(await asyncio.to_thread(jobs.rediarize, job.id, options))
+    bounds = await read_change(request, SpeakerBounds, ErrorCode.INVALID_INPUT)
+    options = parse(JobOptions, bounds.model_dump(exclude={"revision"})).to_options()  # the job options' checks
+    return revised(await asyncio.to_thread(jobs.rediarize, job.id, options, bounds.revision))
 
 
 @router.post("/speakers", status_code=201)

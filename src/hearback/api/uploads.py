@@ -21,6 +21,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ..errors import ErrorCode, HearbackError
+from ..schema import JobOptions
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,12 @@ MAX_REFERENCE_BYTES = 8 * 1024 * 1024
 REFERENCE_FIELDS = ("known_speaker_references", "known_speaker_references[]")
 
 
-#: the options fields both transcription routes take (``api.deps.form_options``)
-OPTION_FIELDS = ("language", "prompt", "diarize", "min_speakers", "max_speakers", "num_speakers")
+#: The options fields both transcription routes take (``api.deps.form_options``): form name ->
+#: :class:`~hearback.schema.JobOptions` field. OpenAI calls ``initial_prompt`` ``prompt``;
+#: ``word_timestamps`` is no form field: over HTTP words are always timed (speakers are given
+#: word by word, the editor edits words).
+OPTION_FIELDS = {{"initial_prompt": "prompt"}.get(name, name): name
+                 for name in JobOptions.model_fields if name != "word_timestamps"}
 
 
 def form_schema(*fields: str, file_required: bool) -> dict:

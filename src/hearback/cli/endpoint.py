@@ -23,7 +23,7 @@ def endpoint_transcriber(url: str, options: Options, speakers: Sequence[str], no
     """A function transcribing one file on the endpoint at ``url`` with ``options``."""
     from ..remote.backend import Request, RunPodBackend
     from ..remote.s3 import Bucket
-    from ..speakers.library import library_voices, with_requested
+    from ..speakers.library import voices_for
     from ..speakers.references import MAX_KNOWN_SPEAKERS, parse_speaker_argument
     from ..errors import ErrorCode, HearbackError
 
@@ -43,10 +43,8 @@ def endpoint_transcriber(url: str, options: Options, speakers: Sequence[str], no
                 references.append((name, paths[0]))
             else:
                 enrolled.append(backend.enrol(name, paths))
-    library = () if no_library or not options.diarize else library_voices(settings)
-    names = {name for name, _ in references}
-    voices = tuple(v for v in with_requested(library, tuple(enrolled)) if v.name not in names)
-    request = Request(options, tuple(references), voices)
+    voices = voices_for(settings, enrolled, not no_library) if options.diarize else ()
+    request = Request(options, tuple(references), voices)  # a reference's name wins there (job_input)
 
     def transcribe(path: Path, progress: ProgressHook) -> Result:
         return backend.transcribe(path, request, progress=progress).result

@@ -190,11 +190,11 @@ def _known_voices(pipeline, arguments: Sequence[str], no_library: bool):
     win by name (none without diarization)."""
     if pipeline.diarizer is None:
         return ()
-    from ..speakers.library import library_voices, with_requested
+    from ..speakers.library import voices_for
     from ..speakers.references import voices_from_files
 
     requested = voices_from_files(arguments, pipeline.diarizer, pipeline.settings.max_duration)
-    return requested if no_library else with_requested(library_voices(pipeline.settings), requested)
+    return voices_for(pipeline.settings, requested, not no_library)
 
 
 def _transcribe_one(run, path: Path, formats: Sequence[str], output_dir: Path,

@@ -22,7 +22,7 @@ from typing import Iterator, Optional, Sequence
 
 from ..audio.decode import decode
 from ..errors import ErrorCode, HearbackError
-from ..speakers.library import library_voices, with_requested
+from ..speakers.library import library_voices, voices_for
 from ..speakers.references import check_known
 from ..speakers.voiceprint import Voiceprint, enrol
 from ..types import Diarization
@@ -48,10 +48,7 @@ class JobSpeakers:
     def voices(self, settings) -> tuple[Voiceprint, ...]:
         """The voices to match now: the library's as it is now (unless not wanted; only those
         chosen, when chosen) and the requested ones."""
-        library = library_voices(settings) if self.use_library else ()
-        if self.library_names is not None:
-            library = tuple(v for v in library if v.name in self.library_names)
-        return with_requested(library, self.requested)
+        return voices_for(settings, self.requested, self.use_library, self.library_names)
 
     def choice(self) -> dict:
         """What the job chose of the library, as kept beside it."""

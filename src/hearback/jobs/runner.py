@@ -21,7 +21,7 @@ from ..types import Options, Result, Stage
 from . import playback, voices
 from .compute import Compute, LocalCompute
 from .kept_speakers import keep_for_rediarize, kept_speakers
-from .store import KEPT, Change, Job, JobStatus, JobStore
+from .store import KEPT, Change, Job, JobStatus, JobStore, Revised
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +75,12 @@ class JobRunner:
         folder = self.kept_folder(job_id)
         return playback.kept_audio(folder) if folder is not None else None
 
-    def rediarize(self, job_id: str, bounds: Options) -> Result:
+    def rediarize(self, job_id: str, bounds: Options, revision: Optional[int] = None) -> Revised:
         """A finished job's speakers found again with ``bounds`` (its speaker counts), from what
         its diarization kept (clustering only: no audio, no speech recognition), its words
         given to them again and known voices matched again, as the job chose them; stored as
-        one change, the kept speaker embeddings replaced by the new speakers'."""
+        one change (made against ``revision``: ``JobStore.change_result``), the kept speaker
+        embeddings replaced by the new speakers'."""
         from ..diarize.inputs import load_inputs
         from ..speakers.rediarize import reassigned
 
@@ -98,7 +99,7 @@ class JobRunner:
             result = reassigned(stored, found, known)
             return Change(result, voices=voices.of(result.diarization))
 
-        return self.store.change_result(job_id, change)
+        return self.store.change_result(job_id, change, revision=revision)
 
     def forget(self, job_id: str) -> None:
         """Delete a job and everything kept for it: its row with its undo steps and speakers'

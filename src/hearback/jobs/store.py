@@ -68,7 +68,8 @@ _ADDED = {
     "filename": "TEXT",  # the upload's file name, or the URL's last path part
     "duration": "REAL",  # seconds of audio, once the job succeeded
     "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
-    "revision": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone
+    "revision": "INTEGER NOT NULL DEFAULT 0",  # the result's revision: +1 at every change, undo included
+    "undo_steps": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone (at most 100)
     "remote": "TEXT",  # JSON: the job on a RunPod endpoint (hearback.remote.backend.RemoteState)
 }
 
@@ -95,7 +96,8 @@ class Job:
     filename: Optional[str]  # the upload's file name, or the URL's last path part
     duration: Optional[float]  # seconds of audio, once succeeded
     speakers: Optional[int]  # how many speakers the result has, once succeeded
-    revision: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
+    revision: int  # the result's revision: 0 as the job made it, +1 at every change (undo included)
+    undo_steps: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
     remote: Optional[dict[str, Any]] = None  # its remote side, on the runpod backend (RemoteState)
 
     @classmethod
@@ -114,7 +116,7 @@ class Job:
             "created_at": self.created_at, "updated_at": self.updated_at,
             "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
             "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
-            "revision": self.revision, "audio": audio,
+            "revision": self.revision, "undo_steps": self.undo_steps, "audio": audio,
             "remote": _remote_view(self.remote),
         }
 
@@ -128,6 +130,17 @@ def _remote_view(remote: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
     if remote is None:
         return None
     return {k: remote.get(k) for k in ("id", "status", "transport", "delay_time", "execution_time", "cost")}
+
+
+@dataclass(frozen=True)
+class Revised:
+    """A finished job's result as stored, with its revision."""
+
+    result: Result
+    #: 0 as the job made it; every change (undo included) makes a new one, never given twice
+    revision: int
+    #: changes that can be undone now
+    undo_steps: int
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,12 @@ def _current(document: dict[str, Any]) -> dict[str, Any]:
     if "transcription" not in document:  # stored before 0.2: every format rendered
         return json.loads(document["json"])
     return document
+
+
+def _check_revision(given: Optional[int], now: int) -> None:
+    if given is not None and given != now:
+        raise HearbackError(ErrorCode.STALE_REVISION,
+                            f"the transcript changed since revision {given} (it is at {now}): reload it, then try again")
 
 
 class JobStore:
@@ -169,6 +188,8 @@ class JobStore:
                         raise
         self._db.execute("PRAGMA secure_delete = ON")
         self._db.execute(undo.SCHEMA)
+        if "undo_steps" not in have:  # before it, ``revision`` counted the undo steps
+            self._db.execute("UPDATE jobs SET undo_steps = (SELECT COUNT(*) FROM job_history h WHERE h.job_id = jobs.id)")
         self._db.execute(voices.SCHEMA)
         self._lock = threading.Lock()
         #: each finished job's speaker embeddings (enrol from a job: "this voice is …")
@@ -222,10 +243,15 @@ class JobStore:
 
     def result(self, job_id: str) -> Optional[Result]:
         """The result of a job that succeeded."""
-        rows = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
+        revised = self.revised(job_id)
+        return revised.result if revised is not None else None
+
+    def revised(self, job_id: str) -> Optional[Revised]:
+        """The result of a job that succeeded, with its revision (one read)."""
+        rows = self._run("SELECT results, revision, undo_steps FROM jobs WHERE id = ?", (job_id,))
         if not rows or not rows[0][0]:
             return None
-        return result_from_dict(_current(json.loads(rows[0][0])))
+        return Revised(result_from_dict(_current(json.loads(rows[0][0]))), rows[0][1], rows[0][2])
 
     def queue(self, job_id: str) -> None:
         self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
@@ -250,48 +276,62 @@ class JobStore:
                        (JobStatus.SUCCEEDED.value, DONE, json.dumps(result_to_dict(result), ensure_ascii=False),
                         result.duration, len(result.speakers), time.time(), job_id))
 
-    def change_result(self, job_id: str, change: Callable[[Result], Change]) -> Result:
+    def change_result(self, job_id: str, change: Callable[[Result], Change], *,
+                      revision: Optional[int] = None) -> Revised:
         """Read, change and store a finished job's result, no other change between: the
         document it replaces (with the kept speaker embeddings) becomes one undo step, and the
-        embeddings follow the change, all in one transaction."""
+        embeddings follow the change, all in one transaction. ``revision``: the one the change
+        was made against (``stale_revision`` when the job has moved on; None: any)."""
         with self.editing:
-            stored = self._run("SELECT results FROM jobs WHERE id = ?", (job_id,))
+            stored = self._run("SELECT results, revision FROM jobs WHERE id = ?", (job_id,))
             if not stored or not stored[0][0]:  # deleted meanwhile
                 raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
-            changed = change(result_from_dict(_current(json.loads(stored[0][0]))))
-            document = json.dumps(result_to_dict(changed.result), ensure_ascii=False)
+            document, now = stored[0]
+            _check_revision(revision, now)
+            changed = change(result_from_dict(_current(json.loads(document))))
+            text = json.dumps(result_to_dict(changed.result), ensure_ascii=False)
             with self._transaction() as db:
                 kept = voices.kept(db, job_id)
-                undo.push(db, job_id, stored[0][0], kept)
+                undo.push(db, job_id, document, kept)
                 kept = changed.voices if changed.voices is not None else kept
                 for mapping in changed.moves:
                     kept = voices.followed(kept, mapping)
                 voices.keep(db, job_id, kept)
-                updated = db.execute(
-                    "UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
-                    (document, len(changed.result.speakers), undo.steps(db, job_id), time.time(), job_id))
-                if updated.rowcount == 0:  # deleted meanwhile: the step goes with the rollback
-                    raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
-        return changed.result
+                steps = self._store(db, job_id, text, len(changed.result.speakers), now)
+        return Revised(changed.result, now + 1, steps)
 
-    def update_result(self, job_id: str, result: Result) -> Result:
+    def update_result(self, job_id: str, result: Result) -> Revised:
         """Replace a finished job's result (kept embeddings unchanged) as one undo step."""
         return self.change_result(job_id, lambda _: Change(result))
 
-    def undo(self, job_id: str) -> Optional[Result]:
-        """Put back the result (and kept speaker embeddings) before the last change; None when
-        there is nothing to undo."""
+    def undo(self, job_id: str, *, revision: Optional[int] = None) -> Optional[Revised]:
+        """Put back the result (and kept speaker embeddings) before the last change, as a new
+        revision; None when there is nothing to undo. ``revision`` as for :meth:`change_result`."""
         with self.editing:
             with self._transaction() as db:
+                row = db.execute("SELECT revision FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None:
+                    raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id}")
+                _check_revision(revision, row[0])
                 step = undo.pop(db, job_id)
                 if step is None:
                     return None
                 document = _current(step.document)
                 undo.restore_voices(db, job_id, step)
-                db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, updated_at = ? WHERE id = ?",
-                           (json.dumps(document, ensure_ascii=False), len(document["speakers"]),
-                            undo.steps(db, job_id), time.time(), job_id))
-        return result_from_dict(document)
+                steps = self._store(db, job_id, json.dumps(document, ensure_ascii=False),
+                                    len(document["speakers"]), row[0])
+        return Revised(result_from_dict(document), row[0] + 1, steps)
+
+    @staticmethod
+    def _store(db: sqlite3.Connection, job_id: str, document: str, speakers: int, revision: int) -> int:
+        """Write a changed result over ``revision``, as the next one; the undo steps left."""
+        steps = undo.steps(db, job_id)
+        updated = db.execute("UPDATE jobs SET results = ?, speakers = ?, revision = ?, undo_steps = ?, "
+                             "updated_at = ? WHERE id = ? AND revision = ?",
+                             (document, speakers, revision + 1, steps, time.time(), job_id, revision))
+        if updated.rowcount == 0:  # deleted meanwhile: the step goes with the rollback
+            raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
+        return steps
 
     def fail(self, job_id: str, error: HearbackError) -> None:
         self._set(job_id, status=JobStatus.FAILED.value, error_code=error.code.value, error=error.message,

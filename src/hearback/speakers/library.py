@@ -17,6 +17,7 @@ import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -110,10 +111,16 @@ class Library:
         return found[0]
 
 
-def with_requested(library: tuple[Voiceprint, ...], requested: tuple[Voiceprint, ...]) -> tuple[Voiceprint, ...]:
-    """The library's voices and this request's; a requested name replaces the library's."""
+def voices_for(settings, requested: Sequence[Voiceprint], use_library: bool,
+               only: Optional[Sequence[str]] = None) -> tuple[Voiceprint, ...]:
+    """The voices one transcription names, the one rule every entry point keeps: the library's
+    as it is now (none when ``use_library`` is false; only the voices named in ``only`` when
+    given), then the request's own ``requested``, which win by name."""
+    library = library_voices(settings) if use_library else ()
+    if only is not None:
+        library = tuple(v for v in library if v.name in only)
     names = {v.name for v in requested}
-    return tuple(v for v in library if v.name not in names) + requested
+    return tuple(v for v in library if v.name not in names) + tuple(requested)
 
 
 def open_library(settings) -> Library:

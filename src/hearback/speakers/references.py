@@ -75,12 +75,10 @@ def known_voices(request, enrolled: Sequence[Voiceprint], settings) -> tuple[Voi
     """A RunPod job's voices: the library's (unless ``use_library`` is false), its
     ``known_speakers`` (``enrolled`` from their recordings) and its ``known_voices`` (given as
     embeddings), the job's own winning by name."""
-    from .library import library_voices, with_requested
+    from .library import voices_for
 
     requested = tuple(enrolled) + given_voices(request.known_voices, {v.name for v in enrolled})
-    if not request.use_library:
-        return requested
-    return with_requested(library_voices(settings), requested)
+    return voices_for(settings, requested, request.use_library)
 
 
 def given_voices(voices: Sequence, taken: set[str]) -> tuple[Voiceprint, ...]:
@@ -98,11 +96,11 @@ def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline,
     """HTTP: the library's voices (``settings``: the server's; none when ``use_library`` is
     false) and ``known_speaker_names`` + ``known_speaker_references`` (data URLs, counts
     checked first), which win by name."""
-    from .library import library_voices, with_requested
+    from .library import voices_for
 
     check_known(names, len(references))
     requested = voices_from_sources([Reference(n, audio_base64=r) for n, r in zip(names, references)], pipeline)
-    return with_requested(library_voices(settings) if use_library else (), requested)
+    return voices_for(settings, requested, use_library)
 
 
 def voices_from_sources(speakers: Sequence[Reference], pipeline) -> tuple[Voiceprint, ...]:

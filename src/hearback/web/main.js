@@ -18,7 +18,8 @@ function say(text, bad = false) {
 }
 
 const actions = {
-  edit: (ops) => change(() => postJson(`/v1/jobs/${state.jobId}/edits`, { ops }), "Saved."),
+  // every change names the revision of the document it was made on (the server refuses a stale one)
+  edit: (ops) => change(() => postJson(`/v1/jobs/${state.jobId}/edits`, { ops, revision: state.doc.revision }), "Saved."),
   seek,
   say,
   voicesChanged: loadVoices,
@@ -41,6 +42,12 @@ async function change(send, done) {
     say(done);
     await showRevision(jobId);
   } catch (error) {
+    if (error.code === "stale_revision" && jobId === state.jobId) {
+      say("The transcript was changed elsewhere: this is the latest version. Make the change again.", true);
+      showDoc(await json(`/v1/jobs/${jobId}/result?format=json`));
+      await showRevision(jobId);
+      return;
+    }
     say(error.code === "nothing_to_undo" ? "Nothing to undo." : `Not saved: ${error.message}`, true);
     if (jobId === state.jobId && state.doc) showDoc(state.doc); // puts back what the page changed
   } finally {
@@ -48,20 +55,20 @@ async function change(send, done) {
   }
 }
 
-// The job view counts the steps that can be undone: the Undo button is off at none.
+// The job view counts the steps that can be undone (undo_steps): the Undo button is off at none.
 async function showRevision(jobId) {
   try {
     const job = await json(`/v1/jobs/${jobId}`);
     if (jobId !== state.jobId) return;
     state.job = job;
-    document.getElementById("undo").disabled = job.revision === 0;
+    document.getElementById("undo").disabled = job.undo_steps === 0;
   } catch {
     // the job was deleted meanwhile: the next action says so
   }
 }
 
 function undo() {
-  return change(() => postJson(`/v1/jobs/${state.jobId}/undo`, {}), "Undone.");
+  return change(() => postJson(`/v1/jobs/${state.jobId}/undo`, { revision: state.doc.revision }), "Undone.");
 }
 
 function showDoc(doc) {
@@ -136,7 +143,7 @@ async function openResult(id) {
   }
   if (id !== state.jobId) return;
   document.getElementById("editor").hidden = false;
-  document.getElementById("undo").disabled = state.job.revision === 0;
+  document.getElementById("undo").disabled = state.job.undo_steps === 0;
   showDoc(doc);
   await loadAudio(id, state.job.audio !== false);
 }
