@@ -40,11 +40,11 @@ PORT_WAIT = 120
 
 
 def _proc_figures(pid: int) -> tuple[float, float]:
-    """(peak RSS MB, CPU seconds) of a live process."""
+    """(peak RSS MB, CPU seconds) of a live process, its finished children (ffmpeg) included."""
     status = Path(f"/proc/{pid}/status").read_text().splitlines()
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    cpu = sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime, stime, cutime, cstime
     return peak, cpu
 
 
@@ -223,7 +223,7 @@ def overhead(args, folder: Path) -> list[str]:
         "The stand-in queue answers each at once with the real output of one real run (document and every "
         "extra); default polling (2 s first).", "",
         "| measure | value |", "|---|---|",
-        f"| server CPU per job (submit, playback copy, /run, /status, store the result and extras) | "
+        f"| server CPU per job (submit, its ffmpeg playback copy, /run, /status, store the result and extras) | "
         f"{(cpu_after - cpu_before) / args.jobs * 1000:.0f} ms |",
         f"| wall time per job beyond RunPod's delayTime + executionTime, median (max) | "
         f"{np.median(beyond):.2f} s ({max(beyond):.2f} s) |",
