@@ -37,8 +37,8 @@ def runpod_local_server(log: Path, **env: str) -> Iterator[str]:
     server; yields its base URL. Loopback downloads are allowed (the bucket and this server's
     signed URLs live on 127.0.0.1 in the tests)."""
     port = free_port()
-    environment = dict(os.environ, WHISPER_MODEL="tiny.en", HF_HUB_OFFLINE="1", PYANNOTE_METRICS_ENABLED="0",
-                       RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS="1", UVICORN_LOG_LEVEL="warning", **env)
+    environment = {**os.environ, "WHISPER_MODEL": "tiny.en", "HF_HUB_OFFLINE": "1", "PYANNOTE_METRICS_ENABLED": "0",
+                   "RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS": "1", "UVICORN_LOG_LEVEL": "warning", **env}
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "src/handler.py", "--rp_serve_api", "--rp_api_port", str(port)],
                                 cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT)
