@@ -5,15 +5,18 @@ take, what an undo step costs in the database, and what the playback copy costs.
 
 The transcript is real: the pipeline (Whisper tiny.en, embedded diarization) on the pyannote
 sample, repeated end to end (times shifted) to ``--hours``. Each operation goes through the
-route's own code (``api.edits`` parsing and applying a batch on a ``JobStore`` in a temporary
-folder: read, apply, check the document's invariants, store with its undo step), ``--repeat``
-times; the median is reported. The playback copy is ffmpeg on a 10-minute recording made of the
+route's own code (``api.edits.apply_ops`` on a ``JobStore`` in a temporary folder: read, apply,
+check the document's invariants, store with its undo step), ``--repeat`` times; the median is
+reported. An edit is timed twice: right after an undo (the stored result read afresh, every part
+of its document made again: "after an undo"), and as the next edit of a series (the parts of the
+document the last edit did not touch reused: "next edit"), the editor's usual case. The playback copy is ffmpeg on a 10-minute recording made of the
 sample looped (``playback.Transcode``). Writes bench/results/edits.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import time
@@ -41,19 +44,24 @@ def repeated(result, hours: float):
                    diarization=Diarization(tuple(turns), ()))
 
 
-def timed(store, job_id: str, batch, repeat: int) -> tuple[float, float]:
-    """Median seconds of applying ``batch`` and of undoing it, over ``repeat`` runs."""
+def timed(store, job_id: str, batch, then, repeat: int) -> tuple[float, float, float]:
+    """Median seconds of applying ``batch`` after an undo, of applying ``then`` right after it,
+    and of an undo, over ``repeat`` runs."""
     from hearback.api.edits import apply_ops
 
-    applied, undone = [], []
+    cold, warm, undone = [], [], []
     for _ in range(repeat):
         start = time.perf_counter()
         apply_ops(store, job_id, batch.ops, None)
         middle = time.perf_counter()
+        apply_ops(store, job_id, then.ops, None)
+        end = time.perf_counter()
         store.undo(job_id)
-        applied.append(middle - start)
-        undone.append(time.perf_counter() - middle)
-    return statistics.median(applied), statistics.median(undone)
+        undone.append(time.perf_counter() - end)
+        store.undo(job_id)
+        cold.append(middle - start)
+        warm.append(end - middle)
+    return statistics.median(cold), statistics.median(warm), statistics.median(undone)
 
 
 def edit_timings(result, folder: Path, repeat: int) -> list[str]:
@@ -67,18 +75,24 @@ def edit_timings(result, folder: Path, repeat: int) -> list[str]:
     store.succeed(job.id, result)
     middle = len(result.segments) // 2
     index = next(i for i in range(middle, len(result.segments)) if len(result.segments[i].words) >= 4)
-    ops = {
-        "rename a speaker": {"op": "rename", "speaker": "SPEAKER_00", "name": "Diane"},
-        "assign words 1–3 of a segment (split)": {"op": "assign", "segment": index, "speaker": "Sheila",
-                                                 "words": [1, 3]},
-        "edit one word": {"op": "edit", "segment": index, "text": "Hearback", "words": [2, 3]},
+    other = next(i for i in range(index + 40, len(result.segments)) if len(result.segments[i].words) >= 4)
+    ops = {  # each op, and one of its kind elsewhere to follow it
+        "rename a speaker": ({"op": "rename", "speaker": "SPEAKER_00", "name": "Diane"},
+                             {"op": "rename", "speaker": "SPEAKER_01", "name": "Sheila"}),
+        "assign words 1–3 of a segment (split)": (
+            {"op": "assign", "segment": index, "speaker": "Sheila", "words": [1, 3]},
+            {"op": "assign", "segment": other, "speaker": "Sheila", "words": [1, 3]}),
+        "edit one word": ({"op": "edit", "segment": index, "text": "Hearback", "words": [2, 3]},
+                          {"op": "edit", "segment": other, "text": "Hearback", "words": [2, 3]}),
     }
     lines = []
-    for name, op in ops.items():
-        applied, undone = timed(store, job.id, EditBatch.model_validate({"ops": [op], "revision": 0}), repeat)
-        lines.append(f"| {name} / its undo | {applied * 1000:.0f} ms / {undone * 1000:.0f} ms |")
+    for name, (op, then) in ops.items():
+        cold, warm, undone = timed(store, job.id, EditBatch.model_validate({"ops": [op], "revision": 0}),
+                                   EditBatch.model_validate({"ops": [then], "revision": 0}), repeat)
+        lines.append(f"| {name}: next edit / after an undo / an undo | **{warm * 1000:.0f} ms** / "
+                     f"{cold * 1000:.0f} ms / {undone * 1000:.0f} ms |")
     document = store._run("SELECT results FROM jobs WHERE id = ?", (job.id,))[0][0]
-    apply_ops(store, job.id, EditBatch.model_validate({"ops": [ops["rename a speaker"]], "revision": 0}).ops, None)
+    apply_ops(store, job.id, EditBatch.model_validate({"ops": [ops["rename a speaker"][0]], "revision": 0}).ops, None)
     step = store._run("SELECT LENGTH(state) FROM job_history WHERE job_id = ?", (job.id,))[0][0]
     lines.append(f"| stored document / one undo step (zlib JSON) | {len(document.encode()) / 1e6:.2f} MB / "
                  f"{step / 1e6:.2f} MB |")
@@ -114,9 +128,11 @@ def main() -> None:
     pipeline = Pipeline.load(Settings(whisper_model="tiny.en", diarization_backend="embedded"))
     long = repeated(pipeline.transcribe_file(SAMPLE, Options(language="en")), args.hours)
     words = sum(len(s.words) for s in long.segments)
+    load = os.getloadavg()
     with temp_folder() as tmp:
         rows = edit_timings(long, Path(tmp), args.repeat) + playback_costs(Path(tmp))
     text = "\n".join([
+        f"Load average when the timings began: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores.", "",
         f"A {long.duration / 3600:.2f} h transcript ({len(long.segments)} segments, {words} words: the "
         f"pyannote sample's, tiny.en, repeated), each operation through the route's code on a job "
         f"store; median of {args.repeat}.", "", "| measure | value |", "|---|---|", *rows])

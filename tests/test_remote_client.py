@@ -295,3 +295,25 @@ def test_a_recording_given_with_the_job_wins_over_the_library_voice_of_that_name
     assert [s["name"] for s in sent["known_speakers"]] == ["Alice"]
     assert [v["name"] for v in sent["known_voices"]] == ["Bob"] and sent["use_library"] is False
     assert "known_voices" not in job_input(Request(Options(diarize=False), (), library))
+
+
+def test_the_public_address_is_served_and_the_signed_routes_need_no_key(tmp_path):
+    """A runpod-backend server loads no model, so it starts here at once; its public host passes
+    the Host guard (RunPod calls it), and its signed routes answer 404 to a bad signature, not 401."""
+    import httpx
+
+    from tests.httpserver import hearback_server
+
+    with hearback_server(None, tmp_path, hearback_backend="runpod", runpod_endpoint_url="http://127.0.0.1:9",
+                         hearback_public_url="https://box.example", hearback_api_key="server-key") as server:
+        headers = {"Host": "box.example"}
+        audio = httpx.get(f"{server}/v1/remote/audio/{'0' * 32}?expires=9999999999&sig=00", headers=headers)
+        assert audio.status_code == 404 and audio.json()["error"]["code"] == "not_found"
+        hook = httpx.post(f"{server}/v1/remote/webhook/{'0' * 32}", headers=headers, json={})
+        assert hook.status_code == 404
+        assert httpx.get(f"{server}/v1/jobs", headers=headers).status_code == 401  # the key, as ever
+        assert httpx.get(f"{server}/v1/jobs", headers={"Host": "elsewhere.example"}).json()["error"]["code"] == \
+            "invalid_host"
+        health = httpx.get(f"{server}/health", timeout=30).json()
+        assert health["backend"] == "runpod" and health["endpoint"] == {"reachable": False,
+                                                                       "error": "endpoint_unavailable"}

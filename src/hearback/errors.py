@@ -34,10 +34,13 @@ class ErrorCode(StrEnum):
     INVALID_URL = "invalid_url", 400  # not http(s), malformed, or refused host
     DOWNLOAD_FAILED = "download_failed", 400  # network error, HTTP status >= 400, timeout
     AUDIO_TOO_LARGE = "audio_too_large", 413  # byte cap exceeded
+    REQUEST_TOO_LARGE = "request_too_large", 413  # HTTP API: a JSON body over 1 MiB
     AUDIO_TOO_LONG = "audio_too_long", 413  # duration over the configured maximum
     INVALID_BASE64 = "invalid_base64", 400
     INVALID_AUDIO = "invalid_audio", 400  # not decodable, empty, or no audio stream
     INVALID_API_KEY = "invalid_api_key", 401  # HTTP API: missing or wrong bearer key
+    INVALID_HOST = "invalid_host", 400  # HTTP API: a Host the server does not serve (HEARBACK_ALLOWED_HOSTS)
+    CROSS_SITE_REQUEST = "cross_site_request", 403  # HTTP API: a change sent by another site's page
     NOT_FOUND = "not_found", 404  # HTTP API: no such job or route
     METHOD_NOT_ALLOWED = "method_not_allowed", 405  # HTTP API: a route asked with the wrong method
     REQUEST_TIMEOUT = "request_timeout", 408  # HTTP API: the request body stalled past the timeout
@@ -54,6 +57,7 @@ class ErrorCode(StrEnum):
     MISSING_REVISION = "missing_revision", 400  # a change to a job's result without the revision it was made against
     STALE_REVISION = "stale_revision", 409  # a change made against a revision the job has moved on from
     SPEAKER_LIBRARY_UNAVAILABLE = "speaker_library_unavailable", 409  # unset, or read-only here
+    VOICE_EXISTS = "voice_exists", 409  # enrolling a name the library has, without replace
     DIARIZATION_NOT_KEPT = "diarization_not_kept", 409  # rediarize: the job kept nothing to cluster again
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
     # the runpod backend (hearback.remote): the endpoint, its jobs, the audio's way there

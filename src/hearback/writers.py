@@ -257,7 +257,7 @@ class TsvWriter(ResultWriter):
 
 class RttmWriter(ResultWriter):
     """RTTM: the diarization's own turns (overlap included), one ``SPEAKER`` line each;
-    empty without diarization. The file id is the title, spaces made underscores."""
+    empty without diarization. The file id (the title) and speaker ids: whitespace made "_"."""
 
     extension = "rttm"
 
@@ -265,8 +265,9 @@ class RttmWriter(ResultWriter):
         uri = re.sub(r"\s+", "_", self.options.title.strip()) or "transcript"
         for turn in result_to_dict(result)["turns"]:
             start_ms, end_ms = round(turn["start"] * 1000), round(turn["end"] * 1000)
+            speaker = re.sub(r"\s+", "_", turn["speaker"].strip())  # a field holds no space
             file.write(f"SPEAKER {uri} 1 {start_ms / 1000:.3f} {(end_ms - start_ms) / 1000:.3f} "
-                       f"<NA> <NA> {turn['speaker']} <NA> <NA>\n")
+                       f"<NA> <NA> {speaker} <NA> <NA>\n")
 
 
 class DocxWriter(ResultWriter):

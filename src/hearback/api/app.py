@@ -1,6 +1,8 @@
 """The app factory: models load once at start-up and live on ``app.state``; routers add the
-routes; one error shape (``api.errors``); an optional bearer key on every route but /health and the editor page (``api.page``);
-request-body limits (``api.limits``). Start-up removes temporary folders of dead processes."""
+routes; one error shape (``api.errors``); other sites kept out (``api.guard``: Host names,
+cross-site changes); an optional bearer key on every route but /health and the editor page
+(``api.page``); request-body limits (``api.limits``). Start-up removes temporary folders of
+dead processes (torch's among them)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from ..jobs.store import JobStore
 from ..pipeline import Pipeline
 from ..runtime import tempdirs
 from . import edits, errors, jobs, page, remote, speakers, transcriptions
+from .guard import SiteGuard, allowed_hosts, is_loopback
 from .limits import BodyGuard
 from .settings import ServerSettings
 
@@ -35,13 +38,14 @@ def create_app(settings: Optional[ServerSettings] = None, *,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        tempdirs.sweep()
         store, compute = JobStore(settings.hearback_db), None
         if settings.hearback_backend == "runpod":  # no model here: the endpoint does the GPU work
             app.state.remote = remote.build(settings, store)
             app.state.pipeline, compute = app.state.remote.pipeline, app.state.remote.compute
         elif app.state.pipeline is None:
+            await asyncio.to_thread(tempdirs.import_torch_inside)  # its temp folder swept if we are killed
             app.state.pipeline = await asyncio.to_thread(Pipeline.load, settings)
-        tempdirs.sweep()
         app.state.jobs = JobRunner(store, app.state.pipeline, settings,
                                    settings.hearback_workers, data_dir=settings.hearback_data_dir,
                                    retention=settings.hearback_retention,
@@ -49,6 +53,7 @@ def create_app(settings: Optional[ServerSettings] = None, *,
         app.state.jobs.recover()
         yield
         app.state.jobs.shutdown()
+        app.state.jobs.store.checkpoint()  # a clean stop leaves no deleted data in the WAL
 
     app = FastAPI(title="Hearback", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -73,6 +78,11 @@ def create_app(settings: Optional[ServerSettings] = None, *,
                     ErrorCode.INVALID_API_KEY, "missing or wrong API key (Authorization: Bearer …)"))
         return await call_next(request)
 
+    # Added last, so it runs first: a foreign Host or another site's change gets no further.
+    # The runpod backend's public address is one of them: RunPod's side calls it.
+    hosts = ",".join(filter(None, (settings.hearback_allowed_hosts, remote.public_host(settings))))
+    app.add_middleware(SiteGuard, hosts=allowed_hosts(hosts))
+
     @app.get("/health")
     async def health(request: Request):
         if request.app.state.pipeline is None:
@@ -89,4 +99,12 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     import uvicorn
 
     settings = ServerSettings()
-    uvicorn.run(create_app(settings), host=host or settings.bind_host, port=port or settings.hearback_port)
+    host = host or settings.bind_host
+    if not settings.hearback_api_key and not is_loopback(host):
+        logger.warning(UNGUARDED, host)
+    uvicorn.run(create_app(settings), host=host, port=port or settings.hearback_port)
+
+
+#: said at start-up when the server listens beyond this machine without a key
+UNGUARDED = ("WARNING: hearback serve listens on %s WITHOUT AN API KEY: anyone who can reach this port can "
+             "read, change and delete every transcript and voice. Set HEARBACK_API_KEY, or bind 127.0.0.1.")

@@ -3,26 +3,29 @@
 at most :data:`MAX_BODY` bytes, that names the ``revision`` of the document it was made
 against (required: ``missing_revision``; the store refuses a stale one with
 ``stale_revision``); and one answer, the new JSON document with the ``revision`` it made at its
-top level (:func:`revised`), as ``GET …/result?format=json`` gives it too.
+top level (:func:`revised`), as ``GET …/result?format=json`` gives it too, rendered where it is
+called (a worker thread: :func:`answered`), never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from typing import Any, TypeVar
+from typing import Callable, TypeVar
 
 from fastapi import Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..document import result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..jobs.store import Revised
+from .limits import MAX_JSON
 
 logger = logging.getLogger(__name__)
 
-#: bytes of a change's body, at most
-MAX_BODY = 1 << 20
+#: bytes of a change's body, at most (``api.limits`` refuses a larger JSON body as it streams)
+MAX_BODY = MAX_JSON
 #: the one media type a change's body may have (a form or text/plain would be a cross-site write)
 JSON = "application/json"
 
@@ -75,7 +78,12 @@ async def read_change(request: Request, model: type[Body], code: ErrorCode) -> B
         raise HearbackError(code, f"{where}: {first['msg']}") from None
 
 
-def revised(stored: Revised) -> dict[str, Any]:
+def revised(stored: Revised) -> Response:
     """The answer to a change (and to ``GET …/result?format=json``): the JSON document, with
-    the revision at its top level."""
-    return {**result_to_dict(stored.result), "revision": stored.revision}
+    the revision at its top level (the stored text, the revision added: nothing re-encoded)."""
+    return Response(f'{stored.document[:-1]}, "revision": {stored.revision}}}', media_type=JSON)
+
+
+async def answered(change: Callable[..., Revised], *args, **kwargs) -> Response:
+    """``change(*args, **kwargs)`` and its answer made in a worker thread."""
+    return await asyncio.to_thread(lambda: revised(change(*args, **kwargs)))

@@ -8,7 +8,6 @@ the revision it was made against and each answers the new JSON document with its
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated, Literal, Optional, Sequence, Union
 
@@ -19,7 +18,7 @@ from .. import edits
 from ..errors import ErrorCode, HearbackError
 from ..jobs.store import Change, JobStore, Revised
 from ..types import Result
-from .bodies import Revisioned, read_change, revised
+from .bodies import Revisioned, answered, read_change
 from .deps import JobsDep, SucceededJobDep
 
 logger = logging.getLogger(__name__)
@@ -133,8 +132,8 @@ def apply_ops(store: JobStore, job_id: str, ops: Sequence[_Op], revision: Option
         for op in ops:
             moves.append(op.voices(edited))
             edited = op.apply(edited)
-        edits.refuse_new_problems(result, edited)
-        return Change(edited, tuple(filter(None, moves)))
+        made = edits.refuse_new_problems(result, edited)
+        return Change(edited, tuple(filter(None, moves)), text=made.text)
 
     return store.change_result(job_id, change, revision=revision)
 
@@ -144,7 +143,7 @@ async def edit_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
     """Edits of a succeeded job's transcript (JSON :class:`EditBatch`, read here so that any
     malformed batch is ``invalid_edit``)."""
     batch = await read_change(request, EditBatch, ErrorCode.INVALID_EDIT)
-    return revised(await asyncio.to_thread(apply_ops, jobs.store, job.id, batch.ops, batch.revision))
+    return await answered(apply_ops, jobs.store, job.id, batch.ops, batch.revision)
 
 
 @router.patch("/{job_id}/speakers")
@@ -152,7 +151,7 @@ async def edit_job_speakers(job: SucceededJobDep, jobs: JobsDep, request: Reques
     """Renames and merges on a finished job (JSON :class:`SpeakerEdits`), as one operation of
     :func:`apply_ops`."""
     fix = await read_change(request, SpeakerEdits, ErrorCode.INVALID_INPUT)
-    return revised(await asyncio.to_thread(apply_ops, jobs.store, job.id, [fix], fix.revision))
+    return await answered(apply_ops, jobs.store, job.id, [fix], fix.revision)
 
 
 @router.post("/{job_id}/undo")
@@ -160,7 +159,11 @@ async def undo_job(job: SucceededJobDep, jobs: JobsDep, request: Request):
     """The document before the last change (an edit batch, a speaker fix, a rediarization),
     as a new revision."""
     body = await read_change(request, Revisioned, ErrorCode.INVALID_INPUT)
-    restored = await asyncio.to_thread(jobs.store.undo, job.id, revision=body.revision)
+    return await answered(_undo, jobs.store, job.id, body.revision)
+
+
+def _undo(store: JobStore, job_id: str, revision: int) -> Revised:
+    restored = store.undo(job_id, revision=revision)
     if restored is None:
-        raise HearbackError(ErrorCode.NOTHING_TO_UNDO, f"job {job.id} has no change to undo")
-    return revised(restored)
+        raise HearbackError(ErrorCode.NOTHING_TO_UNDO, f"job {job_id} has no change to undo")
+    return restored

@@ -26,7 +26,8 @@ def error_response(error: HearbackError, *, close: bool = False) -> JSONResponse
         kind = "authentication_error"
     else:
         kind = "invalid_request_error" if status < 500 else "server_error"
-    return JSONResponse({"error": {"message": str(error), "type": kind, "code": error.code.value}},
+    message = str(error).encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate, said
+    return JSONResponse({"error": {"message": message, "type": kind, "code": error.code.value}},
                         status_code=status, headers={"Connection": "close"} if close else None)
 
 

@@ -11,9 +11,9 @@ from typing import Annotated, Any, Optional
 from urllib.parse import unquote, urlsplit
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 
-from ..audio.fetch import check_url
+from ..audio.fetch import check_source
 from ..errors import ErrorCode, HearbackError
 from ..jobs.kept_speakers import keep_request
 from ..jobs.playback import MEDIA_TYPE
@@ -75,7 +75,7 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         if form.file is not None and audio_url is not None:
             raise HearbackError(ErrorCode.INVALID_INPUT, "give one of file or audio_url, not both")
         if audio_url is not None:
-            check_url(audio_url)
+            check_source(audio_url, settings)  # ftp://, a local path: refused now, not later
         diarize = form_flag(form, "diarize")
         options = form_options(form, diarize=True if diarize is None else diarize)
         pipeline.check(options)
@@ -84,7 +84,8 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
         use_library = form_flag(form, "use_library") is not False
         library_names = form_list(form, "library_speakers") or None  # none named: all of them
         filename = display_name(form.filename if form.file else unquote(urlsplit(audio_url).path))
-        job = jobs.store.add(options, audio_path=form.file, audio_url=audio_url, filename=filename)
+        job = await asyncio.to_thread(jobs.store.add, options, audio_path=form.file, audio_url=audio_url,
+                                      filename=filename)
     except BaseException:
         upload.unlink(missing_ok=True)
         raise
@@ -99,19 +100,22 @@ async def create_job(request: Request, pipeline: PipelineDep, jobs: JobsDep, set
     return job_view(job, jobs)
 
 
+# The routes below are plain functions: FastAPI runs them in its thread pool, so their database
+# reads, file checks and rendering never hold the event loop (/health, the page's polls, audio).
+
 @router.get("")
-async def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50):
+def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50):
     """The newest jobs first."""
     return {"object": "list", "data": [job_view(job, jobs) for job in jobs.store.recent(limit)]}
 
 
 @router.get("/{job_id}")
-async def get_job(job: JobDep, jobs: JobsDep):
+def get_job(job: JobDep, jobs: JobsDep):
     return job_view(job, jobs)
 
 
-@router.get("/{job_id}/audio")
-async def job_audio(job: JobDep, jobs: JobsDep):
+@router.api_route("/{job_id}/audio", methods=["GET", "HEAD"])
+def job_audio(job: JobDep, jobs: JobsDep):
     """The job's audio kept for playback (Opus in Ogg); Range requests answer 206."""
     path = jobs.playback_audio(job.id)
     if path is None:
@@ -120,17 +124,20 @@ async def job_audio(job: JobDep, jobs: JobsDep):
 
 
 @router.get("/{job_id}/result")
-async def job_result(job: SucceededJobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
+def job_result(job: SucceededJobDep, jobs: JobsDep, export: ExportQueryDep, format: str = "json"):
+    """The document (with its revision) or an export, read and rendered off the event loop."""
     if format not in FORMATS:
         raise HearbackError(ErrorCode.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
     stored = jobs.store.revised(job.id)
+    if stored is None:  # deleted meanwhile
+        raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job.id}")
     if format == "json":
-        return JSONResponse(revised(stored))
+        return revised(stored)
     return export_response(stored.result, format, replace(export, title=f"job-{job.id}"))
 
 
 @router.delete("/{job_id}")
-async def delete_job(job: JobDep, jobs: JobsDep):
+def delete_job(job: JobDep, jobs: JobsDep):
     jobs.forget(job.id)  # its row, kept speaker embeddings and kept folder; a running job stops
     if job.status != JobStatus.RUNNING:  # a running job removes its own upload when it ends
         job.remove_upload()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -41,6 +42,11 @@ class RemoteSide:
 def is_public(path: str) -> bool:
     """The routes RunPod's side calls: signed per job, no API key."""
     return path.startswith(router.prefix + "/")
+
+
+def public_host(settings) -> Optional[str]:
+    """The host of ``HEARBACK_PUBLIC_URL`` (the server answers to it: RunPod's side calls it)."""
+    return urlsplit(settings.hearback_public_url).netloc or None if settings.hearback_public_url else None
 
 
 def build(settings, store: JobStore) -> RemoteSide:

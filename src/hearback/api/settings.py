@@ -25,6 +25,9 @@ class ServerSettings(Settings):
     hearback_host: Optional[str] = Field(
         None, description="Bind address; default 127.0.0.1 without an API key, 0.0.0.0 with one")
     hearback_port: int = 8080
+    hearback_allowed_hosts: Optional[str] = Field(
+        None, description="host names the server answers to besides localhost, 127.0.0.1 and ::1, "
+                          "comma-separated; * = any (api.guard)")
     hearback_workers: int = Field(1, ge=1, description="jobs run at once; the rest queue")
     # Beside the model cache (MODEL_CACHE_DIR) unless set.
     hearback_body_timeout: float = Field(

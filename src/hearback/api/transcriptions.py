@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from ..errors import ErrorCode, HearbackError
 from ..runtime.tempdirs import job_tempdir
@@ -43,7 +44,13 @@ async def transcriptions(request: Request, pipeline: PipelineDep, settings: Sett
                                           use_library) if options.diarize else ())
         result = await asyncio.to_thread(pipeline.transcribe_file, form.file, options, voices=voices)
     granularities = set(form.values("timestamp_granularities[]")) or {"segment"}
-    return openai_format.respond(result, response_format, granularities, export)
+    return await asyncio.to_thread(_answer, result, response_format, granularities, export)
+
+
+def _answer(result, response_format: str, granularities: set[str], export) -> Response:
+    """The response, rendered (in a worker thread: never on the event loop)."""
+    answer = openai_format.respond(result, response_format, granularities, export)
+    return answer if isinstance(answer, Response) else JSONResponse(answer)
 
 
 def _check_temperature(form: UploadForm) -> None:

@@ -57,6 +57,13 @@ def check_url(url: str) -> None:
         raise HearbackError(ErrorCode.INVALID_URL, f"audio_url is not a valid URL ({exc})") from exc
 
 
+def check_source(url: str, settings: Settings) -> None:
+    """:func:`check_url` and the scheme rules of :func:`fetched_audio` (http or https; a local
+    file only with ALLOW_LOCAL_FILES), at once: a job is refused before it is accepted."""
+    check_url(url)
+    _local_path(url, settings)
+
+
 @contextmanager
 def fetched_audio(settings: Settings, *, url: Optional[str] = None,
                   data_base64: Optional[str] = None, progress: ProgressHook = no_progress,

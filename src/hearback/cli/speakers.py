@@ -21,7 +21,7 @@ def main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         library = open_library(settings)
         if args.action == "add":
-            entry = library.add(_enrol(args, settings))
+            entry = library.add(_enrol(args, settings), replace=True)  # the CLI enrols or replaces (SPECS)
             out.write(f"{entry.id}\t{entry.voice.name}\t{entry.voice.seconds:.1f} s of speech\n")
         elif args.action == "list":
             for entry in library.entries():

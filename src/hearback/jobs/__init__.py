@@ -1,6 +1,8 @@
 """What a ``hearback serve`` job is and keeps, and the workers that run it.
 
-:mod:`~hearback.jobs.store` is the SQLite store (a job's row, status, progress and result);
+:mod:`~hearback.jobs.job` is what a job is (its row, its status, what the API shows of it);
+:mod:`~hearback.jobs.store` the SQLite store that keeps them, with their results, changed as
+one transaction with their undo steps and kept voices;
 :mod:`~hearback.jobs.runner` the bounded worker pool that runs queued jobs, resumes them after a
 restart and sweeps expired ones; :mod:`~hearback.jobs.undo` the undo steps beside the jobs
 table; :mod:`~hearback.jobs.playback` the Opus copy the editor plays;
@@ -17,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_NAMES = {"Job": "store", "JobStatus": "store", "JobStore": "store", "JobRunner": "runner"}
+_NAMES = {"Job": "job", "JobStatus": "job", "JobStore": "store", "JobRunner": "runner"}
 
 __all__ = list(_NAMES)
 

@@ -1,5 +1,5 @@
-"""Durable async jobs: what a job is and the SQLite store that keeps it (the worker pool that
-runs them is ``hearback.jobs.runner``).
+"""Durable async jobs: the SQLite store that keeps them (what a job is: ``hearback.jobs.job``;
+the worker pool that runs them: ``hearback.jobs.runner``).
 
 A job's row is written before the API answers, so a restart loses nothing: at start-up,
 jobs that were ``running`` are queued again when their audio is still there (an upload
@@ -21,9 +21,9 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
@@ -31,116 +31,32 @@ from ..document import result_from_dict, result_to_dict
 from ..errors import ErrorCode, HearbackError
 from ..types import DONE, Options, Result, Stage
 from . import undo, voices
+from .job import ADDED, COLUMNS, KEPT, SCHEMA, Job, JobStatus
 from .voices import JobVoices, Voices
+
+__all__ = ["KEPT", "Change", "Job", "JobStatus", "JobStore", "Revised"]
 
 logger = logging.getLogger(__name__)
 
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"  # waiting for a worker thread
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"  # results stored in every format
-    FAILED = "failed"  # error_code and error say why
+#: jobs whose latest result is kept in memory (those being edited)
+_RECENT = 4
 
 
-#: Under the data directory: one folder per finished job for what it keeps (``JobRunner.kept_folder``).
-KEPT = "kept"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    status TEXT NOT NULL,            -- a JobStatus
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    options TEXT NOT NULL,           -- JSON of hearback.types.Options
-    audio_path TEXT,                 -- an upload kept under the data directory
-    audio_url TEXT,
-    stage TEXT,
-    progress REAL NOT NULL DEFAULT 0,
-    error_code TEXT,
-    error TEXT,
-    results TEXT                     -- the result's JSON document (writers.result_to_dict)
-)
-"""
-
-#: Columns added since the table was first made: added to an older database when it is opened.
-_ADDED = {
-    "filename": "TEXT",  # the upload's file name, or the URL's last path part
-    "duration": "REAL",  # seconds of audio, once the job succeeded
-    "speakers": "INTEGER",  # how many speakers the result has, once the job succeeded
-    "revision": "INTEGER NOT NULL DEFAULT 0",  # the result's revision: +1 at every change, undo included
-    "undo_steps": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone (at most 100)
-    "remote": "TEXT",  # JSON: the job on a RunPod endpoint (hearback.remote.backend.RemoteState)
-}
-
-#: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
-_COLUMNS = ("id", "status", "created_at", "updated_at", "options", "audio_path", "audio_url",
-            "stage", "progress", "error_code", "error", *_ADDED)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One row of the job store, without its (possibly large) results."""
-
-    id: str  # 32 hex characters
-    status: JobStatus
-    created_at: float  # seconds since the epoch
-    updated_at: float
-    options: Options  # what the job asked for
-    audio_path: Optional[Path]  # an upload under the data directory, deleted when the job ends
-    audio_url: Optional[str]  # or a URL fetched when the job runs
-    stage: Optional[str]  # a Stage while running, "done" once succeeded
-    progress: float  # 0..1 within ``stage``
-    error_code: Optional[str]  # an ErrorCode when failed
-    error: Optional[str]  # its message
-    filename: Optional[str]  # the upload's file name, or the URL's last path part
-    duration: Optional[float]  # seconds of audio, once succeeded
-    speakers: Optional[int]  # how many speakers the result has, once succeeded
-    revision: int  # the result's revision: 0 as the job made it, +1 at every change (undo included)
-    undo_steps: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
-    remote: Optional[dict[str, Any]] = None  # its remote side, on the runpod backend (RemoteState)
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Job":
-        values = dict(zip(_COLUMNS, row))
-        values["status"] = JobStatus(values["status"])
-        values["options"] = Options(**json.loads(values["options"]))
-        values["audio_path"] = Path(values["audio_path"]) if values["audio_path"] else None
-        values["remote"] = json.loads(values["remote"]) if values["remote"] else None
-        return cls(**values)
-
-    def public_view(self, *, audio: bool = False) -> dict[str, Any]:
-        """What the API shows of a job; ``audio``: its playback audio is kept."""
-        return {
-            "id": self.id, "status": self.status.value, "stage": self.stage, "progress": self.progress,
-            "created_at": self.created_at, "updated_at": self.updated_at,
-            "error": {"code": self.error_code, "message": self.error} if self.error_code else None,
-            "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
-            "revision": self.revision, "undo_steps": self.undo_steps, "audio": audio,
-            "remote": _remote_view(self.remote),
-        }
-
-    def remove_upload(self) -> None:
-        if self.audio_path is not None:
-            self.audio_path.unlink(missing_ok=True)
-
-
-def _remote_view(remote: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
-    """What the API shows of a job's remote side (None on the local backend): never a bucket key."""
-    if remote is None:
-        return None
-    return {k: remote.get(k) for k in ("id", "status", "transport", "delay_time", "execution_time", "cost")}
-
-
-@dataclass(frozen=True)
 class Revised:
-    """A finished job's result as stored, with its revision."""
+    """A finished job's result as stored: its JSON document as text (answered as it is), its
+    revision (0 as the job made it; every change, undo included, makes a new one, never given
+    twice) and the changes that can be undone now; the :class:`Result` is read from the
+    document when first asked for."""
 
-    result: Result
-    #: 0 as the job made it; every change (undo included) makes a new one, never given twice
-    revision: int
-    #: changes that can be undone now
-    undo_steps: int
+    def __init__(self, document: str, revision: int, undo_steps: int, result: Optional[Result] = None):
+        self.document, self.revision, self.undo_steps = document, revision, undo_steps
+        self._result = result
+
+    @property
+    def result(self) -> Result:
+        if self._result is None:
+            self._result = result_from_dict(json.loads(self.document))
+        return self._result
 
 
 @dataclass(frozen=True)
@@ -152,6 +68,8 @@ class Change:
     moves: tuple[Mapping[str, str], ...] = ()
     #: embeddings that replace the kept ones (a rediarization's centroids); None: kept ones stay
     voices: Optional[Voices] = None
+    #: ``result``'s JSON document as text when the change made it already (to check it); None: made here
+    text: Optional[str] = None
 
 
 def _current(document: dict[str, Any]) -> dict[str, Any]:
@@ -177,9 +95,9 @@ class JobStore:
         self.path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db.execute(SCHEMA)
         have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        for name, kind in _ADDED.items():
+        for name, kind in ADDED.items():
             if name not in have:
                 try:
                     self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
@@ -196,6 +114,7 @@ class JobStore:
         self.voices = JobVoices(self._transaction)
         #: held while a result is read, changed and stored: one change to a job's result at a time
         self.editing = threading.RLock()
+        self._recent: OrderedDict[str, Revised] = OrderedDict()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -228,17 +147,17 @@ class JobStore:
         return self.get(job_id)
 
     def get(self, job_id: str) -> Optional[Job]:
-        rows = self._run(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", (job_id,))
+        rows = self._run(f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id = ?", (job_id,))
         return Job.from_row(rows[0]) if rows else None
 
     def with_status(self, status: JobStatus) -> list[Job]:
-        rows = self._run(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE status = ? ORDER BY created_at",
+        rows = self._run(f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE status = ? ORDER BY created_at",
                          (status.value,))
         return [Job.from_row(r) for r in rows]
 
     def recent(self, limit: int) -> list[Job]:
         """The ``limit`` newest jobs, newest first."""
-        rows = self._run(f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        rows = self._run(f"SELECT {', '.join(COLUMNS)} FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
         return [Job.from_row(r) for r in rows]
 
     def result(self, job_id: str) -> Optional[Result]:
@@ -247,11 +166,29 @@ class JobStore:
         return revised.result if revised is not None else None
 
     def revised(self, job_id: str) -> Optional[Revised]:
-        """The result of a job that succeeded, with its revision (one read)."""
+        """The result of a job that succeeded, with its revision (one read; the last one
+        changed is kept in memory, so reading it again parses nothing)."""
+        rows = self._run("SELECT revision, undo_steps, results IS NOT NULL FROM jobs WHERE id = ?", (job_id,))
+        if not rows or not rows[0][2]:
+            return None
+        recent = self._recent.get(job_id)
+        if recent is not None and recent.revision == rows[0][0]:
+            return Revised(recent.document, recent.revision, rows[0][1], recent.result)
         rows = self._run("SELECT results, revision, undo_steps FROM jobs WHERE id = ?", (job_id,))
         if not rows or not rows[0][0]:
             return None
-        return Revised(result_from_dict(_current(json.loads(rows[0][0]))), rows[0][1], rows[0][2])
+        document = rows[0][0]
+        if not document.startswith('{"transcription"'):  # stored by an older version
+            document = json.dumps(_current(json.loads(document)), ensure_ascii=False)
+        return Revised(document, rows[0][1], rows[0][2])
+
+    def _remember(self, job_id: str, revised: Revised) -> Revised:
+        """Keep ``revised`` as the job's latest in memory (a few jobs: the ones being edited)."""
+        self._recent.pop(job_id, None)
+        self._recent[job_id] = revised
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        return revised
 
     def queue(self, job_id: str) -> None:
         self._set(job_id, status=JobStatus.QUEUED.value, stage=None, progress=0.0)
@@ -282,23 +219,24 @@ class JobStore:
         document it replaces (with the kept speaker embeddings) becomes one undo step, and the
         embeddings follow the change, all in one transaction. ``revision``: the one the change
         was made against (``stale_revision`` when the job has moved on; None: any)."""
-        with self.editing:
-            stored = self._run("SELECT results, revision FROM jobs WHERE id = ?", (job_id,))
-            if not stored or not stored[0][0]:  # deleted meanwhile
+        with self.editing:  # every writer of results and kept voices holds it
+            stored = self.revised(job_id)
+            if stored is None:  # deleted meanwhile
                 raise HearbackError(ErrorCode.NOT_FOUND, f"no job {job_id} with a result")
-            document, now = stored[0]
-            _check_revision(revision, now)
-            changed = change(result_from_dict(_current(json.loads(document))))
-            text = json.dumps(result_to_dict(changed.result), ensure_ascii=False)
+            _check_revision(revision, stored.revision)
+            changed = change(stored.result)
+            text = changed.text if changed.text is not None else json.dumps(result_to_dict(changed.result),
+                                                                            ensure_ascii=False)
+            before = self.voices.kept(job_id)
+            kept = changed.voices if changed.voices is not None else before
+            for mapping in changed.moves:
+                kept = voices.followed(kept, mapping)
+            step = undo.pack(stored.document, before)  # compressed before the transaction: it stays short
             with self._transaction() as db:
-                kept = voices.kept(db, job_id)
-                undo.push(db, job_id, document, kept)
-                kept = changed.voices if changed.voices is not None else kept
-                for mapping in changed.moves:
-                    kept = voices.followed(kept, mapping)
+                undo.push(db, job_id, step)
                 voices.keep(db, job_id, kept)
-                steps = self._store(db, job_id, text, len(changed.result.speakers), now)
-        return Revised(changed.result, now + 1, steps)
+                steps = self._store(db, job_id, text, len(changed.result.speakers), stored.revision)
+            return self._remember(job_id, Revised(text, stored.revision + 1, steps, changed.result))
 
     def update_result(self, job_id: str, result: Result) -> Revised:
         """Replace a finished job's result (kept embeddings unchanged) as one undo step."""
@@ -316,11 +254,10 @@ class JobStore:
                 step = undo.pop(db, job_id)
                 if step is None:
                     return None
-                document = _current(step.document)
+                restored = Revised(step.document, row[0] + 1, 0)
                 undo.restore_voices(db, job_id, step)
-                steps = self._store(db, job_id, json.dumps(document, ensure_ascii=False),
-                                    len(document["speakers"]), row[0])
-        return Revised(result_from_dict(document), row[0] + 1, steps)
+                steps = self._store(db, job_id, step.document, len(restored.result.speakers), row[0])
+            return self._remember(job_id, Revised(step.document, row[0] + 1, steps, restored.result))
 
     @staticmethod
     def _store(db: sqlite3.Connection, job_id: str, document: str, speakers: int, revision: int) -> int:
@@ -345,6 +282,8 @@ class JobStore:
             for (job_id,) in rows:
                 undo.forget(db, job_id)
                 voices.forget(db, job_id)
+        if rows:
+            self.checkpoint()
         return [r[0] for r in rows]
 
     def ids(self) -> set[str]:
@@ -362,3 +301,23 @@ class JobStore:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
             undo.forget(db, job_id)
             voices.forget(db, job_id)
+        self._recent.pop(job_id, None)
+        self.checkpoint()
+
+    def forget_voice(self, name: str, vector) -> int:
+        """A voice removed from the library, out of every job too: the kept embeddings of a
+        speaker it named (``name``) or that are its very ``vector`` (it was enrolled from the
+        job), in the jobs' kept voices and in their undo steps; how many were removed."""
+        same = voices.matching(name, vector)
+        with self.editing, self._transaction() as db:
+            removed = voices.forget_matching(db, same) + undo.forget_voices(db, same)
+        self.checkpoint()
+        return removed
+
+    def checkpoint(self) -> None:
+        """What was deleted out of the WAL file too: its pages written into the database
+        (where ``secure_delete`` zeroed the deleted content) and the WAL truncated."""
+        with self._lock:
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            logger.warning("the WAL could not be truncated (a reader held it): deleted data stays in it until the next")

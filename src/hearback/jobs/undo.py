@@ -17,7 +17,7 @@ import sqlite3
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -43,28 +43,35 @@ CREATE TABLE IF NOT EXISTS job_history (
 class Step:
     """What a result was before one change."""
 
-    document: dict[str, Any]  # the result's JSON document (``writers.result_to_dict``)
+    document: str  # the result's JSON document (``document.result_to_dict``), as text
     voices: Voices  # the job's kept speaker embeddings at that time (empty when none)
 
 
-def _pack(document_json: str, voices: Voices) -> bytes:
+_HEAD, _VOICES = '{"document": ', ', "voices": '
+
+
+def pack(document_json: str, voices: Voices) -> bytes:
+    """One step: ``document_json`` (the stored result being replaced) and the kept voices."""
     kept = {speaker: [model, [float(x) for x in vector]] for speaker, (model, vector) in voices.items()}
-    text = '{"document": %s, "voices": %s}' % (document_json, json.dumps(kept))
-    return zlib.compress(text.encode("utf-8"), 6)
+    return zlib.compress(f"{_HEAD}{document_json}{_VOICES}{json.dumps(kept)}}}".encode("utf-8"), 1)
 
 
 def _unpack(blob: bytes) -> Step:
-    state = json.loads(zlib.decompress(blob).decode("utf-8"))
+    text = zlib.decompress(blob).decode("utf-8")
+    cut = text.rindex(_VOICES)  # the document's JSON cannot hold it unescaped
     voices = {speaker: (model, np.asarray(vector, dtype=np.float32))
-              for speaker, (model, vector) in state["voices"].items()}
-    return Step(state["document"], voices)
+              for speaker, (model, vector) in json.loads(text[cut + len(_VOICES):-1]).items()}
+    document = text[len(_HEAD):cut]
+    if not document.startswith('{"transcription"'):  # a step stored before 0.2: every format rendered
+        document = json.loads(document)["json"]
+    return Step(document, voices)
 
 
-def push(db: sqlite3.Connection, job_id: str, document_json: str, voices: Voices) -> None:
-    """Keep ``document_json`` (the stored result being replaced) as the job's newest step."""
+def push(db: sqlite3.Connection, job_id: str, step: bytes) -> None:
+    """Keep ``step`` (:func:`pack`) as the job's newest."""
     last = db.execute("SELECT MAX(step) FROM job_history WHERE job_id = ?", (job_id,)).fetchone()[0] or 0
     db.execute("INSERT INTO job_history (job_id, step, created_at, state) VALUES (?, ?, ?, ?)",
-               (job_id, last + 1, time.time(), _pack(document_json, voices)))
+               (job_id, last + 1, time.time(), step))
     db.execute("DELETE FROM job_history WHERE job_id = ? AND step <= ?", (job_id, last + 1 - MAX_STEPS))
 
 
@@ -86,6 +93,22 @@ def pop(db: sqlite3.Connection, job_id: str) -> Optional[Step]:
 def restore_voices(db: sqlite3.Connection, job_id: str, step: Step) -> None:
     """Put a step's kept speaker embeddings back."""
     job_voices.keep(db, job_id, step.voices)
+
+
+def forget_voices(db: sqlite3.Connection, same: job_voices.Matcher) -> int:
+    """The kept voices ``same`` picks, out of every job's steps (so no undo brings them back);
+    how many."""
+    removed = 0
+    for job_id, step, blob in db.execute("SELECT job_id, step, state FROM job_history").fetchall():
+        text = zlib.decompress(blob).decode("utf-8")
+        cut = text.rindex(_VOICES)  # pack's shape: the document's JSON cannot hold it unescaped
+        kept = json.loads(text[cut + len(_VOICES):-1])
+        left = {s: v for s, v in kept.items() if not same(s, np.asarray(v[1], np.float32))}
+        if len(left) < len(kept):
+            removed += len(kept) - len(left)
+            state = zlib.compress(f"{text[:cut]}{_VOICES}{json.dumps(left)}}}".encode("utf-8"), 1)
+            db.execute("UPDATE job_history SET state = ? WHERE job_id = ? AND step = ?", (state, job_id, step))
+    return removed
 
 
 def forget(db: sqlite3.Connection, job_id: str) -> None:

@@ -67,6 +67,24 @@ def forget(db: sqlite3.Connection, job_id: str) -> None:
     db.execute("DELETE FROM job_voices WHERE job_id = ?", (job_id,))
 
 
+#: whether a kept (speaker, centroid) is one to forget
+Matcher = Callable[[str, np.ndarray], bool]
+
+
+def matching(name: str, vector) -> Matcher:
+    """A kept voice named ``name``, or whose centroid is ``vector`` itself (float32)."""
+    target = np.asarray(vector, dtype=np.float32)
+    return lambda speaker, centroid: speaker == name or np.array_equal(np.asarray(centroid, np.float32), target)
+
+
+def forget_matching(db: sqlite3.Connection, same: Matcher) -> int:
+    """Every job's kept voices that ``same`` picks, deleted; how many."""
+    rows = db.execute("SELECT job_id, speaker, vector FROM job_voices").fetchall()
+    gone = [(job_id, speaker) for job_id, speaker, vector in rows if same(speaker, np.frombuffer(vector, np.float32))]
+    db.executemany("DELETE FROM job_voices WHERE job_id = ? AND speaker = ?", gone)
+    return len(gone)
+
+
 class JobVoices:
     """The ``job_voices`` table through the store's connection (``JobStore.voices``); each
     call one transaction of the store's."""

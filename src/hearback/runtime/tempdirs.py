@@ -7,13 +7,16 @@ The kernel drops the lock when the process dies, however it dies (SIGKILL, the O
 
 from __future__ import annotations
 
+import atexit
 import logging
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 try:
     import fcntl
@@ -39,6 +42,43 @@ def job_tempdir() -> Iterator[Path]:
     finally:
         lock.close()
         shutil.rmtree(path, ignore_errors=True)
+
+
+_process: Optional[Path] = None
+_process_lock = threading.Lock()
+
+
+def process_tempdir() -> Path:
+    """A private temporary folder for this process's whole life: locked until it exits,
+    removed at a clean exit, swept like the others once the process has died."""
+    global _process
+    with _process_lock:
+        if _process is None:
+            path = Path(tempfile.mkdtemp(prefix=PREFIX))
+            lock = (path / _LOCK).open("w")  # held open (and locked) until the process ends
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            atexit.register(shutil.rmtree, path, True)
+            atexit.register(lock.close)
+            _process = path
+        return _process
+
+
+def import_torch_inside() -> None:
+    """Import torch's ``torch.distributed.nn`` (pyannote imports it) with the system temporary
+    directory pointed at :func:`process_tempdir`: torch makes a folder there at import and
+    removes it only at a clean exit, so a killed process leaves nothing :func:`sweep` does not
+    remove. Call it before anything imports torch (once the module is loaded it is too late)."""
+    if "torch.distributed.nn.jit.instantiator" in sys.modules:
+        return
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(process_tempdir())
+    try:
+        import torch.distributed.nn.jit.instantiator  # noqa: F401
+    except ImportError:  # a torch without distributed support makes no folder
+        pass
+    finally:
+        tempfile.tempdir = saved
 
 
 def sweep() -> int:

@@ -72,13 +72,17 @@ class Library:
             raise HearbackError(ErrorCode.SPEAKER_LIBRARY_UNAVAILABLE,
                                 "the voice library is open read-only here (SPEAKER_LIBRARY_READONLY)")
 
-    def add(self, voice: Voiceprint) -> Entry:
-        """Store ``voice``; a voice of the same name is replaced (its old vector deleted for good)."""
+    def add(self, voice: Voiceprint, *, replace: bool) -> Entry:
+        """Store ``voice``. A voice of the same name is replaced (its old vector deleted for
+        good) when ``replace``, else ``voice_exists``: nobody's voice is swapped unasked."""
         self.check_writable()
         entry = Entry(f"voice_{uuid.uuid4().hex[:16]}", voice, time.time())
         vector = np.asarray(voice.vector, dtype=np.float32).tobytes()
         with closing(self._connect()) as db:
             with db:
+                if not replace and db.execute("SELECT 1 FROM voices WHERE name = ?", (voice.name,)).fetchone():
+                    raise HearbackError(ErrorCode.VOICE_EXISTS, f"the library has a voice named {voice.name!r} "
+                                                                "already: replace it, or choose another name")
                 db.execute("DELETE FROM voices WHERE name = ?", (voice.name,))
                 db.execute("INSERT INTO voices VALUES (?, ?, ?, ?, ?, ?)",
                            (entry.id, voice.name, voice.model, vector, voice.seconds, entry.created))
@@ -98,9 +102,11 @@ class Library:
         return tuple(e.voice for e in self.entries())
 
     def remove(self, key: str) -> Entry:
-        """Delete the voice with this id or name, then VACUUM: no copy stays in the file."""
+        """Delete the voice with this id (else this name), then VACUUM: no copy stays in the
+        file. An id is looked for first; no name can look like one (``check_name``)."""
         self.check_writable()
-        found = [e for e in self.entries() if key in (e.id, e.voice.name)]
+        entries = self.entries()
+        found = [e for e in entries if e.id == key] or [e for e in entries if e.voice.name == key]
         if not found:
             raise HearbackError(ErrorCode.NOT_FOUND, f"no voice {key!r} in the library")
         with closing(self._connect()) as db:

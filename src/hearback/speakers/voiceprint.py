@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -32,8 +33,13 @@ WINDOW = 10.0
 MIN_WINDOW = 2.0
 #: Longest name a voice may have.
 MAX_NAME = 100
-#: Names diarization gives itself; a known voice may not take one.
-_RESERVED = re.compile(r"^SPEAKER_\d+$")
+#: Names diarization gives itself, and the library's ids; a known voice may not take one.
+_RESERVED = re.compile(r"^(SPEAKER_\d+|voice_[0-9a-f]{16})$")
+#: What no name or word may hold: control characters, lone surrogates, line and paragraph
+#: separators (they break SRT/VTT cues, TXT lines, RTTM fields and DOCX).
+_NOT_TEXT = ("Cc", "Cs", "Zl", "Zp")
+#: A name must show something: a letter, a digit, a mark of punctuation or a symbol.
+_VISIBLE = ("L", "N", "P", "S")
 
 
 @dataclass(frozen=True)
@@ -51,12 +57,26 @@ class Voiceprint:
 
 
 def check_name(name: str) -> str:
-    """The name stripped, or :attr:`ErrorCode.INVALID_SPEAKER_NAME`."""
-    cleaned = (name or "").strip()
-    if not cleaned or len(cleaned) > MAX_NAME or _RESERVED.match(cleaned):
+    """The name as kept: NFC, its runs of spaces made one, stripped; or
+    :attr:`ErrorCode.INVALID_SPEAKER_NAME` for one that is empty, too long, reserved
+    (``SPEAKER_nn``, a voice id), holds a character that is no text (:func:`not_text`) or
+    nothing visible."""
+    if not_text(name or ""):
         raise HearbackError(ErrorCode.INVALID_SPEAKER_NAME,
-                            f"speaker name {name!r} must be 1-{MAX_NAME} characters and not SPEAKER_nn")
+                            f"speaker name {name!r} holds a control, line-break or separator character")
+    cleaned = " ".join(unicodedata.normalize("NFC", name or "").split())
+    if not cleaned or len(cleaned) > MAX_NAME or _RESERVED.match(cleaned) or \
+            not any(unicodedata.category(c)[0] in _VISIBLE for c in cleaned):
+        raise HearbackError(ErrorCode.INVALID_SPEAKER_NAME,
+                            f"speaker name {name!r} must be 1-{MAX_NAME} characters, show something, "
+                            "and be neither SPEAKER_nn nor a voice id")
     return cleaned
+
+
+def not_text(text: str) -> list[str]:
+    """The characters of ``text`` that no name or word may hold (controls, lone surrogates,
+    line and paragraph separators), each once, as ``U+XXXX``."""
+    return sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in _NOT_TEXT})
 
 
 def speech_only(audio: Audio) -> np.ndarray:
