@@ -40,7 +40,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
 ## Benchmarks, each a module run from here; tables go to bench/results/, summed up in bench/RESULTS.md.
-BENCHMARKS := bench_pipeline bench_diarization bench_long bench_jobs bench_subtitles bench_longform bench_edits bench_serve profile_pipeline
+BENCHMARKS := bench_pipeline bench_diarization bench_long bench_jobs bench_subtitles bench_longform bench_edits bench_serve bench_remote profile_pipeline
 bench: setup
 	for name in $(BENCHMARKS); do $(PY) -m bench.$$name || exit 1; done
 

@@ -20,9 +20,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL."""
-    port = free_port()
+def serving(app, port: int = 0) -> Iterator[str]:
+    """Serve ``app`` (on ``port``, else a free one) until the block ends; yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -38,14 +38,14 @@ def serving(app) -> Iterator[str]:
 
 
 @contextmanager
-def hearback_server(pipeline, folder: Path, **settings) -> Iterator[str]:
+def hearback_server(pipeline, folder: Path, port: int = 0, **settings) -> Iterator[str]:
     """``hearback serve`` on the tests' shared ``pipeline``, its job database and uploads in
     ``folder`` (never the user's own); ``settings`` are ServerSettings fields."""
     from hearback.api import ServerSettings, create_app
 
     config = ServerSettings(hearback_db=folder / "jobs.sqlite3", hearback_data_dir=folder / "audio",
                             **settings)
-    with serving(create_app(config, pipeline=pipeline)) as url:
+    with serving(create_app(config, pipeline=pipeline), port) as url:
         yield url
 
 

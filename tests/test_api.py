@@ -82,7 +82,7 @@ def test_errors_have_openai_shape(server, sample, client):
 
 def test_models_and_health(client, server):
     assert "whisper-1" in [m.id for m in client.models.list()]
-    assert httpx.get(f"{server}/health").json() == {"status": "ok"}
+    assert httpx.get(f"{server}/health").json() == {"status": "ok", "backend": "local"}
 
 
 def test_api_key(pipeline_tiny, sample, tmp_path):

@@ -60,6 +60,15 @@ class ErrorCode(StrEnum):
     VOICE_EXISTS = "voice_exists", 409  # enrolling a name the library has, without replace
     DIARIZATION_NOT_KEPT = "diarization_not_kept", 409  # rediarize: the job kept nothing to cluster again
     MODEL_UNAVAILABLE = "model_unavailable", 503  # weights cannot be found or downloaded
+    # the runpod backend (hearback.remote): the endpoint, its jobs, the audio's way there
+    ENDPOINT_UNAVAILABLE = "endpoint_unavailable", 503  # unreachable, or 429/5xx past the retries
+    ENDPOINT_REJECTED = "endpoint_rejected", 502  # the key (401/403) or the request (4xx) refused
+    ENDPOINT_INCOMPATIBLE = "endpoint_incompatible", 502  # an answer this version cannot read
+    REMOTE_FAILED = "remote_failed", 502  # the remote job FAILED without a Hearback code (worker died)
+    REMOTE_TIMED_OUT = "remote_timed_out", 504  # RunPod TIMED_OUT: queued or ran past its limit
+    REMOTE_CANCELLED = "remote_cancelled", 502  # RunPod CANCELLED it (not this server's DELETE)
+    REMOTE_RESULT_LOST = "remote_result_lost", 502  # the endpoint no longer has the job: submit again
+    NO_AUDIO_TRANSPORT = "no_audio_transport", 413  # too large inline; no bucket, no public URL set
     INTERNAL_ERROR = "internal_error", 500  # a bug: logged with its traceback
 
 

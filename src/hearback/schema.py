@@ -7,8 +7,9 @@ skips constraints whose value has the default's type.
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -19,6 +20,34 @@ from .types import Options
 from .writers import DEFAULT_PRESET, FORMATS, SPEAKER_LABELS, ExportOptions
 
 MAX_SPEAKERS = 50
+#: most known voices given as embeddings in one request (``known_voices``: a whole library)
+MAX_KNOWN_VOICES = 1000
+#: longest embedding a known voice may have (CAM++: 192; pyannote's WeSpeaker: 256)
+MAX_DIMENSION = 4096
+#: what a transcription may ask the worker to send back beyond the document (``extras``; the
+#: shapes are ``hearback.remote.wire``'s)
+EXTRAS = ("speaker_embeddings", "diarization_inputs", "voiceprints")
+
+
+def check_bounds(lo: Optional[int], hi: Optional[int], n: Optional[int]) -> None:
+    """``invalid_speaker_bounds`` unless each bound is in 1–50 and ``lo ≤ n ≤ hi``."""
+    for name, value in (("min_speakers", lo), ("max_speakers", hi), ("num_speakers", n)):
+        if value is not None and not 1 <= value <= MAX_SPEAKERS:
+            raise PydanticCustomError(
+                ErrorCode.INVALID_SPEAKER_BOUNDS,
+                "{name} must be between 1 and {max}, got {value}",
+                {"name": name, "max": MAX_SPEAKERS, "value": value},
+            )
+    if lo is not None and hi is not None and lo > hi:
+        raise PydanticCustomError(
+            ErrorCode.INVALID_SPEAKER_BOUNDS,
+            "min_speakers ({lo}) is greater than max_speakers ({hi})", {"lo": lo, "hi": hi},
+        )
+    if n is not None and ((lo is not None and n < lo) or (hi is not None and n > hi)):
+        raise PydanticCustomError(
+            ErrorCode.INVALID_SPEAKER_BOUNDS,
+            "num_speakers ({n}) is outside min_speakers..max_speakers", {"n": n},
+        )
 
 
 class JobOptions(BaseModel):
@@ -50,25 +79,7 @@ class JobOptions(BaseModel):
 
     @model_validator(mode="after")
     def _speaker_bounds(self) -> "JobOptions":
-        for name in ("min_speakers", "max_speakers", "num_speakers"):
-            value = getattr(self, name)
-            if value is not None and not 1 <= value <= MAX_SPEAKERS:
-                raise PydanticCustomError(
-                    ErrorCode.INVALID_SPEAKER_BOUNDS,
-                    "{name} must be between 1 and {max}, got {value}",
-                    {"name": name, "max": MAX_SPEAKERS, "value": value},
-                )
-        lo, hi, n = self.min_speakers, self.max_speakers, self.num_speakers
-        if lo is not None and hi is not None and lo > hi:
-            raise PydanticCustomError(
-                ErrorCode.INVALID_SPEAKER_BOUNDS,
-                "min_speakers ({lo}) is greater than max_speakers ({hi})", {"lo": lo, "hi": hi},
-            )
-        if n is not None and ((lo is not None and n < lo) or (hi is not None and n > hi)):
-            raise PydanticCustomError(
-                ErrorCode.INVALID_SPEAKER_BOUNDS,
-                "num_speakers ({n}) is outside min_speakers..max_speakers", {"n": n},
-            )
+        check_bounds(self.min_speakers, self.max_speakers, self.num_speakers)
         return self
 
     def to_options(self) -> Options:
@@ -92,6 +103,32 @@ class KnownSpeakerInput(BaseModel):
     audio_url: Optional[str] = Field(None, max_length=8192)
     audio_base64: Optional[str] = None
 
+
+class KnownVoiceInput(BaseModel):
+    """A person to name in this job, given as an embedding (a voice library kept elsewhere, e.g.
+    by ``hearback serve``): compared only with speakers found by the same embedding ``model``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(max_length=200)
+    model: str = Field(min_length=1, max_length=200)
+    vector: list[float] = Field(min_length=1, max_length=MAX_DIMENSION)
+
+    @field_validator("vector")
+    @classmethod
+    def _finite(cls, value: list[float]) -> list[float]:
+        if not all(math.isfinite(x) for x in value):
+            raise PydanticCustomError(ErrorCode.INVALID_INPUT, "a known voice's vector holds finite numbers only")
+        return value
+
+
+class ReferenceInput(BaseModel):
+    """One recording of a person alone (as the main audio: a URL or base64)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    audio_url: Optional[str] = Field(None, max_length=8192)
+    audio_base64: Optional[str] = None
 
 
 class ExportFields(BaseModel):
@@ -143,9 +180,30 @@ class HandlerInput(JobOptions, ExportFields):
 
     audio_url: Optional[str] = Field(None, max_length=8192)
     audio_base64: Optional[str] = None
+    task: Literal["transcribe"] = "transcribe"
     known_speakers: list[KnownSpeakerInput] = Field(default_factory=list)
+    known_voices: list[KnownVoiceInput] = Field(default_factory=list)
     use_library: bool = True
     output_format: str = "json"
+    extras: list[str] = Field(default_factory=list)
+
+    @field_validator("known_voices")
+    @classmethod
+    def _voices(cls, value: list[KnownVoiceInput]) -> list[KnownVoiceInput]:
+        if len(value) > MAX_KNOWN_VOICES:
+            raise PydanticCustomError(ErrorCode.INVALID_KNOWN_SPEAKERS,
+                                      "{count} known voices; at most {max} per request",
+                                      {"count": len(value), "max": MAX_KNOWN_VOICES})
+        return value
+
+    @field_validator("extras")
+    @classmethod
+    def _extras(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in EXTRAS]
+        if unknown:
+            raise PydanticCustomError(ErrorCode.INVALID_INPUT, "unknown extras {names}: use any of {choices}",
+                                      {"names": ", ".join(map(repr, unknown)), "choices": ", ".join(EXTRAS)})
+        return list(dict.fromkeys(value))
 
     @field_validator("output_format")
     @classmethod
@@ -158,6 +216,57 @@ class HandlerInput(JobOptions, ExportFields):
                 {"value": repr(value), "formats": ", ".join(FORMATS)},
             )
         return fmt
+
+
+class EnrolInput(BaseModel):
+    """Task ``enrol``: one person's voiceprint from recordings of them alone (no main audio)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    task: Literal["enrol"]
+    name: str = Field(max_length=200)
+    references: list[ReferenceInput] = Field(min_length=1, max_length=20)
+
+
+class DiarizationInputsField(BaseModel):
+    """A ``diarization_inputs`` extra sent back (``{"format": "npz", "data": base64}``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    format: Literal["npz"]
+    data: str
+
+
+class RediarizeInput(BaseModel):
+    """Task ``rediarize``: speakers found again from a transcription's ``diarization_inputs``
+    with new bounds (clustering only: no audio, no speech recognition)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    task: Literal["rediarize"]
+    diarization_inputs: DiarizationInputsField
+    num_speakers: Optional[int] = None
+    min_speakers: Optional[int] = None
+    max_speakers: Optional[int] = None
+
+    @model_validator(mode="after")
+    def _speaker_bounds(self) -> "RediarizeInput":
+        check_bounds(self.min_speakers, self.max_speakers, self.num_speakers)
+        return self
+
+
+#: every task a RunPod job may name (``task``, default ``transcribe``) -> its input
+TASKS: dict[str, type[BaseModel]] = {"transcribe": HandlerInput, "enrol": EnrolInput, "rediarize": RediarizeInput}
+
+
+def parse_task(data: object) -> BaseModel:
+    """A RunPod job's input, validated as the input of the task it names."""
+    if not isinstance(data, dict):
+        raise HearbackError(ErrorCode.INVALID_INPUT, "the input must be a JSON object")
+    task = data.get("task", "transcribe")
+    if not isinstance(task, str) or task not in TASKS:
+        raise HearbackError(ErrorCode.INVALID_INPUT, f"unknown task {task!r}: use one of {', '.join(TASKS)}")
+    return parse(TASKS[task], data)
 
 
 def parse(model: type[BaseModel], data: object) -> BaseModel:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -67,6 +67,40 @@ class Settings(BaseSettings):
         None, description="SQLite voice library (hearback.speakers.library); none: no library.")
     speaker_library_readonly: bool = Field(
         False, description="Open the library read-only (RunPod workers on a network volume).")
+
+    # --- a RunPod endpoint as the compute backend (hearback.remote) ------------
+    runpod_endpoint_url: Optional[str] = Field(
+        None, description="The endpoint's base URL, https://api.runpod.ai/v2/<id> (or a local server).")
+    runpod_api_key: Optional[SecretStr] = Field(None, description="RunPod API key; never logged, never in a URL.")
+    runpod_api_key_file: Optional[Path] = Field(None, description="A file holding the key (e.g. a secret mount).")
+    runpod_max_payload: int = Field(
+        10_000_000, ge=1000, description="Largest /run request body, bytes (RunPod documents 10 MB).")
+    runpod_poll_interval: float = Field(2.0, gt=0, description="Seconds between /status calls at first.")
+    runpod_poll_max: float = Field(15.0, gt=0, description="Longest wait between /status calls.")
+    runpod_status_wait: float = Field(
+        3600.0, gt=0, description="Read timeout of a /status answered by POST (runpod's local server runs "
+                                  "the job inside that request).")
+    runpod_execution_timeout: Optional[float] = Field(
+        None, gt=0, description="Seconds a remote job may run (RunPod's policy.executionTimeout); unset: the endpoint's.")
+    runpod_price_per_second: Optional[float] = Field(
+        None, ge=0, description="USD per second of execution, for a job's estimated cost; unset: no estimate.")
+    s3_bucket: Optional[str] = Field(None, description="An S3-compatible bucket for audio too large to send inline.")
+    s3_endpoint_url: Optional[str] = Field(None, description="The bucket's S3 API URL (R2, MinIO, …); unset: AWS.")
+    s3_region: Optional[str] = Field(None, description="The bucket's region (AWS); unset: boto3's default.")
+    s3_access_key_id: Optional[str] = None
+    s3_secret_access_key: Optional[SecretStr] = None
+    s3_prefix: str = Field("hearback/", description="Key prefix of the uploaded recordings.")
+    audio_url_expiry: float = Field(3600.0, ge=60, le=7 * 24 * 3600,
+                                    description="Seconds a presigned or signed audio URL stays valid.")
+
+    @property
+    def runpod_key(self) -> Optional[str]:
+        """The RunPod API key: RUNPOD_API_KEY, else the first line of RUNPOD_API_KEY_FILE."""
+        if self.runpod_api_key is not None:
+            return self.runpod_api_key.get_secret_value()
+        if self.runpod_api_key_file is not None:
+            return self.runpod_api_key_file.read_text().strip() or None
+        return None
 
     # --- derived ------------------------------------------------------------
     @property

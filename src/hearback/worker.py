@@ -2,7 +2,10 @@
 
 The only module that imports runpod's worker runtime. Models load once per
 process (on the first job, or at start-up from ``src/handler.py``) and are
-reused by every job.
+reused by every job. A job names its ``task`` (:data:`hearback.schema.TASKS`): ``transcribe``
+(the default), ``enrol`` (a voiceprint from recordings) or ``rediarize`` (speakers found again
+from a transcription's diarization inputs); what the last two answer, and a transcription's
+``extras``, are :mod:`hearback.remote.wire`'s shapes.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ import threading
 import time
 from typing import Any, Optional
 
+from .audio.decode import decode
 from .audio.fetch import fetched_audio
 from .document import result_to_dict
 from .errors import ErrorCode, HearbackError, as_error
 from .pipeline import Pipeline
+from .remote import wire
 from .runtime import tempdirs
 from .runtime.device import is_device_fault
 from .runtime.progress import throttled
-from .schema import HandlerInput, parse
+from .schema import EnrolInput, HandlerInput, RediarizeInput, parse_task
 from .settings import Settings, get_settings
-from .speakers.references import known_voices
+from .speakers.references import known_voices, voices_from_sources
+from .speakers.voiceprint import enrol
 from .types import ProgressHook, Result, Stage
 from .writers import SUBTITLE_FORMATS, ExportOptions, get_writer
 
@@ -54,25 +60,66 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     job_id = job.get("id", "-")
     try:
-        request = parse(HandlerInput, job.get("input"))
-        pipeline = get_pipeline()
-        options = request.to_options()
-        pipeline.check(options)
-        voices = known_voices(request, pipeline) if options.diarize else ()
-        with fetched_audio(pipeline.settings, url=request.audio_url,
-                           data_base64=request.audio_base64) as path:
-            result = pipeline.transcribe_file(path, options, _progress_hook(job), voices=voices)
-        output = build_output(result, request.output_format, time.perf_counter() - started,
-                              request.to_export())
-        logger.info("job %s done: %.1f s of audio in %.1f s", job_id, result.duration,
-                    output["processing_time"])
-        return output
+        request = parse_task(job.get("input"))
+        return TASKS[request.task](request, job, started)
     except Exception as exc:  # a bad input, a bug or a device fault: report it, keep the worker alive
         error = as_error(exc, f"job {job_id}")
         out: dict[str, Any] = error.to_dict()
         if error is not exc and is_device_fault(exc):
             out["refresh_worker"] = True  # ask RunPod for a fresh worker
         return out
+
+
+def transcribe(request: HandlerInput, job: dict[str, Any], started: float) -> dict[str, Any]:
+    """Task ``transcribe``: the document (or an export), and the ``extras`` asked for."""
+    pipeline = get_pipeline()
+    options = request.to_options()
+    pipeline.check(options)
+    enrolled = voices_from_sources(request.known_speakers, pipeline) if options.diarize else ()
+    voices = known_voices(request, enrolled, pipeline.settings) if options.diarize else ()
+    with fetched_audio(pipeline.settings, url=request.audio_url,
+                       data_base64=request.audio_base64) as path:
+        result = pipeline.transcribe_file(path, options, _progress_hook(job), voices=voices)
+    output = build_output(result, request.output_format, time.perf_counter() - started,
+                          request.to_export())
+    if request.extras:
+        output["extras"] = wire.transcription_extras(result, enrolled, request.extras)
+    logger.info("job %s done: %.1f s of audio in %.1f s", job.get("id", "-"), result.duration,
+                output["processing_time"])
+    return output
+
+
+def enrol_voice(request: EnrolInput, job: dict[str, Any], started: float) -> dict[str, Any]:
+    """Task ``enrol``: the person's voiceprint (``extras.voiceprints``, one), nothing stored."""
+    pipeline = get_pipeline()
+    if pipeline.diarizer is None:
+        raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")
+    audio = []
+    for reference in request.references:
+        with fetched_audio(pipeline.settings, url=reference.audio_url,
+                           data_base64=reference.audio_base64) as path:
+            audio.append(decode(path, max_duration=pipeline.settings.max_duration))
+    voice = enrol(request.name, audio, pipeline.diarizer)
+    return {"extras": wire.task_extras(voiceprints=[wire.voiceprint_to_dict(voice)]),
+            "processing_time": round(time.perf_counter() - started, 3)}
+
+
+def rediarize(request: RediarizeInput, job: dict[str, Any], started: float) -> dict[str, Any]:
+    """Task ``rediarize``: the speakers found again (``extras.diarization``), labels
+    ``SPEAKER_xx``; naming them and giving them the words is the caller's."""
+    pipeline = get_pipeline()
+    if pipeline.diarizer is None:
+        raise HearbackError(ErrorCode.MODEL_UNAVAILABLE, "diarization is not loaded in this process")
+    inputs = wire.inputs_from_extra(request.diarization_inputs.model_dump())
+    diarization = pipeline.diarizer.rediarize(inputs, num_speakers=request.num_speakers,
+                                              min_speakers=request.min_speakers,
+                                              max_speakers=request.max_speakers)
+    return {"extras": wire.task_extras(diarization=wire.diarization_to_dict(diarization)),
+            "processing_time": round(time.perf_counter() - started, 3)}
+
+
+#: each task (``hearback.schema.TASKS``) -> the function that runs it
+TASKS = {"transcribe": transcribe, "enrol": enrol_voice, "rediarize": rediarize}
 
 
 def build_output(result: Result, output_format: str, processing_time: float,

@@ -21,7 +21,7 @@ from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..pipeline import Pipeline
 from ..runtime import tempdirs
-from . import catalog, edits, errors, jobs, page, speakers, transcriptions
+from . import catalog, edits, errors, jobs, page, remote, speakers, transcriptions
 from .exports import Renderer
 from .guard import SiteGuard, allowed_hosts, is_loopback
 from .limits import BodyGuard
@@ -29,7 +29,8 @@ from .settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, catalog.router, page.router)
+ROUTERS = (transcriptions.router, jobs.router, edits.router, speakers.router, catalog.router, page.router,
+           remote.router)
 
 
 def create_app(settings: Optional[ServerSettings] = None, *,
@@ -40,13 +41,17 @@ def create_app(settings: Optional[ServerSettings] = None, *,
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         tempdirs.sweep()
-        if app.state.pipeline is None:
+        store, compute = JobStore(settings.hearback_db), None
+        if settings.hearback_backend == "runpod":  # no model here: the endpoint does the GPU work
+            app.state.remote = remote.build(settings, store)
+            app.state.pipeline, compute = app.state.remote.pipeline, app.state.remote.compute
+        elif app.state.pipeline is None:
             await asyncio.to_thread(tempdirs.import_torch_inside)  # its temp folder swept if we are killed
             app.state.pipeline = await asyncio.to_thread(Pipeline.load, settings)
-        app.state.jobs = JobRunner(JobStore(settings.hearback_db), app.state.pipeline, settings,
+        app.state.jobs = JobRunner(store, app.state.pipeline, settings,
                                    settings.hearback_workers, data_dir=settings.hearback_data_dir,
                                    retention=settings.hearback_retention,
-                                   audio_retention=settings.audio_retention)
+                                   audio_retention=settings.audio_retention, compute=compute)
         app.state.jobs.recover()
         app.state.renderer.start()
         yield
@@ -70,7 +75,8 @@ def create_app(settings: Optional[ServerSettings] = None, *,
     async def authenticate(request: Request, call_next):
         # A middleware, not a dependency: the key is checked before any request body is read.
         key = settings.hearback_api_key
-        if key and request.url.path != "/health" and not page.is_public(request.url.path):
+        path = request.url.path
+        if key and path != "/health" and not page.is_public(path) and not remote.is_public(path):
             given = request.headers.get("authorization", "").encode()
             if not hmac.compare_digest(given, f"Bearer {key}".encode()):
                 return errors.error_response(HearbackError(
@@ -78,13 +84,18 @@ def create_app(settings: Optional[ServerSettings] = None, *,
         return await call_next(request)
 
     # Added last, so it runs first: a foreign Host or another site's change gets no further.
-    app.add_middleware(SiteGuard, hosts=allowed_hosts(settings.hearback_allowed_hosts))
+    # The runpod backend's public address is one of them: RunPod's side calls it.
+    hosts = ",".join(filter(None, (settings.hearback_allowed_hosts, remote.public_host(settings))))
+    app.add_middleware(SiteGuard, hosts=allowed_hosts(hosts))
 
     @app.get("/health")
     async def health(request: Request):
         if request.app.state.pipeline is None:
             return JSONResponse({"status": "loading"}, status_code=503)
-        return {"status": "ok"}
+        if settings.hearback_backend != "runpod":
+            return {"status": "ok", "backend": settings.hearback_backend}
+        endpoint = await asyncio.to_thread(request.app.state.remote.backend.health)  # RunPod's /health
+        return {"status": "ok", "backend": settings.hearback_backend, "endpoint": endpoint}
 
     return app
 

@@ -2,7 +2,8 @@
 the one place each is written — the output formats (``writers.FORMATS``), the stages a job
 goes through (``types.Stage``, then ``types.DONE``), the job statuses (``jobs.store.JobStatus``),
 the languages this server's model can transcribe (``languages.NAMES``; only English with an
-English-only model) and the most speakers an option may ask for (``schema.MAX_SPEAKERS``).
+English-only model; every language on the runpod backend, whose
+endpoint decides) and the most speakers an option may ask for (``schema.MAX_SPEAKERS``).
 The editor page reads it once at start instead of keeping copies. Under the API key like every
 ``/v1`` route: the language list says which kind of model is loaded."""
 
@@ -24,8 +25,11 @@ router = APIRouter(prefix="/v1")
 
 
 def _can_transcribe(pipeline, code: str) -> bool:
+    recognizer = getattr(pipeline, "recognizer", None)
+    if recognizer is None:  # the runpod backend: the endpoint's worker refuses what its model cannot do
+        return True
     try:
-        pipeline.recognizer.check_language(code)
+        recognizer.check_language(code)
     except HearbackError:
         return False
     return True

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import Field
 
 from ..settings import Settings
 
 
+#: where a job's GPU work runs: this process's models, or a RunPod endpoint (hearback.remote)
+BACKENDS = ("local", "runpod")
+
+
 class ServerSettings(Settings):
+    hearback_backend: Literal[BACKENDS] = Field(
+        "local", description="local: models load here; runpod: jobs go to RUNPOD_ENDPOINT_URL, no model loads")
+    hearback_public_url: Optional[str] = Field(
+        None, description="This server's address as the internet reaches it (https://…): RunPod's webhook, "
+                          "and signed single-job audio URLs for recordings too large to send inline")
     hearback_api_key: Optional[str] = Field(None, description="Bearer token; unset = no auth")
     hearback_host: Optional[str] = Field(
         None, description="Bind address; default 127.0.0.1 without an API key, 0.0.0.0 with one")

@@ -6,6 +6,7 @@
                         [--subtitle-style netflix|bbc] [--max-line-chars N] [--max-lines N]
                         [--min-cue-seconds S] [--max-cue-seconds S] [--max-cps N] [--min-gap-seconds S]
                         [--speaker-labels bracket|colon|none] [--highlight-words] [--speaker NAME=FILE]...
+                        [--endpoint URL]
     hearback speakers add NAME FILE... | list | remove NAME
     hearback models
     hearback doctor [--allow-no-gpu] [--sample FILE]
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "the same name again adds a reference)")
 
     run.add_argument("--no-library", action="store_true", help="do not name voices of SPEAKER_LIBRARY")
+    run.add_argument("--endpoint", metavar="URL",
+                     help="send the files to this RunPod endpoint (https://api.runpod.ai/v2/<id>; key: "
+                          "RUNPOD_API_KEY) instead of loading models here")
 
     speakers = commands.add_parser("speakers", help="the voice library (SPEAKER_LIBRARY)")
     actions = speakers.add_subparsers(dest="action", required=True)
@@ -147,12 +151,8 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     formats = expand_formats(args.format)
     settings = Settings(**({"whisper_model": args.model} if args.model else {}))
 
-    from ..pipeline import Pipeline
-
     try:
-        pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
-        pipeline.check(options)
-        voices = _known_voices(pipeline, args.speaker, args.no_library)
+        run = _transcriber(args, options, settings)
     except HearbackError as exc:
         err.write(f"hearback: {exc}\n")
         return 2
@@ -161,13 +161,28 @@ def transcribe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failures = 0
     for path in args.files:
         try:
-            _transcribe_one(pipeline, path, options, formats, args.output_dir, out, err, export, voices)
+            _transcribe_one(run, path, formats, args.output_dir, out, err, export)
         except Exception as exc:  # report it with its code and keep going with the other files
             failures += 1
             err.write(f"{path}: error {as_error(exc, str(path))}\n")
     if failures:
         err.write(f"{failures} of {len(args.files)} files failed\n")
     return 1 if failures else 0
+
+
+def _transcriber(args: argparse.Namespace, options, settings):
+    """How each file is transcribed: on the RunPod endpoint ``--endpoint`` names, or by the
+    models loaded here once (with the known voices of ``--speaker`` and the library)."""
+    if args.endpoint:
+        from .endpoint import endpoint_transcriber
+
+        return endpoint_transcriber(args.endpoint, options, args.speaker, args.no_library, settings)
+    from ..pipeline import Pipeline
+
+    pipeline = Pipeline.load(settings, with_diarizer=options.diarize)
+    pipeline.check(options)
+    voices = _known_voices(pipeline, args.speaker, args.no_library)
+    return lambda path, hook: pipeline.transcribe_file(path, options, hook, voices=voices)
 
 
 def _known_voices(pipeline, arguments: Sequence[str], no_library: bool):
@@ -182,16 +197,16 @@ def _known_voices(pipeline, arguments: Sequence[str], no_library: bool):
     return voices_for(pipeline.settings, requested, not no_library)
 
 
-def _transcribe_one(pipeline, path: Path, options, formats: Sequence[str], output_dir: Path,
-                    out: TextIO, err: TextIO, export, voices=()) -> None:
-    """One file through the pipeline, written in each format as ``<stem>.<ext>``; the lint
-    report of each subtitle format on ``err``."""
+def _transcribe_one(run, path: Path, formats: Sequence[str], output_dir: Path,
+                    out: TextIO, err: TextIO, export) -> None:
+    """One file transcribed by ``run(path, progress)``, written in each format as
+    ``<stem>.<ext>``; the lint report of each subtitle format on ``err``."""
     from ..writers import get_writer
 
     if not path.is_file():
         raise HearbackError(ErrorCode.INVALID_INPUT, f"no such file: {path}")
     with _progress(path.name, err) as hook:
-        result = pipeline.transcribe_file(path, options, hook, voices=voices)
+        result = run(path, hook)
     for fmt in formats:
         writer = get_writer(fmt, export.to_export(path.stem))
         target = output_dir / f"{path.stem}.{writer.extension}"

@@ -10,6 +10,7 @@ recording on the embedded backend about 200 chunks × 589 frames × 3 speakers o
 
 from __future__ import annotations
 
+import io
 import logging
 import zipfile
 from dataclasses import dataclass
@@ -37,16 +38,39 @@ class ClusteringInputs:
     duration: float
 
 
-def save_inputs(folder: Path, inputs: ClusteringInputs) -> Path:
-    """Write ``inputs`` into ``folder`` (created); the file's path."""
-    folder.mkdir(parents=True, exist_ok=True)
+def inputs_to_bytes(inputs: ClusteringInputs) -> bytes:
+    """``inputs`` as the compressed NumPy archive (the file's bytes; also what the RunPod worker
+    sends back, ``hearback.remote.wire``)."""
     window = inputs.segmentations.sliding_window
-    path = folder / FILENAME
-    partial = path.with_suffix(".partial.npz")
-    np.savez_compressed(partial, segmentations=inputs.segmentations.data.astype(np.float32),
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, segmentations=inputs.segmentations.data.astype(np.float32),
                         window=np.array([window.start, window.duration, window.step]),
                         embeddings=inputs.embeddings.astype(np.float32),
                         duration=np.array(inputs.duration))
+    return buffer.getvalue()
+
+
+def inputs_from_bytes(data: bytes) -> ClusteringInputs:
+    """The inputs an archive of :func:`inputs_to_bytes` holds; ``ValueError`` when it is not one."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            start, duration, step = (float(x) for x in archive["window"])
+            window = SlidingWindow(start=start, duration=duration, step=step)
+            segmentations, embeddings = archive["segmentations"], archive["embeddings"]
+            length = float(archive["duration"])
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise ValueError(f"not a diarization inputs archive ({type(exc).__name__})") from exc
+    if segmentations.ndim != 3 or embeddings.ndim != 3 or len(segmentations) != len(embeddings):
+        raise ValueError("diarization inputs of mismatched shapes")
+    return ClusteringInputs(SlidingWindowFeature(segmentations, window), embeddings, length)
+
+
+def save_inputs(folder: Path, inputs: ClusteringInputs) -> Path:
+    """Write ``inputs`` into ``folder`` (created); the file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / FILENAME
+    partial = path.with_suffix(".partial.npz")
+    partial.write_bytes(inputs_to_bytes(inputs))
     partial.replace(path)  # whole or absent, never half written
     return path
 
@@ -57,11 +81,7 @@ def load_inputs(folder: Optional[Path]) -> Optional[ClusteringInputs]:
     if path is None or not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            start, duration, step = (float(x) for x in archive["window"])
-            window = SlidingWindow(start=start, duration=duration, step=step)
-            return ClusteringInputs(SlidingWindowFeature(archive["segmentations"], window),
-                                    archive["embeddings"], float(archive["duration"]))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return inputs_from_bytes(path.read_bytes())
+    except (OSError, ValueError):
         logger.exception("unreadable diarization inputs in %s", folder)
         return None

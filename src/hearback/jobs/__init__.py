@@ -7,9 +7,10 @@ one transaction with their undo steps and kept voices;
 restart and sweeps expired ones; :mod:`~hearback.jobs.undo` the undo steps beside the jobs
 table; :mod:`~hearback.jobs.playback` the Opus copy the editor plays;
 :mod:`~hearback.jobs.voices` each finished job's speaker embeddings and
-:mod:`~hearback.jobs.kept_speakers` what a job keeps to name and rediarize its speakers. May
-import the floor, the pipeline's stages and :mod:`hearback.speakers`; only :mod:`hearback.api`
-imports it. ``Job``, ``JobStatus`` and ``JobStore`` are named here lazily: importing the package
+:mod:`~hearback.jobs.kept_speakers` what a job keeps to name and rediarize its speakers;
+:mod:`~hearback.jobs.compute` where a job's transcription runs (the loaded pipeline, or a RunPod
+endpoint: :mod:`~hearback.jobs.remote`). May import the floor, the pipeline's stages,
+:mod:`hearback.speakers` and :mod:`hearback.remote`; only :mod:`hearback.api` imports it. ``Job``, ``JobStatus`` and ``JobStore`` are named here lazily: importing the package
 loads none of its modules.
 """
 

@@ -51,6 +51,7 @@ ADDED = {
     "revision": "INTEGER NOT NULL DEFAULT 0",  # the result's revision: +1 at every change, undo included
     "undo_steps": "INTEGER NOT NULL DEFAULT 0",  # changes to the result that can be undone (at most 100)
     "stages": "TEXT",  # the stages the job has run so far, in order, comma-separated
+    "remote": "TEXT",  # JSON: the job on a RunPod endpoint (hearback.remote.backend.RemoteState)
 }
 
 #: The columns a :class:`Job` is read from (not ``results``: read on demand, it can be large).
@@ -79,6 +80,7 @@ class Job:
     revision: int  # the result's revision: 0 as the job made it, +1 at every change (undo included)
     undo_steps: int  # changes to the result (edits, speaker fixes) that can be undone, at most 100
     stages: Optional[str]  # the stages it has run so far, comma-separated (None: made before they were kept)
+    remote: Optional[dict[str, Any]] = None  # its remote side, on the runpod backend (RemoteState)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -86,6 +88,7 @@ class Job:
         values["status"] = JobStatus(values["status"])
         values["options"] = Options(**json.loads(values["options"]))
         values["audio_path"] = Path(values["audio_path"]) if values["audio_path"] else None
+        values["remote"] = json.loads(values["remote"]) if values["remote"] else None
         return cls(**values)
 
     def public_view(self, *, audio: bool = False) -> dict[str, Any]:
@@ -97,8 +100,16 @@ class Job:
             "filename": self.filename, "duration": self.duration, "speakers": self.speakers,
             "revision": self.revision, "undo_steps": self.undo_steps, "audio": audio,
             "stages": self.stages.split(",") if self.stages else None,
+            "remote": _remote_view(self.remote),
         }
 
     def remove_upload(self) -> None:
         if self.audio_path is not None:
             self.audio_path.unlink(missing_ok=True)
+
+
+def _remote_view(remote: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """What the API shows of a job's remote side (None on the local backend): never a bucket key."""
+    if remote is None:
+        return None
+    return {k: remote.get(k) for k in ("id", "status", "transport", "delay_time", "execution_time", "cost")}

@@ -16,7 +16,7 @@ import json
 import logging
 import shutil
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
@@ -91,23 +91,31 @@ def keep_request(folder: Optional[Path], names: Sequence[str], references: Seque
 
 
 @contextmanager
+def kept_request(folder: Optional[Path]) -> Iterator[tuple[tuple[tuple[str, Path], ...], JobSpeakers]]:
+    """While a job runs: its kept references, (name, file) each, and its library choice; the
+    references are removed when the block ends, whatever way it ends."""
+    references = folder / REFERENCES if folder is not None else None
+    try:
+        if references is None or not (references / REQUEST).is_file():
+            yield (), JobSpeakers()
+            return
+        request = json.loads((references / REQUEST).read_text())
+        files = tuple((name, references / f"{index}.audio") for index, name in enumerate(request["names"]))
+        yield files, JobSpeakers((), request["use_library"], _names(request.get("library_speakers")))
+    finally:
+        if references is not None:
+            shutil.rmtree(references, ignore_errors=True)
+
+
+@contextmanager
 def requested_speakers(folder: Optional[Path], diarizer, max_duration: float,
                        diarize: bool = True) -> Iterator[JobSpeakers]:
     """While a job runs: its kept request, the references enrolled (only when it diarizes);
     the references are removed when the block ends, whatever way it ends."""
-    references = folder / REFERENCES if folder is not None else None
-    try:
-        if references is None or not (references / REQUEST).is_file():
-            yield JobSpeakers()
-            return
-        request = json.loads((references / REQUEST).read_text())
-        requested = tuple(
-            enrol(name, [decode(references / f"{index}.audio", max_duration=max_duration)], diarizer)
-            for index, name in enumerate(request["names"])) if diarize else ()
-        yield JobSpeakers(requested, request["use_library"], _names(request.get("library_speakers")))
-    finally:
-        if references is not None:
-            shutil.rmtree(references, ignore_errors=True)
+    with kept_request(folder) as (files, choice):
+        requested = tuple(enrol(name, [decode(path, max_duration=max_duration)], diarizer)
+                          for name, path in files) if diarize else ()
+        yield replace(choice, requested=requested)
 
 
 def keep_for_rediarize(folder: Optional[Path], diarization: Optional[Diarization],

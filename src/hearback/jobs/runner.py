@@ -19,7 +19,8 @@ from ..errors import Cancelled, ErrorCode, HearbackError, as_error
 from ..runtime.progress import throttled
 from ..types import Options, Result, Stage
 from . import playback, voices
-from .kept_speakers import keep_for_rediarize, kept_speakers, requested_speakers
+from .compute import Compute, LocalCompute
+from .kept_speakers import keep_for_rediarize, kept_speakers
 from .store import KEPT, Change, Job, JobStatus, JobStore, Revised
 
 logger = logging.getLogger(__name__)
@@ -31,12 +32,15 @@ class JobRunner:
     A job deleted while it runs is cancelled: its download stops at once, the pipeline at its
     next progress report. Jobs that ended are deleted ``retention`` seconds later (0: never).
     A succeeded job keeps its audio for playback ``audio_retention`` seconds (0: not at all,
-    ``math.inf``: as long as the job).
+    ``math.inf``: as long as the job). ``compute`` is where transcriptions run
+    (``hearback.jobs.compute``; by default ``pipeline``, here).
     """
 
     def __init__(self, store: JobStore, pipeline, settings, workers: int = 1, *,
-                 data_dir: Optional[Path] = None, retention: float = 0.0, audio_retention: float = 0.0):
+                 data_dir: Optional[Path] = None, retention: float = 0.0, audio_retention: float = 0.0,
+                 compute: Optional[Compute] = None):
         self.store, self.pipeline, self.settings = store, pipeline, settings
+        self.compute = compute or LocalCompute(pipeline, settings)
         self.data_dir, self.retention, self.audio_retention = data_dir, retention, audio_retention
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hearback-job")
         self._cancels: dict[str, threading.Event] = {}
@@ -149,12 +153,8 @@ class JobRunner:
                                      cancelled=cancelled))
         kept = self.kept_folder(job.id)  # known speakers sent with the job; what rediarize needs
         folder = kept if self.audio_retention > 0 else None  # the playback copy goes there too
-        with (source as path,
-              requested_speakers(kept, self.pipeline.diarizer, self.settings.max_duration,
-                                 job.options.diarize) as speakers,
-              playback.copying(path, folder) as copy):
-            result = self.pipeline.transcribe_file(path, job.options, progress,
-                                                   voices=speakers.voices(self.settings))
+        with source as path, playback.copying(path, folder) as copy:
+            result, speakers = self.compute.transcribe(job, path, kept, progress, cancelled)
             if copy is not None:
                 copy.finish(result.duration)  # best effort: logged if not kept
         if cancelled.is_set():

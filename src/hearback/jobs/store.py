@@ -204,6 +204,10 @@ class JobStore:
                   "ELSE coalesce(stages || ',', '') || ? END WHERE id = ?",
                   (stage.value, round(fraction, 3), time.time(), stage.value, stage.value, job_id))
 
+    def set_remote(self, job_id: str, remote: dict[str, Any]) -> None:
+        """Keep what is known of the job's remote side (its id first of all: a restart follows it)."""
+        self._set(job_id, remote=json.dumps(remote))
+
     def succeed(self, job_id: str, result: Result) -> None:
         """The job's result stored and its speakers' embeddings kept, in one transaction."""
         with self._transaction() as db:

@@ -71,12 +71,24 @@ def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
                  for name, paths in files.items())
 
 
-def known_voices(request, pipeline) -> tuple[Voiceprint, ...]:
-    """A RunPod job's voices: the library's (unless ``use_library`` is false) and its
-    ``known_speakers``, which win by name."""
+def known_voices(request, enrolled: Sequence[Voiceprint], settings) -> tuple[Voiceprint, ...]:
+    """A RunPod job's voices: the library's (unless ``use_library`` is false), its
+    ``known_speakers`` (``enrolled`` from their recordings) and its ``known_voices`` (given as
+    embeddings), the job's own winning by name."""
     from .library import voices_for
 
-    return voices_for(pipeline.settings, voices_from_sources(request.known_speakers, pipeline), request.use_library)
+    requested = tuple(enrolled) + given_voices(request.known_voices, {v.name for v in enrolled})
+    return voices_for(settings, requested, request.use_library)
+
+
+def given_voices(voices: Sequence, taken: set[str]) -> tuple[Voiceprint, ...]:
+    """Known voices given as embeddings (``name``, ``model``, ``vector``), each name valid, once,
+    and none of the ``taken`` names (``invalid_known_speakers``)."""
+    names = [check_name(v.name) for v in voices]
+    twice = sorted({n for n in names if names.count(n) > 1 or n in taken})
+    if twice:
+        raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS, f"known speaker named twice: {', '.join(twice)}")
+    return tuple(Voiceprint(name, v.model, tuple(v.vector), 0.0) for name, v in zip(names, voices))
 
 
 def voices_from_form(names: Sequence[str], references: Sequence[str], pipeline,

@@ -101,9 +101,12 @@ def windows(samples: np.ndarray, sample_rate: int) -> list[np.ndarray]:
 def enrol(name: str, references: Sequence[Audio], diarizer: Diarizer) -> Voiceprint:
     """``name``'s voiceprint from recordings of them alone (each with at least
     :data:`MIN_SPEECH` seconds of speech)."""
+    name = check_name(name)
+    elsewhere = getattr(diarizer, "enrol", None)
+    if elsewhere is not None:  # a diarizer whose model runs elsewhere (the runpod backend's) enrols there
+        return elsewhere(name, references)
     import torch
 
-    name = check_name(name)
     vectors, weights = [], []
     for index, audio in enumerate(references):
         speech = _checked_speech(name, index, audio)

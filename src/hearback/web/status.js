@@ -39,12 +39,25 @@ export function showProgress(job) {
   else if (failed) text = job.stage && job.stage !== STAGE.DONE ? `failed during “${stageName(job.stage)}”` : "this job failed";
   else if (job.status === STATUS.QUEUED) text = "waiting for its turn";
   else text = `step ${index + 1} of ${stages.length}: ${stageName(job.stage)} · ${percent}% in all`;
-  document.getElementById("stage-text").textContent = text;
+  document.getElementById("stage-text").textContent = text + remoteText(job);
   document.getElementById("stages").replaceChildren(...stages.map((stage, i) => stageItem(stage, job, i, index)));
   document.getElementById("status").classList.toggle("folded", done);
   document.getElementById("status").classList.toggle("stopped", failed);
   document.getElementById("job-error").textContent = job.error ? job.error.message : "";
   document.getElementById("retry").hidden = !failed;
+}
+
+// A job run on a RunPod endpoint (the runpod backend's view.remote): waiting for a worker, or
+// RunPod's queue and run times and the estimated cost once it ran.
+export function remoteText(job) {
+  const remote = job.remote;
+  if (!remote) return "";
+  if (job.status === STATUS.RUNNING && remote.status === "IN_QUEUE") return " · waiting for a RunPod worker";
+  const parts = [];
+  if (remote.delay_time != null) parts.push(`queued ${remote.delay_time.toFixed(1)} s`);
+  if (remote.execution_time != null) parts.push(`ran ${remote.execution_time.toFixed(1)} s`);
+  if (remote.cost != null) parts.push(`≈ $${remote.cost.toFixed(4)}`);
+  return parts.length ? ` · RunPod: ${parts.join(", ")}` : "";
 }
 
 export function clearStatus() {
