@@ -7,7 +7,9 @@ filled with silence (placed from the packets' timestamps, so everything after it
 true time) and reported as an ``audio_damaged`` notice. Decoding is refused up front when the
 container declares more than the maximum duration, and stopped as soon as the decoded audio
 passes it, whatever the header claims; memory never holds more than that maximum's samples
-plus one block.
+plus one block. Frames that follow on are resampled in runs of up to 10 s, and each frame's time
+is read as a float: on a 30-minute Opus file, per-frame resampling and a ``Fraction`` per
+timestamp had cost more than the codec itself (bench/RESULTS.md, issue 26).
 """
 
 from __future__ import annotations
@@ -131,10 +133,13 @@ def _check_length(samples: int, max_samples: Optional[int], max_duration: Option
 
 
 def _frames(container: av.container.InputContainer) -> Iterator[_Frame]:
-    """Every frame that decodes, resampled, with its start time; bad packets are skipped."""
+    """Every frame that decodes, resampled, with its start time; bad packets are skipped.
+    Frames that follow on without a gap are resampled together, up to :data:`_RUN_SECONDS` at
+    a time (an Opus frame is 20 ms: resampling them one by one cost more than decoding them)."""
     stream = container.streams.audio[0]
     resampler = av.AudioResampler(format=_RESAMPLE_FORMAT, layout="mono", rate=SAMPLE_RATE)
     clock = _Clock(container, stream)
+    run = _Run()
     errors = 0
     for packet in _packets(container, stream):
         clock.see(packet)
@@ -147,13 +152,58 @@ def _frames(container: av.container.InputContainer) -> Iterator[_Frame]:
             continue
         for frame in frames:
             start = clock.start(frame)
-            for out in _resample(resampler, frame):
-                yield _Frame(start, out)
-                start = None  # the resampler's further output follows on
+            if not run.add(frame, start):  # a gap, another format, or the run is full
+                yield from run.resampled(resampler)
+                run.add(frame, start)
+    yield from run.resampled(resampler)
     for out in _resample(resampler, None):  # flush
         yield _Frame(None, out)
     if errors:
         logger.warning("skipped %d damaged packet(s)", errors)
+
+
+#: Longest run of decoded audio (s) resampled in one call.
+_RUN_SECONDS = 10.0
+
+
+class _Run:
+    """Decoded frames that follow on from each other (one format, no gap in their
+    timestamps), gathered to be resampled in one call."""
+
+    def __init__(self):
+        self.fifo: Optional[av.AudioFifo] = None
+        self.start: Optional[float] = None  # the first frame's start (s), if it has one
+        self.end: Optional[float] = None  # where the run ends (s), when known
+        self.limit = 0  # samples (at the input rate) the run may hold
+
+    def add(self, frame, start: Optional[float]) -> bool:
+        """Add ``frame`` (starting at ``start``); False, adding nothing, when it does not follow
+        on from the run (a gap in time, another sample format, layout or rate) or the run is full."""
+        frame.pts = None  # the run keeps time itself; the fifo would insist on contiguous pts
+        if self.fifo is None:
+            self.fifo, self.start, self.end = av.AudioFifo(), start, start
+            self.limit = int(_RUN_SECONDS * frame.sample_rate)
+        elif self.fifo.samples >= self.limit or (
+                start is not None and self.end is not None and abs(start - self.end) > _GAP_TOLERANCE):
+            return False
+        try:
+            self.fifo.write(frame)
+        except ValueError:  # pyav: a frame of another format, layout or rate than the fifo's
+            return False
+        self.end = (start if start is not None else self.end)
+        if self.end is not None:
+            self.end += frame.samples / frame.sample_rate
+        return True
+
+    def resampled(self, resampler: av.AudioResampler) -> Iterator[_Frame]:
+        """The run resampled (its start on the first piece), and the run emptied."""
+        if self.fifo is None:
+            return
+        fifo, start = self.fifo, self.start
+        self.fifo = self.start = self.end = None
+        for out in _resample(resampler, fifo.read()):
+            yield _Frame(start, out)
+            start = None  # the resampler's further output follows on
 
 
 #: demuxers that number packets by counting them: skipped bytes leave no gap in their
@@ -165,7 +215,9 @@ class _Clock:
     """Frame start times from timestamps, plus the time counting demuxers silently skip."""
 
     def __init__(self, container: av.container.InputContainer, stream):
-        self.origin = stream.start_time
+        # seconds; frames carry their stream's time base (``frame.time`` is pts × time base)
+        self.origin: Optional[float] = (float(stream.start_time * stream.time_base)
+                                        if stream.start_time is not None and stream.time_base else None)
         rate = stream.codec_context.bit_rate or container.bit_rate or 0
         names = set((container.format.name or "").split(","))
         self.byte_rate = rate / 8 if rate and names & _COUNTING_DEMUXERS else 0.0
@@ -185,11 +237,12 @@ class _Clock:
             self.shift += max(0.0, packet.size / self.byte_rate - claimed)
 
     def start(self, frame) -> Optional[float]:
-        if frame.pts is None:
+        time = frame.time  # a float (a Fraction per frame cost more than the resampling)
+        if time is None:
             return None
         if self.origin is None:
-            self.origin = frame.pts
-        return float((frame.pts - self.origin) * frame.time_base) + self.shift
+            self.origin = time
+        return time - self.origin + self.shift
 
 
 def _packets(container: av.container.InputContainer, stream) -> Iterator[av.Packet]:
