@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..types import Segment
-
 #: A chunk that gives another language at least this probability gets its window checked
 #: region by region (single-language meetings measured ≤ 0.07, bench/RESULTS.md).
 SUSPECT_PROBABILITY = 0.15

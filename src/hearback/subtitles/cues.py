@@ -24,11 +24,12 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
+from ..document import to_ms
 from ..types import Result
 from .layout import Plan, Turn, layout, units
 from .linebreak import wrap
 from .presets import CueLimits
-from .timing import Spoken, cue_times, to_ms
+from .timing import Spoken, cue_times
 from .tokens import Run, french_runs, interleave, join_runs, segment_runs, speaker_runs
 
 logger = logging.getLogger(__name__)

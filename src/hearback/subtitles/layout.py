@@ -37,9 +37,10 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from ..document import to_ms
 from .linebreak import break_penalty, line_count
 from .presets import CueLimits
-from .timing import Clock, Spoken, chained_end, cue_span, to_ms
+from .timing import Clock, Spoken, chained_end, cue_span
 from .tokens import Token
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,6 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..document import to_ms
 from .presets import CueLimits
 
 logger = logging.getLogger(__name__)
