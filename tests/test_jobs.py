@@ -70,9 +70,23 @@ def _start(port: int, env: dict) -> subprocess.Popen:
     raise AssertionError("server did not become ready")
 
 
+def _spawned(pid: int) -> list[int]:
+    """The Python processes ``pid`` spawned with multiprocessing (Linux: /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            spawned = b"spawn_main" in (stat.parent / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        if parent == pid and spawned:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
-    """One worker, three queued jobs; the server is killed (SIGKILL) while the first runs; a new
-    server on the same database finishes all three."""
+    """One worker, three queued jobs; the server is killed (SIGKILL) while the first runs; its
+    export processes end with it; a new server on the same database finishes all three."""
     port = free_port()
     env = dict(os.environ, WHISPER_MODEL="tiny.en", HEARBACK_DB=str(tmp_path / "jobs.sqlite3"),
                HEARBACK_DATA_DIR=str(tmp_path / "audio"), HEARBACK_WORKERS="1", HF_HUB_OFFLINE="1")
@@ -89,9 +103,15 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
             time.sleep(0.1)
         statuses = [httpx.get(f"{url}/v1/jobs/{i}", timeout=10).json()["status"] for i in ids]
         assert statuses[1:] == ["queued", "queued"], statuses
+        helpers = _spawned(first.pid)  # its export processes (api.exports)
+        assert helpers
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(30)
+    deadline = time.monotonic() + 15  # a killed server's export processes end on their own
+    while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()], "export processes outlived the server"
     second = _start(port, env)
     try:
         jobs = [wait_for_job(url, i) for i in ids]

@@ -13,6 +13,8 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Optional
 
@@ -22,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 #: exports rendered at once; more wait their turn
 WORKERS = 2
+#: how often (s) an export process looks whether the server that started it is still there
+PARENT_CHECK_SECONDS = 1.0
 
 
 def render(document: str, fmt: str, export: ExportOptions) -> bytes:
@@ -41,7 +45,7 @@ class Renderer:
 
     def start(self) -> None:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_background)
+                                         initializer=_background, initargs=(os.getpid(),))
         for _ in range(self.workers):  # the processes start now, not at the first exports
             self._pool.submit(_ready)
 
@@ -54,12 +58,21 @@ class Renderer:
             self._pool = None
 
 
-def _background() -> None:
-    """An export process yields the CPU to the server's own (its answers come first)."""
+def _background(server: int) -> None:
+    """An export process yields the CPU to the server's own (its answers come first), and ends
+    when the server is gone: a killed server cannot stop its pool, and the pool's queue (whose
+    both ends every process holds) never tells its processes."""
     try:
         os.nice(10)
     except OSError:  # not allowed here: the same priority, still another process
         logger.info("export process runs at the server's priority")
+    threading.Thread(target=_follow, args=(server,), name="follow-server", daemon=True).start()
+
+
+def _follow(server: int) -> None:
+    while os.getppid() == server:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _ready() -> None:
