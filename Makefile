@@ -33,11 +33,11 @@ demo: setup
 
 ## The test suite: real models on real audio from testdata/ (or HEARBACK_TESTDATA).
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 ## The quick lane: everything but the runs marked slow (the public set's DER, long-form, the page in Chromium).
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q --durations=15 -m "not slow"
 
 ## Benchmarks, each a module run from here; tables go to bench/results/, summed up in bench/RESULTS.md.
 BENCHMARKS := bench_pipeline bench_diarization bench_long bench_jobs bench_subtitles bench_longform bench_edits bench_serve bench_remote profile_pipeline
