@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -47,6 +49,35 @@ def hearback_server(pipeline, folder: Path, port: int = 0, **settings) -> Iterat
                             **settings)
     with serving(create_app(config, pipeline=pipeline), port) as url:
         yield url
+
+
+@contextmanager
+def sample_job_server(pipeline, testdata: Path, folder: Path, **settings) -> Iterator[tuple[str, str]]:
+    """:func:`hearback_server` with a voice library in ``folder`` and one finished job: the
+    pyannote sample in English. Yields the base URL and the job's id."""
+    with hearback_server(pipeline, folder, speaker_library=folder / "voices.sqlite", **settings) as url:
+        with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
+            job_id = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()["id"]
+        assert wait_for_job(url, job_id)["status"] == "succeeded"
+        yield url, job_id
+
+
+def serve_process(port: int, env: dict, timeout: float = 180) -> subprocess.Popen:
+    """``hearback serve`` as a process of its own (one a test can SIGKILL) on ``port`` with the
+    environment ``env``, once its /health answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "hearback.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "server exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise AssertionError("server did not become ready")
 
 
 def wait_for_job(url: str, job_id: str, timeout: float = 300) -> dict:

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.httpserver import free_port, hearback_server, wait_for_job
+from tests.httpserver import free_port, hearback_server, serve_process, wait_for_job
 from tests.runpod_standin import stand_in
 
 pytestmark = pytest.mark.slow
@@ -51,19 +49,6 @@ def platform(pipeline_tiny):
     worker.set_pipeline(None)
 
 
-def _start(port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "hearback.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "server exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("server did not become ready")
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -84,7 +69,7 @@ def test_sigkill_while_remote_jobs_run_then_every_job_completes_and_none_is_sent
                RUNPOD_POLL_INTERVAL="0.3", RUNPOD_POLL_MAX="1", RUNPOD_PRICE_PER_SECOND="0.00031",
                WHISPER_MODEL="large-v3")  # no model loads: the name alone costs nothing
     started = time.monotonic()
-    first = _start(port, env)
+    first = serve_process(port, env)
     ready = time.monotonic() - started
     ids, stages = [], set()
     try:
@@ -105,7 +90,7 @@ def test_sigkill_while_remote_jobs_run_then_every_job_completes_and_none_is_sent
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(30)
-    second = _start(port, env)
+    second = serve_process(port, env)
     try:
         jobs = [wait_for_job(server, i, timeout=900) for i in ids]
         second_rss = _peak_rss_mb(second.pid)

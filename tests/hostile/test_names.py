@@ -12,7 +12,7 @@ import zipfile
 import httpx
 import pytest
 
-from tests.httpserver import hearback_server, wait_for_job
+from tests.httpserver import sample_job_server
 
 #: names no export can hold: line breaks, separators, controls, a lone surrogate, nothing visible
 BAD_NAMES = ["Ann\nBob", "Ann\r\nBob", "Ann\u2028Bob", "Ann\u2029Bob", "Ann\tBob", "Ann\x00", "\x1b[31mAnn",
@@ -23,12 +23,8 @@ BAD_WORDS = ["a\x00b", "bell\x07", "esc\x1b[2J", "lone \udc80 half", "del\x7f"]
 
 @pytest.fixture(scope="module")
 def server(pipeline_tiny, testdata, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("names")
-    with hearback_server(pipeline_tiny, folder, speaker_library=folder / "voices.sqlite") as url:
-        with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
-            job_id = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()["id"]
-        assert wait_for_job(url, job_id)["status"] == "succeeded"
-        yield url, job_id
+    with sample_job_server(pipeline_tiny, testdata, tmp_path_factory.mktemp("names")) as served:
+        yield served
 
 
 def revision(url: str, job_id: str) -> int:

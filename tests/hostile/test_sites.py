@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.httpserver import free_port, hearback_server, wait_for_job
+from tests.httpserver import free_port, hearback_server, sample_job_server
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
@@ -31,11 +31,7 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 def server(pipeline_tiny, testdata, tmp_path_factory):
     """A server with one finished job and the library voice Alice (enrolled from the job)."""
     folder = tmp_path_factory.mktemp("sites")
-    with hearback_server(pipeline_tiny, folder, speaker_library=folder / "voices.sqlite",
-                         hearback_max_uploads=4) as url:
-        with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
-            job_id = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()["id"]
-        assert wait_for_job(url, job_id)["status"] == "succeeded"
+    with sample_job_server(pipeline_tiny, testdata, folder, hearback_max_uploads=4) as (url, job_id):
         alice = httpx.post(f"{url}/v1/speakers", data={"name": "Alice", "job_id": job_id, "speaker": "SPEAKER_00"},
                            timeout=30)
         assert alice.status_code == 201, alice.text

@@ -7,26 +7,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.httpserver import free_port, hearback_server, wait_for_job
+from tests.httpserver import free_port, sample_job_server, serve_process
 
 
 @pytest.fixture(scope="module")
 def server(pipeline_tiny, testdata, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("small")
-    with hearback_server(pipeline_tiny, folder, speaker_library=folder / "voices.sqlite") as url:
-        with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
-            job_id = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()["id"]
-        assert wait_for_job(url, job_id)["status"] == "succeeded"
-        yield url, job_id
+    with sample_job_server(pipeline_tiny, testdata, tmp_path_factory.mktemp("small")) as served:
+        yield served
 
 
 def code(answer: httpx.Response) -> tuple[int, str]:
@@ -99,30 +92,16 @@ def test_torchs_folder_of_a_killed_server_is_swept_at_the_next_start(tmp_path, m
     env = dict(os.environ, WHISPER_MODEL="tiny.en", HEARBACK_DB=str(tmp_path / "jobs.sqlite3"), TMPDIR=str(temp),
                HEARBACK_DATA_DIR=str(tmp_path / "audio"), HF_HUB_OFFLINE="1")
 
-    def start() -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-m", "hearback.cli", "serve", "--port", str(port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "server exited"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    return proc
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError("server did not become ready")
-
     def torch_folders() -> list[Path]:
         return sorted(p.parent for p in temp.rglob("_remote_module_non_scriptable.py"))
 
-    first = start()
+    first = serve_process(port, env)
     made = torch_folders()
     assert made and all(p.parent.name.startswith("hearback-") for p in made), made  # inside its own folder
     first.send_signal(signal.SIGKILL)
     first.wait(30)
     assert all(p.exists() for p in made)  # a killed process cleans nothing
-    second = start()
+    second = serve_process(port, env)
     try:
         assert not any(p.exists() for p in made)  # swept
         assert len(torch_folders()) == 1  # the new server's own
