@@ -24,18 +24,11 @@ def endpoint_transcriber(url: str, options: Options, speakers: Sequence[str], no
     from ..remote.backend import Request, RunPodBackend
     from ..remote.s3 import Bucket
     from ..speakers.library import voices_for
-    from ..speakers.references import MAX_KNOWN_SPEAKERS, parse_speaker_argument
-    from ..errors import ErrorCode, HearbackError
+    from ..speakers.references import speaker_files
 
     settings = settings.model_copy(update={"runpod_endpoint_url": url})
     backend = RunPodBackend(settings, bucket=Bucket(settings) if settings.s3_bucket else None)
-    files: dict[str, list[Path]] = {}
-    for name, path in map(parse_speaker_argument, speakers):
-        if not path.is_file():
-            raise HearbackError(ErrorCode.INVALID_INPUT, f"--speaker {name}: no such file: {path}")
-        files.setdefault(name, []).append(path)
-    if len(files) > MAX_KNOWN_SPEAKERS:
-        raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS, f"at most {MAX_KNOWN_SPEAKERS} known speakers")
+    files = speaker_files(speakers)
     references, enrolled = [], []
     if options.diarize:
         for name, paths in files.items():

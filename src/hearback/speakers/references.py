@@ -57,9 +57,9 @@ def parse_speaker_argument(text: str) -> tuple[str, Path]:
     return check_name(name), Path(path)
 
 
-def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
-                      max_duration: float) -> tuple[Voiceprint, ...]:
-    """CLI: one voiceprint per name; a name given several times has several reference files."""
+def speaker_files(arguments: Sequence[str]) -> dict[str, list[Path]]:
+    """CLI: the ``--speaker NAME=FILE`` arguments as each name's reference files, in order (a
+    name given several times has several), every file there and at most MAX_KNOWN_SPEAKERS names."""
     files: dict[str, list[Path]] = {}
     for name, path in map(parse_speaker_argument, arguments):
         if not path.is_file():
@@ -67,6 +67,13 @@ def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
         files.setdefault(name, []).append(path)
     if len(files) > MAX_KNOWN_SPEAKERS:
         raise HearbackError(ErrorCode.INVALID_KNOWN_SPEAKERS, f"at most {MAX_KNOWN_SPEAKERS} known speakers")
+    return files
+
+
+def voices_from_files(arguments: Sequence[str], diarizer: Diarizer,
+                      max_duration: float) -> tuple[Voiceprint, ...]:
+    """CLI: one voiceprint per name; a name given several times has several reference files."""
+    files = speaker_files(arguments)
     return tuple(enrol(name, [decode(p, max_duration=max_duration) for p in paths], diarizer)
                  for name, paths in files.items())
 
