@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import httpx
 import pytest
 import srt
 
-from tests.httpserver import free_port, hearback_server, wait_for_job
+from tests.httpserver import free_port, hearback_server, serve_process, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -55,21 +53,6 @@ def test_failed_job_reports_its_code(server):
     assert httpx.get(f"{url}/v1/jobs/{job['id']}/result", timeout=10).status_code == 409
 
 
-def _start(port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "hearback.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "server exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("server did not become ready")
-
-
 def _spawned(pid: int) -> list[int]:
     """The Python processes ``pid`` spawned with multiprocessing (Linux: /proc)."""
     found = []
@@ -85,13 +68,13 @@ def _spawned(pid: int) -> list[int]:
 
 
 def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
-    """One worker, three queued jobs; the server is killed (SIGKILL) while the first runs; its
-    export processes end with it; a new server on the same database finishes all three."""
+    """One worker, three queued jobs; the server is killed (SIGKILL) while the first runs; a new
+    server on the same database finishes all three."""
     port = free_port()
     env = dict(os.environ, WHISPER_MODEL="tiny.en", HEARBACK_DB=str(tmp_path / "jobs.sqlite3"),
                HEARBACK_DATA_DIR=str(tmp_path / "audio"), HEARBACK_WORKERS="1", HF_HUB_OFFLINE="1")
     url = f"http://127.0.0.1:{port}"
-    first = _start(port, env)
+    first = serve_process(port, env)
     ids = []
     try:
         for _ in range(3):
@@ -103,16 +86,10 @@ def test_restart_mid_queue_loses_nothing(testdata, tmp_path):
             time.sleep(0.1)
         statuses = [httpx.get(f"{url}/v1/jobs/{i}", timeout=10).json()["status"] for i in ids]
         assert statuses[1:] == ["queued", "queued"], statuses
-        helpers = _spawned(first.pid)  # its export processes (api.exports)
-        assert helpers
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(30)
-    deadline = time.monotonic() + 15  # a killed server's export processes end on their own
-    while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()], "export processes outlived the server"
-    second = _start(port, env)
+    second = serve_process(port, env)
     try:
         jobs = [wait_for_job(url, i) for i in ids]
         assert [j["status"] for j in jobs] == ["succeeded"] * 3, jobs
@@ -177,7 +154,7 @@ def test_a_kill_right_after_an_edit_leaves_document_and_kept_voices_agreeing(tes
     """Issue 24, data safety 4: a 1000-op rename chain over real HTTP, and the server SIGKILLed
     the moment its result is committed. The document and the speaker embeddings kept for
     "this voice is …" changed in one transaction: both show N999, and enrolling N999 from the
-    job works after the restart."""
+    job works after the restart. The export processes an SRT started end with the killed server."""
     import sqlite3
     import threading
 
@@ -188,13 +165,16 @@ def test_a_kill_right_after_an_edit_leaves_document_and_kept_voices_agreeing(tes
     env = dict(os.environ, WHISPER_MODEL="tiny.en", HEARBACK_DB=str(db), HEARBACK_DATA_DIR=str(tmp_path / "audio"),
                SPEAKER_LIBRARY=str(tmp_path / "voices.sqlite"), HF_HUB_OFFLINE="1")
     url = f"http://127.0.0.1:{port}"
-    server = _start(port, env)
+    server = serve_process(port, env)
     try:
         with (testdata / "diarization" / "pyannote-sample.wav").open("rb") as fh:
             job_id = httpx.post(f"{url}/v1/jobs", files={"file": fh}, data={"language": "en"}, timeout=60).json()["id"]
         job = wait_for_job(url, job_id)
         assert job["status"] == "succeeded", job
         first = httpx.get(f"{url}/v1/jobs/{job_id}/result", timeout=10).json()["speakers"][0]
+        assert httpx.get(f"{url}/v1/jobs/{job_id}/result?format=srt", timeout=60).status_code == 200
+        helpers = _spawned(server.pid)  # the export processes that SRT started (api.exports)
+        assert helpers
         ops = [{"op": "rename", "speaker": f"N{i - 1}" if i else first, "name": f"N{i}"} for i in range(1000)]
         watch = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         changed = lambda: watch.execute("SELECT revision FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]  # noqa: E731
@@ -208,6 +188,10 @@ def test_a_kill_right_after_an_edit_leaves_document_and_kept_voices_agreeing(tes
             time.sleep(0.001)
         server.send_signal(signal.SIGKILL)  # the result is committed: nothing after it may be lost
         server.wait(30)
+        deadline = time.monotonic() + 15  # a killed server's export processes end on their own
+        while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()], "export processes outlived it"
         sent.join(30)
         watch.close()
     finally:
@@ -218,7 +202,7 @@ def test_a_kill_right_after_an_edit_leaves_document_and_kept_voices_agreeing(tes
         kept = {row[0] for row in read.execute("SELECT speaker FROM job_voices WHERE job_id = ?", (job_id,))}
     speakers = set(JobStore(db).result(job_id).speakers)
     assert "N999" in speakers and kept == speakers
-    server = _start(port, env)
+    server = serve_process(port, env)
     try:
         answer = httpx.post(f"{url}/v1/speakers", data={"name": "Alice", "job_id": job_id, "speaker": "N999"},
                             timeout=30)

@@ -37,17 +37,17 @@ def render(document: str, fmt: str, export: ExportOptions) -> bytes:
 
 
 class Renderer:
-    """The pool of export processes, started with the app and stopped with it."""
+    """The pool of export processes, made with the app and stopped with it."""
 
     def __init__(self, workers: int = WORKERS):
         self.workers = workers
         self._pool: Optional[ProcessPoolExecutor] = None
 
     def start(self) -> None:
+        """The pool; its processes start at the first exports (a server that never exports, such
+        as a small box on the runpod backend, holds none)."""
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_background, initargs=(os.getpid(),))
-        for _ in range(self.workers):  # the processes start now, not at the first exports
-            self._pool.submit(_ready)
 
     async def render(self, document: str, fmt: str, export: ExportOptions) -> bytes:
         return await asyncio.get_running_loop().run_in_executor(self._pool, render, document, fmt, export)
@@ -73,7 +73,3 @@ def _follow(server: int) -> None:
     while os.getppid() == server:
         time.sleep(PARENT_CHECK_SECONDS)
     os._exit(0)
-
-
-def _ready() -> None:
-    from .. import writers  # noqa: F401  (imported once, before an export asks)
