@@ -131,7 +131,12 @@ class Recognizer:
             first = self._switch(samples, first, speech, regions, language, [c[:2] for c in chunks], options)
             missed = _unheard(speech, first)
             second = self._second_pass_by_language(samples, audio.sample_rate, missed, regions, language, options)
-            out += settled(first, second, duration, offset)
+            heard = without_repeats(second, first)
+            if sum(len(s.words) for s in heard) < sum(len(s.words) for s in second):
+                logger.info("second pass: %d words the first pass already has dropped",
+                            sum(len(s.words) for s in second) - sum(len(s.words) for s in heard))
+            second = heard
+            out += [settle(seg, duration, offset) for seg in first + second]
             trim()  # give this window's buffers back before the next
             progress(Stage.TRANSCRIBE, min(end / len(audio.samples), 1.0))
         segments = untangle(out)
@@ -256,21 +261,6 @@ class Recognizer:
         segments = mend(self.model, samples, SAMPLE_RATE, pieces, chunks, sequential)
         self._check_seconds += time.perf_counter() - started + self.batched.probe_seconds
         return segments, info
-
-
-def settled(first: list[Segment], second: list[Segment], duration: float, offset: float) -> list[Segment]:
-    """One window's passes on the recording's time line (:func:`timing.settle`): ``first``,
-    then ``second`` minus the words ``first`` already has (:func:`timing.without_repeats`).
-    Repeats are looked for once both are settled: settling spreads collapsed words over their
-    segment, and two words apart before it may overlap after it (a damaged Opus file heard
-    "the username" twice, 0.1 s apart before settling and overlapping after)."""
-    first = [settle(seg, duration, offset) for seg in first]
-    placed = [settle(seg, duration, offset) for seg in second]
-    heard = without_repeats(placed, first)
-    dropped = sum(len(s.words) for s in placed) - sum(len(s.words) for s in heard)
-    if dropped:
-        logger.info("second pass: %d words the first pass already has dropped", dropped)
-    return first + heard
 
 
 def _unheard(speech: list[tuple[float, float]], segments,
