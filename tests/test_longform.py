@@ -108,6 +108,49 @@ def test_a_second_pass_does_not_give_a_word_the_first_pass_has():
     assert without_repeats([Segment(324.9, 326.3, "thank", (Word(" thank", 325.356, 325.576),))], instant) == []
 
 
+def test_repeats_are_looked_for_once_both_passes_are_settled():
+    """A damaged Opus file (tests/hostile): the first pass stacked "What's the username?" on
+    one instant (52.67 s), the second pass heard "the username." at 51.70-52.02 s. Apart
+    before settling; settling spreads the stacked words back over 50.86-52.67 s, where they
+    overlap the second pass's: one window's passes are compared once settled."""
+    from hearback.asr.recognizer import settled
+
+    def words(*triples):
+        return tuple(Word(" " + w, a, b) for w, a, b in triples)
+
+    first = [Segment(45.5, 54.03, "...", words(("it", 50.5, 50.86), ("What's", 52.67, 52.67), ("the", 52.67, 52.67),
+                                              ("username?", 52.67, 52.67), ("What's", 52.67, 52.91),
+                                              ("the", 52.91, 53.09), ("username", 53.09, 53.31)))]
+    second = [Segment(51.184, 52.4, "the username.", words(("the", 51.696, 51.796), ("username.", 51.796, 52.016)))]
+    assert without_repeats(second, first) == second  # unsettled, nothing looks repeated
+    merged = settled(first, second, duration=60.0, offset=0.0)
+    document = _doc([_seg(s.start, s.end, [(w.word, w.start, w.end) for w in s.words]) for s in merged])
+    assert check(document) == []
+    assert [w.word for s in merged for w in s.words] == ["it", "What's", "the", "username?", "What's", "the", "username"]
+
+
+def test_one_pass_does_not_give_a_word_twice():
+    """The clean-clone CI's AMI tst00 (Whisper base): "Not at" at 20.176-22.248 s and again at
+    21.348-21.768 s, both from one window's passes (a mended chunk beside its neighbour's
+    words, or a region packed then decoded alone). Built here: two segments of one pass that
+    hear the same words, one of them stacked on an instant that settling spreads over its
+    span. Each pass keeps a word once, the earlier segment's; the other words stay."""
+    from hearback.asr.recognizer import settled
+
+    def words(*triples):
+        return tuple(Word(" " + w, a, b) for w, a, b in triples)
+
+    one = Segment(20.0, 22.3, "...", words(("Not", 22.25, 22.25), ("at", 22.25, 22.25)))
+    two = Segment(21.3, 23.0, "...", words(("Not", 21.348, 21.608), ("at", 21.608, 21.768), ("all", 21.8, 22.1)))
+    for first, second in (([one, two], []), ([], [one, two])):
+        merged = settled(first, second, duration=60.0, offset=0.0)
+        document = _doc([_seg(s.start, s.end, [(w.word, w.start, w.end) for w in s.words]) for s in merged])
+        assert check(document) == [], document
+        assert [w.word for s in merged for w in s.words] == ["Not", "at", "all"]
+    # unsettled the two did not overlap: without settling first there would be nothing to see
+    assert one.words[0].start > two.words[1].end
+
+
 @pytest.mark.slow
 def test_no_word_is_heard_twice_on_ami_trn08(pipeline_base, testdata):
     """AMI trn08, where a second pass over a region the first pass left nearly empty once heard

@@ -17,6 +17,7 @@ import pytest
 
 from hearback import pipeline as pipeline_module
 from hearback.errors import ErrorCode
+from hearback.invariants import check
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
 from tests import hostile
@@ -88,14 +89,20 @@ def test_damage_costs_only_the_damaged_stretch(api, files, clean, reference, con
         for w in damage:  # the stretch lies where the bytes were hit (bytes ~ time), and is short
             assert 0 <= w["start"] < w["end"] <= out["duration"]
             assert abs(w["start"] - at * out["duration"]) < 15, w
-    # The timeline holds: words well after the damage are where the clean file has them (the
-    # recogniser may word a passage differently after a gap, so: most words, at the same time).
+    assert check(out) == []  # the contract holds on the damaged file's transcript too
+    # The timeline holds: words well after the damage are where the clean file has them. tiny.en
+    # words a passage differently after a gap ("just throw the documents" / "just there. Close
+    # your documents": 18 of 33 words the same on the Opus case), so: as many words, a good
+    # share of them the same word at the same time, and those within 0.1 s (a timeline that
+    # slipped by the skipped stretch would match none).
     after = max([w["end"] for w in damage], default=at * 60) + 2
     later = [w for w in words(clean_out) if w["start"] > after]
-    offsets = [min((abs(g["start"] - w["start"]) for g in words(out)
+    heard = [g for g in words(out) if g["start"] > after]
+    offsets = [min((abs(g["start"] - w["start"]) for g in heard
                     if g["word"].lower() == w["word"].lower()), default=99.0) for w in later]
     matched = sorted(o for o in offsets if o < 1.0)
-    assert len(later) >= 10 and len(matched) >= 0.6 * len(later), (len(matched), len(later))
+    assert len(later) >= 10 and len(heard) >= 0.7 * len(later), (len(heard), len(later))
+    assert len(matched) >= 0.4 * len(later), (len(matched), len(later))
     assert matched[len(matched) // 2] < 0.1, matched
 
 

@@ -6,11 +6,14 @@ itself (WhisperX's batched pipeline needs a wav2vec2 alignment model for them,
 which cannot be had offline), it takes an in-memory array, and it measured as
 fast on CPU (bench/RESULTS.md).
 
-After the batched pass, any VAD speech region it left without a word is decoded
-again: on a meeting built from the shared clips, Whisper base dropped whole sentences
-after a change of speaker (bench/RESULTS.md). Those regions are packed, 0.5 s of
-silence apart, into as few 30 s clips as they fill, and the few still left without a
-word are decoded one per clip. Long files go through in ~10-minute windows so that
+What Whisper and its VAD hear is levelled first (``loudness``): quiet speech brought up to one
+loudness. Without it the batched pass dropped whole quiet sentences (en-30min: 43.8 % WER
+first pass alone, 26.4 % with the second pass below); levelled, 11.4 % and 10.0 %
+(bench/results/asr_checks.md, issue 26). After the batched pass, any VAD speech region it
+left without a word is decoded again: Whisper, given several voices in one 30 s chunk, can stop
+after the first (AMI tst00: one sentence of 30 s). Those regions are packed, 0.5 s of silence
+apart, into as few 30 s clips as they fill, and the few still left without a word are decoded
+one per clip (on AMI tst00 they hold most of its words). Long files go through in ~10-minute windows so that
 memory stays bounded.
 """
 
@@ -31,8 +34,9 @@ from ..runtime.memory import trim
 from ..types import SAMPLE_RATE, Audio, ProgressHook, Segment, Stage, Transcript, no_progress
 from .batched import CLIP_SECONDS, Chunk, ProbingPipeline, detect_regions, speech_regions, with_onsets
 from .language_regions import MIN_REGION_SECONDS, by_region, runs, suspect
+from .loudness import levelled
 from .mend import loop_notices, mend, own
-from .word_times import on_recording, settle, untangle, without_repeats
+from .word_times import distinct, on_recording, settle, untangle, without_repeats
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +109,8 @@ class Recognizer:
         duration = max(audio.duration, 1e-6)
         for start, end in windows(audio.samples, audio.sample_rate, WINDOW_SECONDS, CUT_SEARCH_SECONDS):
             offset = start / audio.sample_rate
-            samples = audio.samples[start:end]  # a view, not a copy
+            # what Whisper and its VAD hear: quiet speech brought up to one level (``loudness``)
+            samples = levelled(audio.samples[start:end], audio.sample_rate)
             # faster-whisper keeps its VAD result to itself, so the speech regions are found a
             # second time here (0.7 s per 10 minutes on 2 cores, bench/RESULTS.md profile).
             vad = speech_regions(samples, audio.sample_rate)
@@ -115,22 +120,18 @@ class Recognizer:
             if language is None:  # the first window with speech sets the language
                 language, probability = info.language, info.language_probability
             chunks = [(c.start, c.end, c.languages) for c in self._chunks(vad)]
-            mixed = probe and any(suspect(found, language) for _s, _e, found in chunks)
+            suspects = [(s, e) for s, e, found in chunks if probe and suspect(found, language)]
+            mixed = bool(suspects)
             # Onsets only where languages are checked: in one-language windows the extra regions
             # changed the second pass's packed clips and cost en-30min 4 WER points (19.5 → 23.8 %).
             started = time.perf_counter()
             speech = with_onsets(samples, audio.sample_rate, vad) if mixed else vad
             self._check_seconds += time.perf_counter() - started
-            regions = self._region_languages(samples, audio.sample_rate, speech, language) if mixed else {}
+            regions = self._region_languages(samples, audio.sample_rate, speech, language, suspects) if mixed else {}
             first = self._switch(samples, first, speech, regions, language, [c[:2] for c in chunks], options)
             missed = _unheard(speech, first)
             second = self._second_pass_by_language(samples, audio.sample_rate, missed, regions, language, options)
-            heard = without_repeats(second, first)
-            if sum(len(s.words) for s in heard) < sum(len(s.words) for s in second):
-                logger.info("second pass: %d words the first pass already has dropped",
-                            sum(len(s.words) for s in second) - sum(len(s.words) for s in heard))
-            second = heard
-            out += [settle(seg, duration, offset) for seg in first + second]
+            out += settled(first, second, duration, offset)
             trim()  # give this window's buffers back before the next
             progress(Stage.TRANSCRIBE, min(end / len(audio.samples), 1.0))
         segments = untangle(out)
@@ -148,14 +149,19 @@ class Recognizer:
                 for c in self.batched.chunks.values()]
 
     def _region_languages(self, samples: np.ndarray, sample_rate: int, speech: list[tuple[float, float]],
-                          language: str) -> dict[tuple[float, float], str]:
-        """A language for every speech region (``speech_languages.by_region``)."""
+                          language: str, suspects: list[tuple[float, float]]) -> dict[tuple[float, float], str]:
+        """A language for every speech region (``language_regions.by_region``): Whisper is asked
+        for those in a ``suspects`` chunk (recording time) and long enough to tell (each costs
+        an encoder pass); the others are in ``language``, as the probe heard their chunks."""
         started = time.perf_counter()
-        long = [r for r in speech if r[1] - r[0] >= MIN_REGION_SECONDS]
-        found = dict(zip(long, detect_regions(self.model, samples, sample_rate, long)))
+        inside = [r for r in speech if any(a <= (r[0] + r[1]) / 2 <= b for a, b in suspects)]
+        long = [r for r in inside if r[1] - r[0] >= MIN_REGION_SECONDS]
+        found = {r: ((language, 1.0),) for r in speech if r not in inside}
+        found.update(zip(long, detect_regions(self.model, samples, sample_rate, long)))
         regions = by_region(speech, found, language)
         self._check_seconds += time.perf_counter() - started
-        logger.info("language check by region: %d of %d regions in another language than %s",
+        logger.info("language check by region: %d regions asked in %d suspect chunks, %d of %d in another "
+                    "language than %s", len(long), len(suspects),
                     sum(code != language for code in regions.values()), len(speech), language)
         return regions
 
@@ -250,6 +256,22 @@ class Recognizer:
         segments = mend(self.model, samples, SAMPLE_RATE, pieces, chunks, sequential)
         self._check_seconds += time.perf_counter() - started + self.batched.probe_seconds
         return segments, info
+
+
+def settled(first: list[Segment], second: list[Segment], duration: float, offset: float) -> list[Segment]:
+    """One window's passes on the recording's time line (:func:`timing.settle`): ``first``,
+    then ``second`` minus the words ``first`` already has (:func:`timing.without_repeats`),
+    each pass without a word twice (:func:`timing.distinct`). Repeats are looked for once all
+    is settled: settling spreads collapsed words over their segment, and two words apart
+    before it may overlap after it (a damaged Opus file heard "the username" twice, 0.1 s
+    apart before settling and overlapping after)."""
+    first = distinct([settle(seg, duration, offset) for seg in first])
+    placed = distinct([settle(seg, duration, offset) for seg in second])
+    heard = without_repeats(placed, first)
+    dropped = sum(len(s.words) for s in placed) - sum(len(s.words) for s in heard)
+    if dropped:
+        logger.info("second pass: %d words the first pass already has dropped", dropped)
+    return first + heard
 
 
 def _unheard(speech: list[tuple[float, float]], segments,

@@ -126,6 +126,28 @@ def without_repeats(later: list[Segment], earlier: Sequence[Segment]) -> list[Se
     return out
 
 
+def distinct(segments: Sequence[Segment]) -> list[Segment]:
+    """``segments`` (one pass, in order) without the words that repeat a word of an earlier
+    segment: the same word (``loops.word_key``) at an overlapping time, the contract's
+    ``duplicate`` (``invariants.py``). One pass decodes some speech twice (a chunk mended
+    again beside its neighbours, a region packed and then decoded alone), and settling spreads
+    a segment's words over the span it came from, so two decodings can meet there.
+    A segment left without words goes."""
+    kept: list[tuple[float, float, str]] = []
+    out = []
+    for seg in segments:
+        words = tuple(w for w in seg.words
+                      if not any(key == _key(w.word) and min(end, w.end) > max(start, w.start)
+                                 for start, end, key in kept if key))
+        kept += [(w.start, w.end, _key(w.word)) for w in words]
+        if len(words) == len(seg.words):
+            out.append(seg)
+        elif words:
+            out.append(replace(seg, start=words[0].start, end=words[-1].end,
+                               text=" ".join(w.word for w in words), words=words))
+    return out
+
+
 def _repeats(word: Word, heard: list[tuple[float, float, str]], starts: list[float]) -> bool:
     """Whether ``word`` overlaps one of ``heard`` (sorted (start, end, key)) as :func:`without_repeats` says."""
     key, length = _key(word.word), word.end - word.start
