@@ -99,6 +99,24 @@ def test_concatenated_meeting_keeps_labels_consistent(embedded_diarizer, testdat
     assert len(result.speakers) >= 12
 
 
+@pytest.mark.slow
+def test_a_crowded_meeting_finds_people_who_speak_little(embedded_diarizer, testdata):
+    """The crowded calibration meeting (evaluation/long_files.py: 8 recordings of 6 AMI meetings
+    and 2 others, each once, ~4 minutes, 19 people, some with a few seconds of speech). With
+    speaker-diarization-3.1's minimum cluster (12 chunks) 5 people were found, DER 29.0 %; with
+    embedded.MIN_CLUSTER_SIZE (3) 11, DER 17.9 % (bench/RESULTS.md, "Diarization alone")."""
+    from evaluation.long_files import crowded, found_people
+
+    meeting = crowded(testdata, "crowded-calibrate")
+    assert meeting.audio.duration <= 300  # the short pipeline's file, as a user's 4-minute call
+    result = embedded_diarizer.diarize(meeting.audio)
+    hypothesis = to_annotation(result.turns)
+    found, _ = found_people(meeting.reference, hypothesis, meeting.scored)
+    der = DiarizationErrorRate(collar=0.0, skip_overlap=False)(meeting.reference, hypothesis, uem=meeting.scored)
+    assert len(found) >= 9, f"{len(found)} of {len(meeting.people)} people found"
+    assert der <= 0.22, f"crowded meeting DER {der:.3f}"
+
+
 def test_num_speakers_is_honoured(embedded_diarizer, sample, falcon):
     assert len(embedded_diarizer.diarize(sample, num_speakers=2).speakers) == 2
     assert len(embedded_diarizer.diarize(falcon, num_speakers=3).speakers) == 3

