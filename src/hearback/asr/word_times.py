@@ -133,13 +133,14 @@ def distinct(segments: Sequence[Segment]) -> list[Segment]:
     again beside its neighbours, a region packed and then decoded alone), and settling spreads
     a segment's words over the span it came from, so two decodings can meet there.
     A segment left without words goes."""
-    kept: list[tuple[float, float, str]] = []
+    kept: dict[str, list[tuple[float, float]]] = {}  # by word: the times already kept
     out = []
     for seg in segments:
-        words = tuple(w for w in seg.words
-                      if not any(key == _key(w.word) and min(end, w.end) > max(start, w.start)
-                                 for start, end, key in kept if key))
-        kept += [(w.start, w.end, _key(w.word)) for w in words]
+        keys = [_key(w.word) for w in seg.words]
+        words = tuple(w for w, key in zip(seg.words, keys)
+                      if not (key and any(min(end, w.end) > max(start, w.start) for start, end in kept.get(key, ()))))
+        for w in words:
+            kept.setdefault(_key(w.word), []).append((w.start, w.end))
         if len(words) == len(seg.words):
             out.append(seg)
         elif words:
